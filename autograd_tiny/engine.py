@@ -1,0 +1,680 @@
+"""The engine: ``Value`` nodes, the derivative table, and the backward pass.
+
+This module owns the computation graph and nothing else; it imports nothing
+from the rest of the package (``tests/test_layering.py`` enforces that).
+
+>>> x = Value(3.0, label="x")
+>>> y = x * x * x
+>>> y.backward()
+>>> x.grad
+27.0
+>>> y.backward()          # gradients accumulate: every .grad doubles
+>>> x.grad
+54.0
+"""
+
+from __future__ import annotations
+
+import contextvars
+import math
+import os
+import sys
+import weakref
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, Callable, Union
+
+__all__ = [
+    "Value", "RULES", "no_grad", "is_grad_enabled", "detect_anomaly", "gradients",
+    "reverse_topological_order",
+    "exp", "log", "log1p", "sqrt", "tanh", "sigmoid", "softplus", "relu", "leaky_relu",
+    "sin", "cos", "power",
+]
+
+Number = Union[int, float]
+Scalar = Union["Value", int, float]
+
+_INF = math.inf
+_NAN = math.nan
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+# --------------------------------------------------------------------------
+# Forward math on floats, IEEE 754 style: never a Python ``math`` exception,
+# never a complex number. See the edge-case table in the README.
+# --------------------------------------------------------------------------
+
+def _div(x: float, y: float) -> float:
+    try:
+        return x / y
+    except ZeroDivisionError:
+        if x != x or x == 0.0:
+            return _NAN
+        return math.copysign(_INF, x) * math.copysign(1.0, y)
+
+
+def _is_odd_integer(y: float) -> bool:
+    return math.isfinite(y) and y == math.floor(y) and math.floor(y) % 2 == 1
+
+
+def _pow(x: float, y: float) -> float:
+    try:
+        return math.pow(x, y)
+    except OverflowError:
+        return -_INF if x < 0 and _is_odd_integer(y) else _INF
+    except ValueError:
+        if x == 0.0:  # zero to a negative power
+            return math.copysign(_INF, x) if _is_odd_integer(y) else _INF
+        return _NAN  # negative base, fractional exponent: no real result
+
+
+def _exp(x: float) -> float:
+    try:
+        return math.exp(x)
+    except OverflowError:
+        return _INF
+
+
+def _log(x: float) -> float:
+    if x > 0.0:
+        return math.log(x)
+    return -_INF if x == 0.0 else _NAN
+
+
+def _log1p(x: float) -> float:
+    if x > -1.0:
+        return math.log1p(x)
+    return -_INF if x == -1.0 else _NAN
+
+
+def _sqrt(x: float) -> float:
+    return math.sqrt(x) if x >= 0.0 else _NAN
+
+
+def _sin(x: float) -> float:
+    return math.sin(x) if math.isfinite(x) else _NAN
+
+
+def _cos(x: float) -> float:
+    return math.cos(x) if math.isfinite(x) else _NAN
+
+
+def _sigmoid(x: float) -> float:
+    # Two branches so that exp never overflows: exp(-x) for x >= 0, exp(x) below.
+    if x >= 0.0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = _exp(x)
+    return e / (1.0 + e)
+
+
+def _softplus(x: float) -> float:
+    # log(1 + e^x) = max(x, 0) + log(1 + e^-|x|), finite for every finite x.
+    return (x if x > 0.0 else 0.0) + math.log1p(_exp(-abs(x)))
+
+
+def _relu(x: float) -> float:
+    return 0.0 if x <= 0.0 else x  # nan stays nan
+
+
+class _IEEEFloat(float):
+    """A float whose arithmetic follows IEEE 754 where Python's would raise.
+
+    Used only to re-run a derivative rule whose plain-float evaluation hit a
+    division by zero (e.g. log'(0) = 1/0 = inf).
+    """
+
+    __slots__ = ()
+
+    def __add__(self, other: Any) -> _IEEEFloat:
+        return _IEEEFloat(float(self) + float(other))
+
+    def __radd__(self, other: Any) -> _IEEEFloat:
+        return _IEEEFloat(float(other) + float(self))
+
+    def __sub__(self, other: Any) -> _IEEEFloat:
+        return _IEEEFloat(float(self) - float(other))
+
+    def __rsub__(self, other: Any) -> _IEEEFloat:
+        return _IEEEFloat(float(other) - float(self))
+
+    def __mul__(self, other: Any) -> _IEEEFloat:
+        return _IEEEFloat(float(self) * float(other))
+
+    def __rmul__(self, other: Any) -> _IEEEFloat:
+        return _IEEEFloat(float(other) * float(self))
+
+    def __truediv__(self, other: Any) -> _IEEEFloat:
+        return _IEEEFloat(_div(float(self), float(other)))
+
+    def __rtruediv__(self, other: Any) -> _IEEEFloat:
+        return _IEEEFloat(_div(float(other), float(self)))
+
+    def __neg__(self) -> _IEEEFloat:
+        return _IEEEFloat(-float(self))
+
+
+# --------------------------------------------------------------------------
+# Modes: no_grad and detect_anomaly, one context variable (thread- and
+# asyncio-safe; one lookup per operation).
+# --------------------------------------------------------------------------
+
+_NO_GRAD = 1
+_ANOMALY = 2
+_MODE: contextvars.ContextVar[int] = contextvars.ContextVar("autograd_tiny_mode", default=0)
+
+# Where each node was created, recorded only inside detect_anomaly().
+_ORIGIN: weakref.WeakKeyDictionary[Value, str] = weakref.WeakKeyDictionary()
+
+
+@contextmanager
+def no_grad() -> Iterator[None]:
+    """Operations inside record no parents: results are leaves.
+
+    >>> x = Value(2.0)
+    >>> with no_grad():
+    ...     y = x * x
+    >>> y.parents
+    ()
+    """
+    token = _MODE.set(_MODE.get() | _NO_GRAD)
+    try:
+        yield
+    finally:
+        _MODE.reset(token)
+
+
+def is_grad_enabled() -> bool:
+    """False inside ``no_grad()``."""
+    return not _MODE.get() & _NO_GRAD
+
+
+@contextmanager
+def detect_anomaly() -> Iterator[None]:
+    """Raise ``FloatingPointError`` at the first non-finite value, forward or backward.
+
+    The message names the operation, its inputs and the file and line of
+    your code that created the node.
+
+    >>> with detect_anomaly():
+    ...     Value(0.0).log()
+    Traceback (most recent call last):
+    ...
+    FloatingPointError: log produced -inf from Value(data=0.0, grad=0.0) at ...
+    """
+    token = _MODE.set(_MODE.get() | _ANOMALY)
+    try:
+        yield
+    finally:
+        _MODE.reset(token)
+
+
+def _user_location() -> str:
+    """The innermost stack frame outside this package, as ``file:line``."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        if not os.path.abspath(filename).startswith(_PACKAGE_DIR):
+            return f"{filename}:{frame.f_lineno}"
+        frame = frame.f_back  # type: ignore[assignment]
+    return "<unknown>"
+
+
+def _describe(op: str, parents: Sequence[Value]) -> str:
+    return f"{op} of " + ", ".join(repr(p) for p in parents) if parents else op
+
+
+# --------------------------------------------------------------------------
+# The Value node
+# --------------------------------------------------------------------------
+
+def _to_float(x: Any, where: str) -> float:
+    """Convert a user's number to float, or raise an error naming it and ``where``."""
+    if isinstance(x, Value):
+        raise TypeError(
+            f"{where} got a Value ({x!r}); use it directly to keep the graph, "
+            f"or pass its .data ({x.data!r}) for a new leaf"
+        )
+    if x is None or isinstance(x, (str, bytes, bytearray, complex)):
+        raise TypeError(f"{where} needs a real number, got {type(x).__name__} {x!r}")
+    try:
+        return float(x)
+    except OverflowError:
+        raise OverflowError(
+            f"{where} got an int too large for a float ({x.bit_length()} bits)"
+        ) from None
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"{where} needs a real number, got {type(x).__name__} {x!r}"
+        ) from None
+
+
+class Value:
+    """A scalar in a computation graph: its number, its gradient, and how it was made.
+
+    ``data`` is a float; ``grad`` (0.0 at start) receives d(output)/d(this)
+    from ``backward()``; ``op`` names the operation that made it (``""`` for a
+    leaf) and ``parents`` holds that operation's inputs in order.
+
+    >>> a = Value(2.0, label="a")
+    >>> b = a + a
+    >>> b.op, [p.label for p in b.parents]
+    ('+', ['a', 'a'])
+    >>> b
+    Value(data=4.0, grad=0.0)
+    """
+
+    __slots__ = ("data", "grad", "label", "op", "parents", "__weakref__")
+
+    data: float
+    grad: float
+    label: str
+    op: str
+    parents: tuple[Value, ...]
+
+    def __init__(self, data: Any, label: str = "") -> None:
+        self.data = data if type(data) is float else _to_float(data, "Value()")
+        if type(label) is not str:
+            raise TypeError(f"Value() label must be a str, got {type(label).__name__} {label!r}")
+        self.grad = 0.0
+        self.label = label
+        self.op = ""
+        self.parents = ()
+
+    # -- conversions and comparisons (on .data) ------------------------------
+
+    def __repr__(self) -> str:
+        return f"Value(data={self.data!r}, grad={self.grad!r})"
+
+    def __float__(self) -> float:
+        return self.data
+
+    def __lt__(self, other: Any) -> bool:
+        return self.data < _data(other)
+
+    def __le__(self, other: Any) -> bool:
+        return self.data <= _data(other)
+
+    def __gt__(self, other: Any) -> bool:
+        return self.data > _data(other)
+
+    def __ge__(self, other: Any) -> bool:
+        return self.data >= _data(other)
+
+    __hash__ = object.__hash__
+
+    # -- binary operators ----------------------------------------------------
+
+    def __add__(self, other: Scalar) -> Value:
+        if other.__class__ is not Value:
+            other = _constant(other, "+")
+        return _node(self.data + other.data, "+", (self, other))  # type: ignore[union-attr]
+
+    def __radd__(self, other: Scalar) -> Value:
+        other = _constant(other, "+")
+        return _node(other.data + self.data, "+", (other, self))
+
+    def __sub__(self, other: Scalar) -> Value:
+        if other.__class__ is not Value:
+            other = _constant(other, "-")
+        return _node(self.data - other.data, "-", (self, other))  # type: ignore[union-attr]
+
+    def __rsub__(self, other: Scalar) -> Value:
+        other = _constant(other, "-")
+        return _node(other.data - self.data, "-", (other, self))
+
+    def __mul__(self, other: Scalar) -> Value:
+        if other.__class__ is not Value:
+            other = _constant(other, "*")
+        return _node(self.data * other.data, "*", (self, other))  # type: ignore[union-attr]
+
+    def __rmul__(self, other: Scalar) -> Value:
+        other = _constant(other, "*")
+        return _node(other.data * self.data, "*", (other, self))
+
+    def __truediv__(self, other: Scalar) -> Value:
+        if other.__class__ is not Value:
+            other = _constant(other, "/")
+        return _node(_div(self.data, other.data), "/", (self, other))  # type: ignore[union-attr]
+
+    def __rtruediv__(self, other: Scalar) -> Value:
+        other = _constant(other, "/")
+        return _node(_div(other.data, self.data), "/", (other, self))
+
+    def __pow__(self, other: Scalar) -> Value:
+        if other.__class__ is not Value:
+            other = _constant(other, "**")
+        return _node(_pow(self.data, other.data), "**", (self, other))  # type: ignore[union-attr]
+
+    def __rpow__(self, other: Scalar) -> Value:
+        other = _constant(other, "**")
+        return _node(_pow(other.data, self.data), "**", (other, self))
+
+    # -- unary operations ----------------------------------------------------
+
+    def __neg__(self) -> Value:
+        return _node(-self.data, "neg", (self,))
+
+    def __pos__(self) -> Value:
+        return self
+
+    def __abs__(self) -> Value:
+        return _node(abs(self.data), "abs", (self,))
+
+    def exp(self) -> Value:
+        """e to the power of this value."""
+        return _node(_exp(self.data), "exp", (self,))
+
+    def log(self) -> Value:
+        """Natural logarithm (-inf at 0, nan below)."""
+        return _node(_log(self.data), "log", (self,))
+
+    def log1p(self) -> Value:
+        """log(1 + x), accurate near 0."""
+        return _node(_log1p(self.data), "log1p", (self,))
+
+    def sqrt(self) -> Value:
+        """Square root (nan below 0)."""
+        return _node(_sqrt(self.data), "sqrt", (self,))
+
+    def tanh(self) -> Value:
+        """Hyperbolic tangent."""
+        return _node(math.tanh(self.data), "tanh", (self,))
+
+    def sigmoid(self) -> Value:
+        """1 / (1 + e^-x), computed without overflow."""
+        return _node(_sigmoid(self.data), "sigmoid", (self,))
+
+    def softplus(self) -> Value:
+        """log(1 + e^x), computed without overflow."""
+        return _node(_softplus(self.data), "softplus", (self,))
+
+    def relu(self) -> Value:
+        """max(x, 0); its derivative at 0 is taken as 0."""
+        return _node(_relu(self.data), "relu", (self,))
+
+    def leaky_relu(self, slope: Scalar = 0.01) -> Value:
+        """x for x > 0, slope * x otherwise (differentiable in slope too)."""
+        a = slope if slope.__class__ is Value else _constant(slope, "leaky_relu")
+        x = self.data
+        return _node(x if x > 0.0 else a.data * x, "leaky_relu", (self, a))  # type: ignore[union-attr]
+
+    def sin(self) -> Value:
+        """Sine (nan at ±inf)."""
+        return _node(_sin(self.data), "sin", (self,))
+
+    def cos(self) -> Value:
+        """Cosine (nan at ±inf)."""
+        return _node(_cos(self.data), "cos", (self,))
+
+    # -- backward ------------------------------------------------------------
+
+    def backward(self, gradient: Any = 1.0) -> None:
+        """Add d(self)/d(node) * gradient to the ``.grad`` of every node below.
+
+        Gradients accumulate like PyTorch's: call ``zero_grad`` (or set
+        ``.grad = 0.0``) between steps. Each call adds only its own
+        contribution, so calling twice doubles every ``.grad`` exactly.
+
+        >>> x = Value(2.0)
+        >>> (x * x).backward()
+        >>> x.grad
+        4.0
+        """
+        seed = gradient if type(gradient) is float else _to_float(gradient, "backward(gradient=...)")
+        order = reverse_topological_order(self)
+        adjoint = _propagate(order, seed, create_graph=False)
+        for node in order:
+            node.grad += adjoint[node]
+
+
+def _data(x: Any) -> float:
+    if isinstance(x, Value):
+        return x.data
+    if isinstance(x, (int, float)):
+        return float(x)
+    return _to_float(x, "comparison with a Value")
+
+
+def _constant(x: Any, op: str) -> Value:
+    """Wrap a plain number taking part in ``op`` as a leaf."""
+    if isinstance(x, Value):
+        return x
+    leaf = Value.__new__(Value)
+    leaf.data = x if type(x) is float else _to_float(x, f"operand of {op}")
+    leaf.grad = 0.0
+    leaf.label = ""
+    leaf.op = ""
+    leaf.parents = ()
+    return leaf
+
+
+_new_value = Value.__new__
+
+
+def _node(data: float, op: str, parents: tuple[Value, ...]) -> Value:
+    """Create the result node of ``op`` (the hot path of every operation)."""
+    out = _new_value(Value)
+    out.data = data
+    out.grad = 0.0
+    out.label = ""
+    mode = _MODE.get()
+    if mode:
+        if mode & _ANOMALY:
+            where = _user_location()
+            if not math.isfinite(data):
+                raise FloatingPointError(
+                    f"{op} produced {data!r} from {', '.join(map(repr, parents))} at {where}"
+                )
+            _ORIGIN[out] = where
+        if mode & _NO_GRAD:
+            out.op = ""
+            out.parents = ()
+            return out
+    out.op = op
+    out.parents = parents
+    return out
+
+
+# --------------------------------------------------------------------------
+# Module functions: a Value gives a Value, a number gives a float. The rules
+# below use them so that one rule serves floats and Values alike.
+# --------------------------------------------------------------------------
+
+def _real(x: Any, op: str) -> float:
+    return x if type(x) is float else _to_float(x, f"{op}()")
+
+
+def exp(x: Scalar) -> Any:
+    """e**x for a Value or a number. ``exp(0)`` → 1.0"""
+    return x.exp() if isinstance(x, Value) else _exp(_real(x, "exp"))
+
+
+def log(x: Scalar) -> Any:
+    """Natural log for a Value or a number (-inf at 0, nan below)."""
+    return x.log() if isinstance(x, Value) else _log(_real(x, "log"))
+
+
+def log1p(x: Scalar) -> Any:
+    """log(1 + x) for a Value or a number."""
+    return x.log1p() if isinstance(x, Value) else _log1p(_real(x, "log1p"))
+
+
+def sqrt(x: Scalar) -> Any:
+    """Square root for a Value or a number (nan below 0)."""
+    return x.sqrt() if isinstance(x, Value) else _sqrt(_real(x, "sqrt"))
+
+
+def tanh(x: Scalar) -> Any:
+    """tanh for a Value or a number."""
+    return x.tanh() if isinstance(x, Value) else math.tanh(_real(x, "tanh"))
+
+
+def sigmoid(x: Scalar) -> Any:
+    """Logistic sigmoid for a Value or a number. ``sigmoid(0)`` → 0.5"""
+    return x.sigmoid() if isinstance(x, Value) else _sigmoid(_real(x, "sigmoid"))
+
+
+def softplus(x: Scalar) -> Any:
+    """log(1 + e**x) for a Value or a number."""
+    return x.softplus() if isinstance(x, Value) else _softplus(_real(x, "softplus"))
+
+
+def relu(x: Scalar) -> Any:
+    """max(x, 0) for a Value or a number."""
+    return x.relu() if isinstance(x, Value) else _relu(_real(x, "relu"))
+
+
+def leaky_relu(x: Scalar, slope: Scalar = 0.01) -> Any:
+    """x if x > 0 else slope * x, for Values or numbers."""
+    if isinstance(x, Value):
+        return x.leaky_relu(slope)
+    if isinstance(slope, Value):
+        return _constant(x, "leaky_relu").leaky_relu(slope)
+    xf = _real(x, "leaky_relu")
+    return xf if xf > 0.0 else _real(slope, "leaky_relu") * xf
+
+
+def sin(x: Scalar) -> Any:
+    """Sine for a Value or a number."""
+    return x.sin() if isinstance(x, Value) else _sin(_real(x, "sin"))
+
+
+def cos(x: Scalar) -> Any:
+    """Cosine for a Value or a number."""
+    return x.cos() if isinstance(x, Value) else _cos(_real(x, "cos"))
+
+
+def power(x: Scalar, y: Scalar) -> Any:
+    """x**y for Values or numbers, real-valued (nan, never complex)."""
+    if isinstance(x, Value) or isinstance(y, Value):
+        return (x if isinstance(x, Value) else _constant(x, "**")) ** y
+    return _pow(_real(x, "power"), _real(y, "power"))
+
+
+# --------------------------------------------------------------------------
+# The derivative table. Each entry maps an op to the local partial
+# derivatives of its output with respect to each input, in input order:
+#     unary op:  rule(x, out)     -> (d out/d x,)
+#     binary op: rule(x, y, out)  -> (d out/d x, d out/d y)
+# x, y, out are floats in a first-order backward pass and Values when the
+# backward pass itself is differentiated (higher order), so each rule uses
+# only arithmetic and the module functions above.
+# --------------------------------------------------------------------------
+
+RULES: dict[str, Callable[..., tuple[Any, ...]]] = {
+    "+": lambda x, y, out: (1.0, 1.0),
+    "-": lambda x, y, out: (1.0, -1.0),
+    "*": lambda x, y, out: (y, x),
+    "/": lambda x, y, out: (1 / y, -out / y),
+    # NOTE: d/dy x**y is taken as 0 where x <= 0 (x**y has no real derivative in y
+    # there), so a constant exponent on a negative base never turns into nan.
+    "**": lambda x, y, out: (y * power(x, y - 1), out * log(x) if x > 0 else 0.0),
+    "neg": lambda x, out: (-1.0,),
+    # NOTE: abs'(0) = 0, as in PyTorch.
+    "abs": lambda x, out: (1.0 if x > 0 else -1.0 if x < 0 else 0.0,),
+    "exp": lambda x, out: (out,),
+    "log": lambda x, out: (1 / x,),
+    "log1p": lambda x, out: (1 / (1 + x),),
+    "sqrt": lambda x, out: (0.5 / out,),
+    "tanh": lambda x, out: (1 - out * out,),
+    "sigmoid": lambda x, out: (out * (1 - out),),
+    "softplus": lambda x, out: (sigmoid(x),),
+    # NOTE: relu'(0) = 0, as in PyTorch.
+    "relu": lambda x, out: (1.0 if x > 0 else 0.0,),
+    "leaky_relu": lambda x, a, out: (1.0 if x > 0 else a, 0.0 if x > 0 else x),
+    "sin": lambda x, out: (cos(x),),
+    "cos": lambda x, out: (-sin(x),),
+}
+
+
+# --------------------------------------------------------------------------
+# Backward
+# --------------------------------------------------------------------------
+
+def reverse_topological_order(root: Value) -> list[Value]:
+    """Every node ``root`` depends on, each listed after all the nodes that use it.
+
+    Iterative (no recursion, any depth): count each node's uses, then walk
+    down from ``root`` releasing a node once all its users are done.
+
+    >>> a = Value(1.0, label="a"); b = a + a; c = b * 2
+    >>> [n.op or n.label for n in reverse_topological_order(c)]
+    ['*', '', '+', 'a']
+    """
+    uses: dict[Value, int] = {}
+    stack = [root]
+    while stack:
+        for parent in stack.pop().parents:
+            if parent in uses:
+                uses[parent] += 1
+            else:
+                uses[parent] = 1
+                stack.append(parent)
+    order = [root]
+    for node in order:  # the list grows while we walk it
+        for parent in node.parents:
+            remaining = uses[parent] - 1
+            uses[parent] = remaining
+            if not remaining:
+                order.append(parent)
+    return order
+
+
+def _local_partials(node: Value, create_graph: bool) -> tuple[Any, ...]:
+    rule = RULES[node.op]
+    parents = node.parents
+    if create_graph:
+        return rule(*parents, node)
+    try:
+        if len(parents) == 2:
+            return rule(parents[0].data, parents[1].data, node.data)
+        return rule(parents[0].data, node.data)
+    except ArithmeticError:  # e.g. log'(0) = 1/0: redo it with IEEE floats
+        args = [_IEEEFloat(p.data) for p in parents]
+        return tuple(float(d) for d in rule(*args, _IEEEFloat(node.data)))
+
+
+def _propagate(order: list[Value], seed: Any, create_graph: bool) -> dict[Value, Any]:
+    """Adjoints d(root)/d(node) * seed for every node in ``order`` (root first)."""
+    adjoint: dict[Value, Any] = {order[0]: seed}
+    check = bool(_MODE.get() & _ANOMALY)
+    for node in order:
+        parents = node.parents
+        if not parents:
+            continue
+        upstream = adjoint[node]
+        for parent, local in zip(parents, _local_partials(node, create_graph)):
+            contribution = local * upstream
+            if check and not math.isfinite(float(contribution)):
+                where = _ORIGIN.get(node, "an unknown place (build the graph inside "
+                                          "detect_anomaly() to record it)")
+                raise FloatingPointError(
+                    f"backward of {node.op} produced gradient {float(contribution)!r} "
+                    f"for its input {parent!r} (inputs {', '.join(map(repr, parents))}; "
+                    f"upstream gradient {float(upstream)!r}); the node was created at {where}"
+                )
+            if parent in adjoint:
+                adjoint[parent] = adjoint[parent] + contribution
+            else:
+                adjoint[parent] = contribution
+    return adjoint
+
+
+def gradients(output: Value, inputs: Sequence[Value], *, create_graph: bool = False) -> list[Any]:
+    """d output / d input for each input, leaving every ``.grad`` untouched.
+
+    With ``create_graph=True`` the results are Values whose own graph can be
+    differentiated again (this is how higher-order derivatives work).
+
+    >>> x = Value(3.0)
+    >>> gradients(x * x, [x])
+    [6.0]
+    """
+    if not isinstance(output, Value):
+        raise TypeError(f"gradients() needs a Value output, got {type(output).__name__}")
+    for item in inputs:
+        if not isinstance(item, Value):
+            raise TypeError(f"gradients() inputs must be Values, got {type(item).__name__}")
+    order = reverse_topological_order(output)
+    adjoint = _propagate(order, 1.0, create_graph)
+    return [adjoint.get(item, 0.0) for item in inputs]
