@@ -307,7 +307,7 @@ class Value:
     def __add__(self, other: Scalar) -> Value:
         if other.__class__ is not Value:
             other = _constant(other, "+")
-        return _node(self.data + other.data, "+", (self, other))  # type: ignore[union-attr]
+        return _node(self.data + other.data, "+", (self, other))
 
     def __radd__(self, other: Scalar) -> Value:
         other = _constant(other, "+")
@@ -316,7 +316,7 @@ class Value:
     def __sub__(self, other: Scalar) -> Value:
         if other.__class__ is not Value:
             other = _constant(other, "-")
-        return _node(self.data - other.data, "-", (self, other))  # type: ignore[union-attr]
+        return _node(self.data - other.data, "-", (self, other))
 
     def __rsub__(self, other: Scalar) -> Value:
         other = _constant(other, "-")
@@ -325,7 +325,7 @@ class Value:
     def __mul__(self, other: Scalar) -> Value:
         if other.__class__ is not Value:
             other = _constant(other, "*")
-        return _node(self.data * other.data, "*", (self, other))  # type: ignore[union-attr]
+        return _node(self.data * other.data, "*", (self, other))
 
     def __rmul__(self, other: Scalar) -> Value:
         other = _constant(other, "*")
@@ -334,7 +334,7 @@ class Value:
     def __truediv__(self, other: Scalar) -> Value:
         if other.__class__ is not Value:
             other = _constant(other, "/")
-        return _node(_div(self.data, other.data), "/", (self, other))  # type: ignore[union-attr]
+        return _node(_div(self.data, other.data), "/", (self, other))
 
     def __rtruediv__(self, other: Scalar) -> Value:
         other = _constant(other, "/")
@@ -343,7 +343,7 @@ class Value:
     def __pow__(self, other: Scalar) -> Value:
         if other.__class__ is not Value:
             other = _constant(other, "**")
-        return _node(_pow(self.data, other.data), "**", (self, other))  # type: ignore[union-attr]
+        return _node(_pow(self.data, other.data), "**", (self, other))
 
     def __rpow__(self, other: Scalar) -> Value:
         other = _constant(other, "**")
@@ -396,7 +396,7 @@ class Value:
         """x for x > 0, slope * x otherwise (differentiable in slope too)."""
         a = slope if slope.__class__ is Value else _constant(slope, "leaky_relu")
         x = self.data
-        return _node(x if x > 0.0 else a.data * x, "leaky_relu", (self, a))  # type: ignore[union-attr]
+        return _node(x if x > 0.0 else a.data * x, "leaky_relu", (self, a))
 
     def sin(self) -> Value:
         """Sine (nan at ±inf)."""
@@ -420,7 +420,7 @@ class Value:
         >>> x.grad
         4.0
         """
-        seed = gradient if type(gradient) is float else _to_float(gradient, "backward(gradient=...)")
+        seed = gradient if type(gradient) is float else _to_float(gradient, "backward(gradient)")
         order = reverse_topological_order(self)
         adjoint = _propagate(order, seed, create_graph=False)
         for node in order:
