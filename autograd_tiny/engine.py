@@ -599,7 +599,7 @@ def reverse_topological_order(root: Value) -> list[Value]:
 
     >>> a = Value(1.0, label="a"); b = a + a; c = b * 2
     >>> [n.op or n.label for n in reverse_topological_order(c)]
-    ['*', '', '+', 'a']
+    ['*', '+', '', 'a']
     """
     uses: dict[Value, int] = {}
     stack = [root]

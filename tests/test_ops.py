@@ -1,0 +1,76 @@
+"""Every op in the derivative table against finite differences, first and second order."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from autograd_tiny import RULES, Value
+from autograd_tiny.gradcheck import check_grad
+from autograd_tiny.testing import DOMAINS, OPS, expression_cases
+
+ALL_OPS = sorted(RULES)
+
+
+def test_every_op_in_the_table_has_a_domain_strategy_and_a_caller():
+    assert set(DOMAINS) == set(RULES), "add a strategy in autograd_tiny.testing.DOMAINS"
+    assert set(OPS) == set(RULES), "add a caller in autograd_tiny.testing.OPS"
+
+
+def test_every_op_records_itself_as_one_node_named_by_its_table_key():
+    x, y = Value(1.5), Value(0.5)
+    for op in ALL_OPS:
+        arity = len(DOMAINS[op])
+        out = OPS[op](*(x, y)[:arity])
+        assert out.op == op
+        assert out.parents == (x, y)[:arity]
+
+
+def _draw_args(data: st.DataObject, op: str) -> tuple[float, ...]:
+    return tuple(data.draw(strategy, label=f"{op} input {i}") for i, strategy in
+                 enumerate(DOMAINS[op]))
+
+
+@pytest.mark.parametrize("op", ALL_OPS)
+@given(data=st.data())
+def test_op_grad_matches_finite_differences(op, data):
+    args = _draw_args(data, op)
+    assert check_grad(OPS[op], *args, rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("op", ALL_OPS)
+@settings(max_examples=50)
+@given(data=st.data())
+def test_op_second_derivative_matches_finite_differences(op, data):
+    args = _draw_args(data, op)
+    assert check_grad(OPS[op], *args, rtol=1e-4, atol=1e-6, order=2)
+
+
+@given(x=st.floats(-5, 5).filter(lambda v: abs(v) > 0.01), n=st.integers(-3, 4))
+def test_integer_power_of_negative_base_has_finite_gradient(x, n):
+    base = Value(x)
+    out = base ** n
+    out.backward()
+    assert out.data == pytest.approx(x ** n)
+    assert base.grad == pytest.approx(n * x ** (n - 1))
+
+
+@settings(max_examples=200)
+@given(case=expression_cases())
+def test_random_expression_dags_match_finite_differences(case):
+    expression, args = case
+    value = expression(*args)
+    assume(math.isfinite(value) and abs(value) < 1e6)
+    assert check_grad(expression, *args, rtol=1e-4, atol=1e-6)
+
+
+@settings(max_examples=50)
+@given(case=expression_cases(max_steps=5))
+def test_random_expression_dags_second_derivatives_match(case):
+    expression, args = case
+    value = expression(*args)
+    assume(math.isfinite(value) and abs(value) < 1e4)
+    assert check_grad(expression, *args, rtol=1e-3, atol=1e-5, order=2)
