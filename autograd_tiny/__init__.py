@@ -58,7 +58,22 @@ __all__ = [
 ]
 
 # -- checking, pictures, explaining (gradcheck.py, viz.py, explain.py)
+from .gradcheck import GradientCheckError, check_grad, numerical_grad  # noqa: E402
+from .explain import Explanation, explain  # noqa: E402
+from .viz import RendererNotFoundError, draw_dot, render_svg  # noqa: E402
+
+__all__ += ["GradientCheckError", "check_grad", "numerical_grad"]
+__all__ += ["Explanation", "RendererNotFoundError", "draw_dot", "explain", "render_svg"]
 
 # -- training stack (nn.py, losses.py, optim.py, data.py, train.py)
+from . import data, losses, nn, optim, train  # noqa: E402
+from .nn import MLP, Layer, Module, Neuron  # noqa: E402
+from .train import History, accuracy, evaluate, fit, predict  # noqa: E402
+
+__all__ += [
+    "data", "losses", "nn", "optim", "train",
+    "MLP", "Layer", "Module", "Neuron",
+    "History", "accuracy", "evaluate", "fit", "predict",
+]
 
 # -- compiled replay (compiler.py)

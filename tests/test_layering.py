@@ -21,6 +21,7 @@ ALLOWED: dict[str, set[str]] = {
     "optim": {"engine"},
     "data": set(),
     "train": {"engine", "nn", "losses", "optim", "data"},
+    "plots": {"engine", "nn", "train", "data"},
     "cli": {"*"},
     "__init__": {"*"},
     "__main__": {"cli"},
