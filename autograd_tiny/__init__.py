@@ -58,8 +58,8 @@ __all__ = [
 ]
 
 # -- checking, pictures, explaining (gradcheck.py, viz.py, explain.py)
-from .gradcheck import GradientCheckError, check_grad, numerical_grad  # noqa: E402
 from .explain import Explanation, explain  # noqa: E402
+from .gradcheck import GradientCheckError, check_grad, numerical_grad  # noqa: E402
 from .viz import RendererNotFoundError, draw_dot, render_svg  # noqa: E402
 
 __all__ += ["GradientCheckError", "check_grad", "numerical_grad"]

@@ -1,0 +1,303 @@
+"""Drawing: DOT source, SVG output, renderer discovery, atomic writes."""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import stat
+import sys
+import xml.etree.ElementTree as ET
+from importlib import metadata
+
+import pytest
+
+from autograd_tiny import Value, viz
+from autograd_tiny.viz import (
+    RendererNotFoundError,
+    RenderError,
+    draw_dot,
+    find_renderer,
+    render,
+    render_svg,
+    to_dot,
+)
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+TABLE = '<table border="0" cellborder="1" cellspacing="0" cellpadding="4" '
+GOLDEN = (
+    "digraph autograd_tiny {\n"
+    "\tgraph [rankdir=LR]\n"
+    "\tnode [fontname=Courier fontsize=12]\n"
+    "\tedge [fontname=Courier fontsize=10]\n"
+    f'\tn2 [label=<{TABLE}bgcolor="#dbeafe"><tr><td>a</td><td>data 2</td>'
+    "<td>grad -2</td></tr></table>> margin=0 shape=plaintext]\n"
+    f'\tn3 [label=<{TABLE}bgcolor="#fde68a"><tr><td>b</td><td>data -3</td>'
+    "<td>grad 2</td></tr></table>> margin=0 shape=plaintext]\n"
+    f'\tn1 [label=<{TABLE}bgcolor="#ffffff"><tr><td>n1</td><td>data -6</td>'
+    "<td>grad 1</td></tr></table>> margin=0 shape=plaintext]\n"
+    '\tn1op [label="*" fillcolor="#e5e7eb" height=0.3 margin=0.05 shape=ellipse style=filled]\n'
+    "\tn2 -> n1op [label=-3]\n"
+    "\tn3 -> n1op [label=2]\n"
+    "\tn1op -> n1\n"
+    f'\tn0 [label=<{TABLE}bgcolor="#bbf7d0"><tr><td>c</td><td>data -4</td>'
+    "<td>grad 1</td></tr></table>> margin=0 shape=plaintext]\n"
+    '\tn0op [label="+" fillcolor="#e5e7eb" height=0.3 margin=0.05 shape=ellipse style=filled]\n'
+    "\tn1 -> n0op [label=1]\n"
+    "\tn2 -> n0op [label=1]\n"
+    "\tn0op -> n0\n"
+    "}\n"
+)
+
+
+def small_graph() -> tuple[Value, Value, Value]:
+    """c = a * b + a at a = 2, b = -3, after backward: dc/da = b + 1 = -2, dc/db = a = 2."""
+    a = Value(2.0, label="a")
+    b = Value(-3.0, label="b")
+    c = a * b + a
+    c.label = "c"
+    c.backward()
+    return a, b, c
+
+
+def svg_texts(svg: bytes) -> list[str]:
+    root = ET.fromstring(svg)
+    return [text.text or "" for text in root.iter(f"{SVG}text")]
+
+
+def make_program(folder: pathlib.Path, name: str, body: str) -> pathlib.Path:
+    """An executable shell script standing in for a renderer."""
+    path = folder / name
+    path.write_text(f"#!/bin/sh\n{body}\n")
+    path.chmod(path.stat().st_mode | stat.S_IXUSR)
+    return path
+
+
+@pytest.fixture
+def no_override(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(viz.RENDERER_ENV, raising=False)
+
+
+def no_distribution(name: str) -> metadata.Distribution:
+    raise metadata.PackageNotFoundError(name)
+
+
+# -- DOT source ---------------------------------------------------------------
+
+def test_dot_source_matches_golden_and_is_identical_across_builds() -> None:
+    first = to_dot(small_graph()[2], params=[], edge_labels=True)
+    a, b, c = small_graph()
+    second = to_dot(c, params=[b], edge_labels=True)
+    assert second == GOLDEN
+    # Only the role colour of b differs when b is not marked as a parameter.
+    assert first == GOLDEN.replace('bgcolor="#fde68a"', 'bgcolor="#dbeafe"')
+
+
+def test_a_plus_a_draws_two_edges() -> None:
+    a = Value(3.0, label="a")
+    source = to_dot(a + a)
+    assert source.count("\tn1 -> n0op\n") == 2
+
+
+def test_value_nodes_show_label_data_and_grad_four_significant_digits() -> None:
+    x = Value(3.14159265, label="x")
+    y = x * 1000
+    y.backward()
+    source = to_dot(y)
+    assert "<td>x</td><td>data 3.142</td><td>grad 1000</td>" in source
+    assert "<td>n0</td><td>data 3142</td><td>grad 1</td>" in source
+
+
+def test_show_grad_false_leaves_out_the_grad_cell() -> None:
+    source = to_dot(small_graph()[2], show_grad=False)
+    assert ">grad " not in source
+    assert "data -4" in source
+
+
+def test_unlabelled_nodes_take_topological_names_and_labels_are_escaped() -> None:
+    x = Value(1.0, label="<x & y>")
+    source = to_dot(x.exp() * 2)
+    assert "<td>&lt;x &amp; y&gt;</td>" in source
+    assert "<td>n0</td>" in source and "<td>n1</td>" in source and "<td>n2</td>" in source
+
+
+def test_op_names_come_from_value_op() -> None:
+    x = Value(0.5, label="x")
+    source = to_dot((x.tanh() - x) / x.sigmoid())
+    for op in ('"/"', '"-"', "tanh", "sigmoid"):
+        assert f"[label={op} " in source
+
+
+def test_roles_colour_inputs_parameters_and_output() -> None:
+    x = Value(1.0, label="x")
+    w = Value(2.0, label="w")
+    y = x * w
+    source = to_dot(y, params=[w])
+    assert f'bgcolor="{viz.COLORS["input"]}"><tr><td>x</td>' in source
+    assert f'bgcolor="{viz.COLORS["parameter"]}"><tr><td>w</td>' in source
+    assert f'bgcolor="{viz.COLORS["output"]}"><tr><td>n0</td>' in source
+
+
+def test_inf_and_nan_are_shown_and_highlighted() -> None:
+    x = Value(0.0, label="x")
+    y = x.log()  # -inf; its backward gives x.grad = 1/0 = inf
+    y.backward()
+    z = Value(-1.0, label="z").sqrt()  # nan
+    warn = f'<td bgcolor="{viz.COLORS["warning_fill"]}"><font color="{viz.COLORS["warning_text"]}">'
+    assert f"{warn}data -inf</font></td>" in to_dot(y)
+    assert f"{warn}grad inf</font></td>" in to_dot(y)
+    assert f"{warn}data nan</font></td>" in to_dot(z)
+    assert "<td>data 0</td>" in to_dot(y)
+
+
+def test_edge_labels_show_local_derivatives() -> None:
+    x = Value(0.5, label="x")
+    y = x.tanh()
+    # tanh'(0.5) = 1 - tanh(0.5)**2 = 0.78645...
+    assert "\tn1 -> n0op [label=0.7864]\n" in to_dot(y, edge_labels=True)
+    assert "\tn1 -> n0op\n" in to_dot(y)
+
+
+def test_too_many_nodes_raises_with_count_and_how_to_raise_the_limit() -> None:
+    x = Value(1.0)
+    for _ in range(10):
+        x = x + 1
+    # 10 additions: 10 results, 10 constants and the first x.
+    with pytest.raises(ValueError, match=r"21 Value nodes, more than max_nodes=20.*max_nodes=21"):
+        draw_dot(x, max_nodes=20)
+    assert draw_dot(x, max_nodes=21).values == 21
+
+
+def test_deep_chain_draws_without_recursion() -> None:
+    x = Value(1.0)
+    for _ in range(3 * sys.getrecursionlimit()):
+        x = x * 1.0
+    assert draw_dot(x, max_nodes=10**6).ops == 3 * sys.getrecursionlimit()
+
+
+def test_bad_arguments_raise_named_errors() -> None:
+    with pytest.raises(TypeError, match="needs a Value, got float"):
+        draw_dot(1.0)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="unknown rankdir: 'XY'"):
+        draw_dot(Value(1.0), rankdir="XY")
+
+
+def test_repr_is_short_and_stable() -> None:
+    a, b, c = small_graph()
+    assert repr(draw_dot(c)) == "<ValueGraph: 4 values, 2 ops>"
+    assert repr(draw_dot(c).copy()) == "<ValueGraph: 4 values, 2 ops>"
+
+
+# -- SVG ----------------------------------------------------------------------
+
+def test_svg_parses_as_xml_and_contains_labels_and_numbers() -> None:
+    svg = render(draw_dot(small_graph()[2]))
+    texts = svg_texts(svg)
+    for expected in ("a", "b", "c", "n1", "data 2", "data -3", "data -4", "grad -2", "grad 2",
+                     "*", "+"):
+        assert expected in texts
+
+
+def test_jupyter_display_uses_our_renderer_without_system_dot(
+        monkeypatch: pytest.MonkeyPatch, no_override: None) -> None:
+    monkeypatch.setenv("PATH", "")
+    dot = draw_dot(small_graph()[2])
+    bundle = dot._repr_mimebundle_()
+    assert list(bundle) == ["image/svg+xml"]
+    assert "data -4" in svg_texts(bundle["image/svg+xml"].encode())
+    assert dot.pipe(format="png")[:8] == b"\x89PNG\r\n\x1a\n"
+    assert dot.pipe(encoding="utf-8").startswith("<?xml")
+
+
+def test_render_svg_writes_and_replaces_atomically(tmp_path: pathlib.Path) -> None:
+    target = tmp_path / "graph.svg"
+    target.write_text("old picture")
+    a, b, c = small_graph()
+    returned = render_svg(c, target, show_grad=False)
+    assert returned == target
+    assert os.listdir(tmp_path) == ["graph.svg"]
+    texts = svg_texts(target.read_bytes())
+    assert "data -4" in texts and not any(t.startswith("grad") for t in texts)
+    render_svg(c, str(target))
+    assert "grad -2" in svg_texts(target.read_bytes())
+    assert os.listdir(tmp_path) == ["graph.svg"]
+
+
+def test_render_svg_failure_keeps_old_file_and_leaves_no_temp(
+        tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    target = tmp_path / "graph.svg"
+    target.write_text("old picture")
+    monkeypatch.setenv(viz.RENDERER_ENV, "sh -c 'echo layout exploded >&2; exit 3'")
+    with pytest.raises(RenderError, match="exit status 3: layout exploded"):
+        render_svg(small_graph()[2], target)
+    assert target.read_text() == "old picture"
+    assert os.listdir(tmp_path) == ["graph.svg"]
+
+
+# -- renderer discovery ---------------------------------------------------------
+
+def test_environment_override_comes_first(
+        tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = make_program(tmp_path, "fake-dot", "cat > /dev/null; echo \"<svg>$1</svg>\"")
+    monkeypatch.setenv(viz.RENDERER_ENV, f"{fake} -q")
+    assert find_renderer() == [str(fake), "-q"]
+    assert render("digraph { a }") == b"<svg>-q</svg>\n"
+
+
+def test_environment_override_may_be_a_path_with_spaces(
+        tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "my tools"
+    folder.mkdir()
+    fake = make_program(folder, "fake dot", "cat > /dev/null; echo '<svg/>'")
+    monkeypatch.setenv(viz.RENDERER_ENV, str(fake))
+    assert find_renderer() == [str(fake)]
+    assert render("digraph { a }") == b"<svg/>\n"
+
+
+def test_environment_override_pointing_nowhere_raises(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(viz.RENDERER_ENV, "/no/such/dot")
+    with pytest.raises(RendererNotFoundError, match="AUTOGRAD_TINY_DOT='/no/such/dot'"):
+        find_renderer()
+
+
+def test_empty_path_still_finds_graphviz_pure_through_its_distribution_record(
+        monkeypatch: pytest.MonkeyPatch, no_override: None) -> None:
+    monkeypatch.setenv("PATH", "")
+    command = find_renderer()
+    assert len(command) == 1 and pathlib.Path(command[0]).name == "graphviz-pure"
+    assert pathlib.Path(command[0]).is_file()
+    assert "data -4" in svg_texts(render(draw_dot(small_graph()[2])))
+
+
+def test_path_is_searched_for_graphviz_pure_before_dot(
+        tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch, no_override: None) -> None:
+    monkeypatch.setattr(viz.metadata, "distribution", no_distribution)
+    dot = make_program(tmp_path, "dot", "exit 0")
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert find_renderer() == [str(dot)]
+    pure = make_program(tmp_path, "graphviz-pure", "exit 0")
+    assert find_renderer() == [str(pure)]
+
+
+def test_missing_renderer_raises_with_install_commands(
+        monkeypatch: pytest.MonkeyPatch, no_override: None) -> None:
+    monkeypatch.setattr(viz.metadata, "distribution", no_distribution)
+    monkeypatch.setenv("PATH", "")
+    with pytest.raises(RendererNotFoundError) as caught:
+        render_svg(Value(1.0), "never-written.svg")
+    message = str(caught.value)
+    assert isinstance(caught.value, RuntimeError)
+    for command in ("pip install graphviz-pure", "apt-get install graphviz",
+                    "brew install graphviz", viz.RENDERER_ENV):
+        assert command in message
+    assert not pathlib.Path("never-written.svg").exists()
+
+
+def test_renderer_errors_and_timeouts_are_reported(
+        tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch, no_override: None) -> None:
+    with pytest.raises(RenderError, match="failed with exit status 1: .*syntax error"):
+        render("digraph { a -> }")
+    slow = make_program(tmp_path, "slow-dot", "exec sleep 5")
+    monkeypatch.setenv(viz.RENDERER_ENV, str(slow))
+    with pytest.raises(RenderError, match="timed out after 0.2 s"):
+        render("digraph { a }", timeout=0.2)
