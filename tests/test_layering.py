@@ -15,6 +15,7 @@ ALLOWED: dict[str, set[str]] = {
     "testing": {"engine"},
     "explain": {"engine"},
     "compiler": {"engine"},
+    "expr": {"engine"},
     "viz": {"engine"},
     "nn": {"engine"},
     "losses": {"engine"},
