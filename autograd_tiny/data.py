@@ -1,0 +1,168 @@
+"""Toy datasets as plain lists: ``xor``, ``blobs``, ``moons``, ``circles``, ``train_test_split``.
+
+Imports nothing from the package (and no NumPy). Each generator returns
+``(X, y)``: ``X`` a list of ``[x1, x2]`` float lists, ``y`` a list of int
+labels, shuffled; randomness comes from a ``random.Random(seed)`` of its own,
+so a seed gives the same data whatever the global random state.
+
+>>> X, y = moons(6, seed=0)
+>>> len(X), sorted(y)
+(6, [0, 0, 0, 1, 1, 1])
+>>> moons(6, seed=0) == (X, y)
+True
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Sequence
+from typing import Any, TypeVar, Union
+
+__all__ = ["xor", "blobs", "moons", "circles", "train_test_split"]
+
+Dataset = tuple[list[list[float]], list[int]]
+T = TypeVar("T")
+U = TypeVar("U")
+
+DEFAULT_CENTERS = [(0.0, -2.0), (2.0, 2.0), (-2.0, 2.0)]
+
+
+def _check_count(n: Any, name: str, where: str, minimum: int = 1) -> int:
+    if isinstance(n, bool) or not isinstance(n, int) or n < minimum:
+        raise ValueError(f"{where}: {name} must be an int >= {minimum}, got {n!r}")
+    return n
+
+
+def _check_spread(x: Any, name: str, where: str) -> float:
+    if isinstance(x, bool) or not isinstance(x, (int, float)) or not 0 <= x < math.inf:
+        raise ValueError(f"{where}: {name} must be a finite number >= 0, got {x!r}")
+    return float(x)
+
+
+def _shuffled(points: list[list[float]], labels: list[int], rng: random.Random) -> Dataset:
+    order = list(range(len(points)))
+    rng.shuffle(order)
+    return [points[i] for i in order], [labels[i] for i in order]
+
+
+def xor() -> Dataset:
+    """The four XOR points and their labels.
+
+    >>> xor()
+    ([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]], [0, 1, 1, 0])
+    """
+    return [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]], [0, 1, 1, 0]
+
+
+def blobs(n_per_class: int = 50, centers: Union[int, Sequence[Sequence[float]]] = 3,
+          std: float = 1.0, seed: int = 0) -> Dataset:
+    """Gaussian blobs, ``n_per_class`` points around each centre, label = centre index.
+
+    ``centers=3`` means (0, -2), (2, 2), (-2, 2); another int k spreads k
+    centres on a circle of radius 3; a list gives the centres themselves.
+
+    >>> X, y = blobs(2, std=0.0)
+    >>> sorted(zip(y, X))[0]
+    (0, [0.0, -2.0])
+    """
+    _check_count(n_per_class, "n_per_class", "blobs")
+    std = _check_spread(std, "std", "blobs")
+    if isinstance(centers, bool):
+        raise ValueError(f"blobs: centers must be an int or a list of points, got {centers!r}")
+    if isinstance(centers, int):
+        k = _check_count(centers, "centers", "blobs")
+        points = DEFAULT_CENTERS if k == 3 else [
+            (3.0 * math.cos(2 * math.pi * i / k - math.pi / 2),
+             3.0 * math.sin(2 * math.pi * i / k - math.pi / 2)) for i in range(k)]
+    else:
+        points = [tuple(float(c) for c in centre) for centre in centers]  # type: ignore[misc]
+        if not points or any(len(c) != 2 for c in points):
+            raise ValueError(f"blobs: centers must be a non-empty list of (x, y), got {centers!r}")
+    rng = random.Random(seed)
+    X, y = [], []
+    for label, (cx, cy) in enumerate(points):
+        for _ in range(n_per_class):
+            X.append([cx + rng.gauss(0.0, std), cy + rng.gauss(0.0, std)])
+            y.append(label)
+    return _shuffled(X, y, rng)
+
+
+def moons(n: int = 200, noise: float = 0.1, seed: int = 0) -> Dataset:
+    """Two interleaving half circles (as scikit-learn's ``make_moons``), Gaussian noise added.
+
+    >>> X, y = moons(4, noise=0.0)
+    >>> sorted(zip(y, X))[0]
+    (0, [-1.0, 1.2246467991473532e-16])
+    """
+    _check_count(n, "n", "moons", 2)
+    noise = _check_spread(noise, "noise", "moons")
+    rng = random.Random(seed)
+    n_outer = n // 2
+    n_inner = n - n_outer
+    X, y = [], []
+    for i in range(n_outer):
+        t = math.pi * i / max(n_outer - 1, 1)
+        X.append([math.cos(t), math.sin(t)])
+        y.append(0)
+    for i in range(n_inner):
+        t = math.pi * i / max(n_inner - 1, 1)
+        X.append([1.0 - math.cos(t), 0.5 - math.sin(t)])
+        y.append(1)
+    X = [[a + rng.gauss(0.0, noise), b + rng.gauss(0.0, noise)] for a, b in X]
+    return _shuffled(X, y, rng)
+
+
+def circles(n: int = 200, noise: float = 0.1, factor: float = 0.5, seed: int = 0) -> Dataset:
+    """A circle of radius 1 (label 0) around one of radius ``factor`` (label 1), noise added.
+
+    >>> X, y = circles(4, noise=0.0)
+    >>> sorted(round(math.hypot(*p), 3) for p in X)
+    [0.5, 0.5, 1.0, 1.0]
+    """
+    _check_count(n, "n", "circles", 2)
+    noise = _check_spread(noise, "noise", "circles")
+    if isinstance(factor, bool) or not isinstance(factor, (int, float)) or not 0 < factor < 1:
+        raise ValueError(f"circles: factor must be a number in (0, 1), got {factor!r}")
+    rng = random.Random(seed)
+    n_outer = n // 2
+    X, y = [], []
+    for count, radius, label in ((n_outer, 1.0, 0), (n - n_outer, float(factor), 1)):
+        for i in range(count):
+            t = 2 * math.pi * i / count
+            X.append([radius * math.cos(t) + rng.gauss(0.0, noise),
+                      radius * math.sin(t) + rng.gauss(0.0, noise)])
+            y.append(label)
+    return _shuffled(X, y, rng)
+
+
+def train_test_split(X: Sequence[T], y: Sequence[U], test_size: float = 0.25,
+                     seed: int = 0) -> tuple[list[T], list[T], list[U], list[U]]:
+    """Shuffle with ``seed`` and split: ``(X_train, X_test, y_train, y_test)``.
+
+    ``test_size`` is a fraction in (0, 1) or a count of test samples.
+
+    >>> X_train, X_test, y_train, y_test = train_test_split(list(range(8)), list(range(8)))
+    >>> len(X_train), len(X_test), X_train == y_train
+    (6, 2, True)
+    """
+    if len(X) != len(y):
+        raise ValueError(f"train_test_split: X has {len(X)} samples but y has {len(y)}")
+    n = len(X)
+    if isinstance(test_size, bool) or not isinstance(test_size, (int, float)):
+        raise ValueError(f"train_test_split: test_size must be a number, got {test_size!r}")
+    if isinstance(test_size, int) and test_size >= 1:
+        n_test = test_size
+    elif 0 < test_size < 1:
+        n_test = math.ceil(test_size * n)
+    else:
+        raise ValueError(f"train_test_split: test_size must be in (0, 1) or a count >= 1, "
+                         f"got {test_size!r}")
+    if not 0 < n_test < n:
+        raise ValueError(f"train_test_split: test_size={test_size!r} leaves no train or "
+                         f"no test samples out of {n}")
+    order = list(range(n))
+    random.Random(seed).shuffle(order)
+    test, train = order[:n_test], order[n_test:]
+    return ([X[i] for i in train], [X[i] for i in test],
+            [y[i] for i in train], [y[i] for i in test])

@@ -1,0 +1,350 @@
+"""Neural-network building blocks: ``Module``, ``Neuron``, ``Layer``, ``MLP``, save and load.
+
+Owns the models and their JSON files. Imports only the engine (never losses,
+optim, data, train or the CLI). Every weight is drawn from a ``random.Random``
+owned by the model, so a seed reproduces a model whatever the global random
+state; files are JSON (never pickle), written atomically and validated on load.
+
+>>> model = MLP(2, [4, 1], activation="tanh", seed=0)
+>>> len(model.parameters())
+17
+>>> out = model([1.0, -1.0])
+>>> type(out).__name__
+'Value'
+>>> MLP(2, [4, 1], activation="tanh", seed=0)([1.0, -1.0]).data == out.data
+True
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import random
+from collections.abc import Sequence
+from typing import Any, Union
+
+from .engine import Value
+
+__all__ = ["Module", "Neuron", "Layer", "MLP", "ACTIVATIONS"]
+
+ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear")
+_ACTIVATE = {"relu": Value.relu, "tanh": Value.tanh, "sigmoid": Value.sigmoid}
+FORMAT = "autograd_tiny.state_dict"
+VERSION = 1
+MAX_FILE_BYTES = 64 * 2**20
+
+Input = Union[Value, float, int]
+
+
+def _check_activation(activation: Any, where: str) -> str:
+    if activation is None:
+        return "linear"
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"{where}: unknown activation {activation!r} (must be one of "
+                         f"{', '.join(ACTIVATIONS)})")
+    return str(activation)
+
+
+def _check_size(n: Any, name: str, where: str) -> int:
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"{where}: {name} must be a positive int, got {n!r}")
+    return n
+
+
+def _init_std(activation: str, fan_in: int, fan_out: int) -> float:
+    # He for relu: Var = 2 / fan_in. Glorot for the rest: Var = 2 / (fan_in + fan_out).
+    if activation == "relu":
+        return math.sqrt(2.0 / fan_in)
+    return math.sqrt(2.0 / (fan_in + fan_out))
+
+
+def _flatten(tree: Any) -> list[Any]:
+    if isinstance(tree, dict):
+        return [leaf for value in tree.values() for leaf in _flatten(value)]
+    if isinstance(tree, list):
+        return [leaf for value in tree for leaf in _flatten(value)]
+    return [tree]
+
+
+def _check_like(expected: Any, got: Any, where: str) -> None:
+    """Raise ValueError unless ``got`` has the shape of ``expected`` with finite numbers."""
+    if isinstance(expected, dict):
+        if not isinstance(got, dict):
+            raise ValueError(f"{where}: expected an object, got {type(got).__name__}")
+        if list(got) != list(expected):
+            raise ValueError(f"{where}: expected keys {list(expected)}, got {list(got)}")
+        for key in expected:
+            _check_like(expected[key], got[key], f"{where}.{key}")
+    elif isinstance(expected, list):
+        if not isinstance(got, list):
+            raise ValueError(f"{where}: expected a list, got {type(got).__name__}")
+        if len(got) != len(expected):
+            raise ValueError(f"{where}: expected {len(expected)} entries, got {len(got)}")
+        for i, (want, item) in enumerate(zip(expected, got)):
+            _check_like(want, item, f"{where}[{i}]")
+    elif isinstance(got, bool) or not isinstance(got, (int, float)):
+        raise ValueError(f"{where}: expected a number, got {type(got).__name__} {got!r:.40}")
+    elif not math.isfinite(got):
+        raise ValueError(f"{where}: expected a finite number, got {got!r}")
+
+
+def _reject_constant(token: str) -> float:
+    raise ValueError(f"non-finite number token {token!r} (JSON has no NaN or Infinity)")
+
+
+class Module:
+    """Base class: parameters, gradients and JSON state, for a tree of Values.
+
+    Subclasses implement ``_tree()`` (their Values as nested dicts and lists)
+    and ``__call__``; everything else derives from the tree.
+
+    >>> n = Neuron(2, seed=0)
+    >>> n.zero_grad(); [p.grad for p in n.parameters()]
+    [0.0, 0.0, 0.0]
+    """
+
+    def _tree(self) -> Any:
+        return {}
+
+    def _config(self) -> dict[str, Any]:
+        return {}
+
+    def parameters(self) -> list[Value]:
+        """Every trainable Value, in a fixed order."""
+        return _flatten(self._tree())
+
+    def zero_grad(self) -> None:
+        """Set every parameter's ``.grad`` to 0.0."""
+        for p in self.parameters():
+            p.grad = 0.0
+
+    def state_dict(self) -> dict[str, Any]:
+        """The parameters' numbers, shaped like the model (plain floats)."""
+        def to_data(tree: Any) -> Any:
+            if isinstance(tree, dict):
+                return {key: to_data(value) for key, value in tree.items()}
+            if isinstance(tree, list):
+                return [to_data(value) for value in tree]
+            return tree.data
+        result: dict[str, Any] = to_data(self._tree())
+        return result
+
+    def load_state_dict(self, state: Any, *, where: str = "state_dict") -> None:
+        """Copy numbers from ``state`` into the parameters; all-or-nothing.
+
+        Raises ``ValueError`` (naming the offending entry) unless ``state`` has
+        exactly this model's shape with finite numbers; then nothing changes.
+        """
+        _check_like(self.state_dict(), state, where)
+        for p, number in zip(self.parameters(), _flatten(state)):
+            p.data = float(number)
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the model to ``path`` as JSON, atomically (temp file, fsync, os.replace)."""
+        path = os.fspath(path)
+        document = {"format": FORMAT, "version": VERSION, "model": type(self).__name__,
+                    "config": self._config(), "state": self.state_dict()}
+        try:
+            text = json.dumps(document, allow_nan=False, indent=1)
+        except ValueError:
+            raise ValueError(f"cannot save {path!r}: the model has a non-finite "
+                             f"parameter (nan or inf)") from None
+        folder, name = os.path.split(os.path.abspath(path))
+        prefix = f".{name}."
+        for entry in os.listdir(folder):  # temp files left by a killed save
+            if entry.startswith(prefix) and entry.endswith(".tmp"):
+                with contextlib.suppress(OSError):
+                    os.remove(os.path.join(folder, entry))
+        temp = os.path.join(folder, f"{prefix}{os.getpid()}.{os.urandom(4).hex()}.tmp")
+        try:
+            with open(temp, "w", encoding="utf-8") as file:
+                file.write(text + "\n")
+                file.flush()
+                os.fsync(file.fileno())
+            os.replace(temp, path)
+        except BaseException:
+            if os.path.exists(temp):
+                os.remove(temp)
+            raise
+        if hasattr(os, "O_DIRECTORY"):  # make the rename itself durable (POSIX)
+            fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+
+    def load(self, path: str | os.PathLike[str]) -> Module:
+        """Read parameters saved by ``save``; returns the model.
+
+        Every bad file (empty, truncated, not JSON, wrong model or shape,
+        non-finite numbers) raises one ``ValueError`` naming the file and the
+        problem, and leaves the parameters untouched.
+        """
+        path = os.fspath(path)
+        with open(path, "rb") as file:
+            raw = file.read(MAX_FILE_BYTES + 1)
+        try:
+            if len(raw) > MAX_FILE_BYTES:
+                raise ValueError(f"larger than {MAX_FILE_BYTES} bytes")
+            if not raw.strip():
+                raise ValueError("the file is empty")
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                raise ValueError("not UTF-8 text (a binary or pickle file?)") from None
+            try:
+                document = json.loads(text, parse_constant=_reject_constant)
+            except json.JSONDecodeError as error:
+                raise ValueError(f"not valid JSON (truncated?): {error}") from None
+            except RecursionError:
+                raise ValueError("JSON nested too deeply") from None
+            self._load_document(document)
+        except ValueError as error:
+            raise ValueError(f"cannot load {path!r}: {error}") from None
+        return self
+
+    def _load_document(self, document: Any) -> None:
+        if not isinstance(document, dict) or document.get("format") != FORMAT:
+            raise ValueError(f"not an autograd_tiny model file (no \"format\": {FORMAT!r})")
+        if document.get("version") != VERSION:
+            raise ValueError(f"unsupported version {document.get('version')!r:.40}")
+        kind = type(self).__name__
+        if document.get("model") != kind or document.get("config") != self._config():
+            raise ValueError(f"the file holds {document.get('model')!r:.40} with config "
+                             f"{document.get('config')!r:.200}, this model is {kind} "
+                             f"with config {self._config()!r}")
+        self.load_state_dict(document.get("state"), where="state")
+
+    def __call__(self, x: Any) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} must define __call__")
+
+    def __repr__(self) -> str:
+        arguments = ", ".join(f"{key}={value!r}" for key, value in self._config().items())
+        return f"{type(self).__name__}({arguments})"
+
+
+def _as_inputs(x: Any, nin: int, where: str) -> Sequence[Input]:
+    if isinstance(x, (Value, int, float)):
+        x = [x]
+    try:
+        n = len(x)
+    except TypeError:
+        raise TypeError(f"{where} needs a list of {nin} numbers or Values, got "
+                        f"{type(x).__name__}") from None
+    if n != nin:
+        raise ValueError(f"{where} expects {nin} inputs, got {n}")
+    return x
+
+
+class Neuron(Module):
+    """One unit: ``activation(w · x + b)``; weights He (relu) or Glorot, bias 0.
+
+    >>> Neuron(3, activation="linear", seed=0)([0.0, 0.0, 0.0])
+    Value(data=0.0, grad=0.0)
+    """
+
+    def __init__(self, nin: int, activation: str | None = "relu", *,
+                 seed: int | None = None, rng: random.Random | None = None,
+                 fan_out: int = 1) -> None:
+        self.nin = _check_size(nin, "nin", "Neuron")
+        self.activation = _check_activation(activation, "Neuron")
+        rng = rng if rng is not None else random.Random(seed)
+        std = _init_std(self.activation, nin, fan_out)
+        self.w = [Value(rng.gauss(0.0, std)) for _ in range(nin)]
+        self.b = Value(0.0)
+
+    def _tree(self) -> Any:
+        return {"weight": self.w, "bias": self.b}
+
+    def _config(self) -> dict[str, Any]:
+        return {"nin": self.nin, "activation": self.activation}
+
+    def __call__(self, x: Any) -> Value:
+        x = _as_inputs(x, self.nin, "Neuron")
+        total = self.b
+        for wi, xi in zip(self.w, x):
+            total = total + wi * xi
+        activate = _ACTIVATE.get(self.activation)
+        return activate(total) if activate is not None else total
+
+
+class Layer(Module):
+    """``nout`` neurons on the same inputs; one output gives a Value, more a list.
+
+    >>> layer = Layer(2, 1, activation="tanh", seed=0)
+    >>> Layer(1, 2, seed=0)(layer([1.0, 2.0]))  # a one-neuron layer composes
+    [Value(...), Value(...)]
+    """
+
+    def __init__(self, nin: int, nout: int, activation: str | None = "relu", *,
+                 seed: int | None = None, rng: random.Random | None = None) -> None:
+        _check_size(nin, "nin", "Layer")
+        self.nout = _check_size(nout, "nout", "Layer")
+        self.activation = _check_activation(activation, "Layer")
+        rng = rng if rng is not None else random.Random(seed)
+        self.neurons = [Neuron(nin, self.activation, rng=rng, fan_out=nout)
+                        for _ in range(nout)]
+        self.nin = nin
+
+    def _tree(self) -> Any:
+        return {"weight": [n.w for n in self.neurons], "bias": [n.b for n in self.neurons]}
+
+    def _config(self) -> dict[str, Any]:
+        return {"nin": self.nin, "nout": self.nout, "activation": self.activation}
+
+    def __call__(self, x: Any) -> Any:
+        # Wrap plain numbers once, not once per neuron.
+        x = [xi if isinstance(xi, Value) else Value(xi) for xi in _as_inputs(x, self.nin, "Layer")]
+        outs = [n(x) for n in self.neurons]
+        return outs[0] if len(outs) == 1 else outs
+
+
+class MLP(Module):
+    """A multilayer perceptron: hidden layers use ``activation``, the last ``output_activation``.
+
+    ``output_activation=None`` means linear (logits). A seed reproduces the
+    model exactly, whatever the global random state.
+
+    >>> model = MLP(2, [8, 3], seed=0)
+    >>> len(model([0.5, -0.5])), len(model.layers)
+    (3, 2)
+    """
+
+    def __init__(self, nin: int, nouts: Sequence[int], activation: str = "relu",
+                 output_activation: str | None = None, seed: int | None = None) -> None:
+        _check_size(nin, "nin", "MLP")
+        if isinstance(nouts, int) or not isinstance(nouts, Sequence) or not nouts:
+            raise ValueError(f"MLP: nouts must be a non-empty list of layer sizes, got {nouts!r}")
+        sizes = [_check_size(n, "each of nouts", "MLP") for n in nouts]
+        self.nin = nin
+        self.nouts = sizes
+        self.activation = _check_activation(activation, "MLP")
+        self.output_activation = _check_activation(output_activation, "MLP")
+        self.seed = seed
+        rng = random.Random(seed)
+        fans = [nin, *sizes]
+        self.layers = [
+            Layer(fans[i], sizes[i],
+                  self.output_activation if i == len(sizes) - 1 else self.activation, rng=rng)
+            for i in range(len(sizes))
+        ]
+
+    @property
+    def nout(self) -> int:
+        """Number of outputs."""
+        return self.nouts[-1]
+
+    def _tree(self) -> Any:
+        return {"layers": [layer._tree() for layer in self.layers]}
+
+    def _config(self) -> dict[str, Any]:
+        return {"nin": self.nin, "nouts": self.nouts, "activation": self.activation,
+                "output_activation": self.output_activation}
+
+    def __call__(self, x: Any) -> Any:
+        x = _as_inputs(x, self.nin, "MLP")
+        for layer in self.layers:
+            x = layer(x)
+        return x

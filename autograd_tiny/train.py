@@ -1,0 +1,267 @@
+"""Training loop: ``fit``, ``train_step``, ``evaluate``, ``accuracy``, ``predict``, ``History``.
+
+Imports nn, losses, optim, data and the engine (never the CLI). ``fit`` picks
+a loss from the model's output size unless told (one output: BCE with logits;
+k outputs: cross-entropy), trains with Adam on shuffled mini-batches, and
+returns a ``History``. One optimisation step is ``train_step``, a small
+function that ``fit(step=...)`` can replace (e.g. by a compiled version).
+
+>>> from autograd_tiny.data import xor
+>>> from autograd_tiny.nn import MLP
+>>> X, y = xor()
+>>> model = MLP(2, [8, 1], seed=0)
+>>> history = fit(model, X, y, epochs=150, seed=0, progress=False)
+>>> accuracy(model, X, y), len(history.loss)
+(1.0, 150)
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Callable, Union
+
+from .engine import Value, no_grad
+from .losses import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    hinge,
+    mse,
+)
+from .nn import Module
+from .optim import Adam, Optimizer
+
+__all__ = ["History", "fit", "train_step", "evaluate", "accuracy", "predict", "LOSSES"]
+
+LossFn = Callable[[Any, Any], Value]
+StepFn = Callable[[Any, LossFn, Optimizer, Sequence[Any], Sequence[Any]], "tuple[float, int]"]
+
+LOSSES: dict[str, LossFn] = {
+    "bce_with_logits": binary_cross_entropy_with_logits,
+    "bce": binary_cross_entropy,
+    "cross_entropy": cross_entropy,
+    "mse": mse,
+    "hinge": hinge,
+}
+DEFAULT_LR = 0.02
+DEFAULT_BATCH_SIZE = 16
+
+
+@dataclass
+class History:
+    """Per-epoch training loss and accuracy (and validation's, when given).
+
+    >>> History(loss=[0.7, 0.5], accuracy=[0.5, 1.0]).epochs
+    2
+    """
+
+    loss: list[float] = field(default_factory=list)
+    accuracy: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    val_accuracy: list[float] = field(default_factory=list)
+
+    @property
+    def epochs(self) -> int:
+        """Number of epochs recorded."""
+        return len(self.loss)
+
+    def plot(self, path: str | None = None) -> Any:
+        """Loss and accuracy curves as a matplotlib ``Figure`` (saved to ``path`` if given).
+
+        Needs matplotlib (``pip install 'autograd-tiny[plot]'``), imported only here.
+        """
+        try:
+            from matplotlib.figure import Figure
+        except ImportError:
+            raise ImportError("History.plot needs matplotlib: "
+                              "pip install 'autograd-tiny[plot]'") from None
+        figure = Figure(figsize=(9.0, 3.5), layout="constrained")
+        loss_axes, accuracy_axes = figure.subplots(1, 2)
+        epochs = range(1, self.epochs + 1)
+        for axes, name in ((loss_axes, "loss"), (accuracy_axes, "accuracy")):
+            axes.plot(epochs, getattr(self, name), label="train")
+            validation = getattr(self, f"val_{name}")
+            if validation:
+                axes.plot(epochs, validation, label="validation")
+            axes.set_xlabel("epoch")
+            axes.set_ylabel(name)
+            axes.legend()
+        if path is not None:
+            figure.savefig(path)
+        return figure
+
+
+def _outputs(model: Any, x: Any) -> Any:
+    out = model(x)
+    if isinstance(out, (list, tuple)) and len(out) == 1:
+        return out[0]
+    return out
+
+
+def _threshold(model: Any) -> float:
+    return 0.5 if getattr(model, "output_activation", None) == "sigmoid" else 0.0
+
+
+def _label(out: Any, threshold: float) -> int:
+    if isinstance(out, Value):
+        return int(out.data > threshold)
+    scores = [o.data if isinstance(o, Value) else float(o) for o in out]
+    return max(range(len(scores)), key=scores.__getitem__)
+
+
+def _check_dataset(X: Any, y: Any, where: str) -> None:
+    if not isinstance(X, Sequence) or not isinstance(y, Sequence):
+        raise TypeError(f"{where} needs X and y as lists, got {type(X).__name__} "
+                        f"and {type(y).__name__}")
+    if len(X) != len(y):
+        raise ValueError(f"{where}: X has {len(X)} samples but y has {len(y)}")
+    if not X:
+        raise ValueError(f"{where}: the dataset is empty")
+
+
+def _pick_loss(model: Any, loss: Union[str, LossFn, None], first_output: Any) -> LossFn:
+    if callable(loss):
+        return loss
+    if loss is None:
+        if not isinstance(first_output, Value):
+            return cross_entropy
+        if getattr(model, "output_activation", None) == "sigmoid":
+            return binary_cross_entropy
+        return binary_cross_entropy_with_logits
+    if loss not in LOSSES:
+        raise ValueError(f"fit: unknown loss {loss!r} (must be one of {', '.join(LOSSES)} "
+                         f"or a function (outputs, targets) -> Value)")
+    return LOSSES[loss]
+
+
+def train_step(model: Any, loss_fn: LossFn, optimizer: Optimizer,
+               xb: Sequence[Any], yb: Sequence[Any]) -> tuple[float, int]:
+    """One step on one mini-batch: forward, loss, backward, update; (loss, correct) back.
+
+    >>> from autograd_tiny.data import xor
+    >>> from autograd_tiny.nn import MLP
+    >>> model = MLP(2, [1], seed=0); opt = Adam(model.parameters())
+    >>> loss, correct = train_step(model, binary_cross_entropy_with_logits, opt, *xor())
+    >>> round(loss, 4), correct
+    (0.7541, 3)
+    """
+    optimizer.zero_grad()
+    outputs = [_outputs(model, x) for x in xb]
+    loss = loss_fn(outputs, list(yb))
+    loss.backward()
+    optimizer.step()
+    threshold = _threshold(model)
+    correct = sum(_label(out, threshold) == target for out, target in zip(outputs, yb))
+    return loss.data, correct
+
+
+def evaluate(model: Any, X: Sequence[Any], y: Sequence[Any],
+             loss: Union[str, LossFn, None] = None) -> tuple[float, float]:
+    """(mean loss, accuracy) on a dataset, without building a graph.
+
+    >>> from autograd_tiny.data import xor
+    >>> from autograd_tiny.nn import MLP
+    >>> loss, acc = evaluate(MLP(2, [1], seed=0), *xor())
+    >>> round(loss, 4), acc
+    (0.7541, 0.75)
+    """
+    _check_dataset(X, y, "evaluate")
+    with no_grad():
+        outputs = [_outputs(model, x) for x in X]
+        loss_value = _pick_loss(model, loss, outputs[0])(outputs, list(y)).data
+    threshold = _threshold(model)
+    correct = sum(_label(out, threshold) == target for out, target in zip(outputs, y))
+    return loss_value, correct / len(y)
+
+
+def predict(model: Any, X: Sequence[Any]) -> list[int]:
+    """Class labels: argmax of k outputs, or one output above 0 (0.5 after a sigmoid).
+
+    >>> from autograd_tiny.nn import MLP
+    >>> predict(MLP(2, [2], seed=0), [[0.0, 0.0]])
+    [0]
+    """
+    threshold = _threshold(model)
+    with no_grad():
+        return [_label(_outputs(model, x), threshold) for x in X]
+
+
+def accuracy(model: Any, X: Sequence[Any], y: Sequence[Any]) -> float:
+    """Fraction of samples whose predicted label equals ``y``.
+
+    >>> from autograd_tiny.nn import MLP
+    >>> accuracy(MLP(2, [2], seed=0), [[0.0, 0.0]], [0])
+    1.0
+    """
+    _check_dataset(X, y, "accuracy")
+    return sum(p == t for p, t in zip(predict(model, X), y)) / len(y)
+
+
+def fit(model: Module, X: Sequence[Any], y: Sequence[Any], *, epochs: int = 100,
+        batch_size: int = DEFAULT_BATCH_SIZE, lr: float = DEFAULT_LR,
+        optimizer: Optimizer | None = None, loss: Union[str, LossFn, None] = None,
+        seed: int = 0, shuffle: bool = True,
+        validation_data: tuple[Sequence[Any], Sequence[Any]] | None = None,
+        progress: bool | None = None, step: StepFn | None = None) -> History:
+    """Train ``model`` on (X, y) and return its ``History``.
+
+    Defaults: Adam(lr=0.02), mini-batches of 16 shuffled by ``seed``, the loss
+    picked from the output size. ``progress=None`` shows a tqdm bar only when
+    stderr is a terminal; ``progress=False`` never does.
+
+    >>> from autograd_tiny.data import xor
+    >>> from autograd_tiny.nn import MLP
+    >>> fit(MLP(2, [4, 1], seed=1), *xor(), epochs=2, progress=False).epochs
+    2
+    """
+    _check_dataset(X, y, "fit")
+    for name, number in (("epochs", epochs), ("batch_size", batch_size)):
+        if isinstance(number, bool) or not isinstance(number, int) or number < 1:
+            raise ValueError(f"fit: {name} must be a positive int, got {number!r}")
+    if validation_data is not None:
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+            raise ValueError("fit: validation_data must be a pair (X_val, y_val)")
+        _check_dataset(*validation_data, "fit validation_data")
+    if optimizer is None:
+        optimizer = Adam(model.parameters(), lr=lr)
+    with no_grad():
+        loss_fn = _pick_loss(model, loss, _outputs(model, X[0]))
+    step = step or train_step
+    rng = random.Random(seed)
+    order = list(range(len(X)))
+    history = History()
+    show = sys.stderr.isatty() if progress is None else bool(progress)
+    bar = None
+    if show:
+        from tqdm import tqdm  # plain tqdm: tqdm.auto draws nothing useful in a notebook
+        bar = tqdm(total=epochs, unit="epoch", file=sys.stderr)
+    try:
+        for _ in range(epochs):
+            if shuffle:
+                rng.shuffle(order)
+            total_loss, total_correct = 0.0, 0
+            for start in range(0, len(order), batch_size):
+                batch = order[start:start + batch_size]
+                batch_loss, correct = step(model, loss_fn, optimizer,
+                                           [X[i] for i in batch], [y[i] for i in batch])
+                total_loss += batch_loss * len(batch)
+                total_correct += correct
+            history.loss.append(total_loss / len(order))
+            history.accuracy.append(total_correct / len(order))
+            postfix = {"loss": f"{history.loss[-1]:.4f}", "acc": f"{history.accuracy[-1]:.3f}"}
+            if validation_data is not None:
+                val_loss, val_accuracy = evaluate(model, *validation_data, loss=loss_fn)
+                history.val_loss.append(val_loss)
+                history.val_accuracy.append(val_accuracy)
+                postfix["val_acc"] = f"{val_accuracy:.3f}"
+            if bar is not None:
+                bar.set_postfix(postfix, refresh=False)
+                bar.update()
+    finally:
+        if bar is not None:
+            bar.close()
+    return history
+

@@ -1,0 +1,128 @@
+"""Optimizers: PyTorch's update formulas, hence the same trajectories as torch.optim."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from autograd_tiny.engine import Value
+from autograd_tiny.optim import SGD, Adam
+
+
+def rosenbrock(x, y):
+    return (1 - x) ** 2 + 100 * (y - x * x) ** 2 + 0.1 * (x * y)
+
+
+START = (-1.2, 1.0)
+
+
+def our_trajectory(make, steps: int = 60) -> list[tuple[float, float]]:
+    x, y = Value(START[0]), Value(START[1])
+    opt = make([x, y])
+    path = []
+    for _ in range(steps):
+        opt.zero_grad()
+        rosenbrock(x, y).backward()
+        opt.step()
+        path.append((x.data, y.data))
+    return path
+
+
+def torch_trajectory(torch, make, steps: int = 60) -> list[tuple[float, float]]:
+    x = torch.tensor(START[0], dtype=torch.float64, requires_grad=True)
+    y = torch.tensor(START[1], dtype=torch.float64, requires_grad=True)
+    opt = make([x, y])
+    path = []
+    for _ in range(steps):
+        opt.zero_grad()
+        rosenbrock(x, y).backward()
+        opt.step()
+        path.append((x.item(), y.item()))
+    return path
+
+
+def assert_same_path(ours, theirs):
+    for (a, b), (c, d) in zip(ours, theirs):
+        assert abs(a - c) <= 1e-9 * max(1.0, abs(c)), (a, c)
+        assert abs(b - d) <= 1e-9 * max(1.0, abs(d)), (b, d)
+
+
+SGD_CONFIGS = [
+    {"lr": 1e-3},
+    {"lr": 1e-3, "momentum": 0.9},
+    {"lr": 5e-4, "momentum": 0.5, "weight_decay": 0.1},
+    {"lr": 1e-3, "weight_decay": 0.01},
+]
+ADAM_CONFIGS = [
+    {},
+    {"lr": 0.05},
+    {"lr": 0.02, "betas": (0.8, 0.99), "eps": 1e-6},
+    {"lr": 0.01, "weight_decay": 0.1},
+]
+
+
+@pytest.mark.parametrize("config", SGD_CONFIGS)
+def test_sgd_trajectory_matches_torch(config):
+    torch = pytest.importorskip("torch")
+    assert_same_path(our_trajectory(lambda p: SGD(p, **config)),
+                     torch_trajectory(torch, lambda p: torch.optim.SGD(p, **config)))
+
+
+@pytest.mark.parametrize("config", ADAM_CONFIGS)
+def test_adam_trajectory_matches_torch(config):
+    torch = pytest.importorskip("torch")
+    assert_same_path(our_trajectory(lambda p: Adam(p, **config)),
+                     torch_trajectory(torch, lambda p: torch.optim.Adam(p, **config)))
+
+
+def test_sgd_step_by_hand():
+    w = Value(2.0)
+    opt = SGD([w], lr=0.1, momentum=0.5, weight_decay=0.5)
+    w.grad = 1.0
+    opt.step()  # d = 1 + 0.5 * 2 = 2; buffer 2; w = 2 - 0.2
+    assert math.isclose(w.data, 1.8)
+    opt.step()  # d = 1 + 0.9 = 1.9; buffer 0.5 * 2 + 1.9 = 2.9; w = 1.8 - 0.29
+    assert math.isclose(w.data, 1.51)
+
+
+def test_adam_first_step_moves_each_parameter_by_lr():
+    # After one step m / sqrt(v) = sign(g): Adam moves every parameter by lr.
+    a, b = Value(1.0), Value(-1.0)
+    opt = Adam([a, b], lr=0.1)
+    a.grad, b.grad = 123.0, -0.001
+    opt.step()
+    assert math.isclose(a.data, 0.9, rel_tol=1e-6)
+    assert math.isclose(b.data, -0.9, rel_tol=1e-4)
+
+
+def test_zero_grad_resets_every_parameter():
+    params = [Value(1.0), Value(2.0)]
+    opt = Adam(params)
+    for p in params:
+        p.grad = 5.0
+    opt.zero_grad()
+    assert [p.grad for p in params] == [0.0, 0.0]
+
+
+def test_step_builds_no_graph():
+    w = Value(1.0)
+    opt = SGD([w], lr=0.1)
+    w.grad = 1.0
+    opt.step()
+    assert w.parents == () and w.op == ""
+
+
+@pytest.mark.parametrize("make, error, words", [
+    (lambda: SGD([Value(1.0)], lr=-1.0), ValueError, "lr"),
+    (lambda: SGD([Value(1.0)], lr="0.1"), ValueError, "lr"),
+    (lambda: SGD([], lr=0.1), ValueError, "empty"),
+    (lambda: SGD([1.0], lr=0.1), TypeError, "Values"),
+    (lambda: SGD(Value(1.0), lr=0.1), TypeError, "single Value"),
+    (lambda: Adam([Value(1.0)], betas=(0.9, 1.0)), ValueError, "betas"),
+    (lambda: Adam([Value(1.0)], betas=0.9), ValueError, "betas"),
+    (lambda: Adam([Value(1.0)], eps=-1.0), ValueError, "eps"),
+])
+def test_bad_arguments_raise_errors_naming_them(make, error, words):
+    with pytest.raises(error, match=words):
+        make()

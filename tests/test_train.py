@@ -1,0 +1,178 @@
+"""fit, History, accuracy, predict: the targets with fit's defaults, determinism, memory."""
+
+from __future__ import annotations
+
+import gc
+import sys
+import tracemalloc
+
+import pytest
+
+from autograd_tiny.data import blobs, circles, moons, train_test_split, xor
+from autograd_tiny.losses import binary_cross_entropy_with_logits, cross_entropy, mse
+from autograd_tiny.nn import MLP
+from autograd_tiny.optim import SGD, Adam
+from autograd_tiny.train import History, accuracy, evaluate, fit, predict, train_step
+
+
+def held_out_accuracy(data, sizes, epochs, seed=0):
+    X_train, X_test, y_train, y_test = train_test_split(*data, seed=seed)
+    model = MLP(2, sizes, seed=seed)
+    fit(model, X_train, y_train, epochs=epochs, seed=seed)
+    return accuracy(model, X_test, y_test)
+
+
+# -- the targets: fit's defaults, only epochs and a seed given ------------------------
+
+@pytest.mark.parametrize("seed", range(4))
+def test_xor_reaches_full_accuracy(seed):
+    for model in (MLP(2, [8, 1], activation="tanh", seed=seed), MLP(2, [16, 1], seed=seed)):
+        fit(model, *xor(), epochs=300, seed=seed)
+        assert accuracy(model, *xor()) == 1.0
+
+
+def test_blobs_reach_95_percent_held_out_within_60_epochs():
+    # The Bayes limit for these centres at std 1 is 97.0%.
+    assert held_out_accuracy(blobs(100, seed=0), [8, 3], epochs=60) >= 0.95
+
+
+def test_moons_reach_97_percent_held_out_within_100_epochs():
+    assert held_out_accuracy(moons(200, noise=0.1, seed=0), [8, 8, 1], epochs=100) >= 0.97
+
+
+def test_circles_reach_95_percent_held_out():
+    assert held_out_accuracy(circles(200, seed=0), [8, 1], epochs=100) >= 0.95
+
+
+# -- behaviour --------------------------------------------------------------------------
+
+def run(seed):
+    X, y = blobs(10, seed=1)
+    model = MLP(2, [4, 3], seed=seed)
+    return fit(model, X, y, epochs=4, seed=seed, batch_size=8, validation_data=(X, y))
+
+
+def test_same_seed_gives_an_identical_history():
+    first = run(3)
+    assert first == run(3)
+    assert first != run(4)
+    assert first.epochs == len(first.accuracy) == len(first.val_loss) == 4
+    assert len(first.val_accuracy) == 4
+
+
+def test_history_without_validation_has_empty_validation_lists():
+    history = fit(MLP(2, [2, 1], seed=0), *xor(), epochs=3)
+    assert history.val_loss == history.val_accuracy == []
+    assert all(0.0 <= a <= 1.0 for a in history.accuracy)
+
+
+@pytest.mark.parametrize("sizes, loss_function, targets", [
+    ([3, 1], binary_cross_entropy_with_logits, [0, 1, 1, 0]),
+    ([3, 2], cross_entropy, [0, 1, 1, 0]),
+])
+def test_loss_is_picked_from_the_output_size(sizes, loss_function, targets):
+    X, _ = xor()
+    model = MLP(2, sizes, seed=0)
+    expected = evaluate(model, X, targets, loss=loss_function)[0]
+    history = fit(model, X, targets, epochs=1, lr=0.0, shuffle=False)
+    assert history.loss == [pytest.approx(expected, rel=1e-12)]
+
+
+def test_loss_and_optimizer_can_be_given():
+    X, y = xor()
+    model = MLP(2, [4, 1], activation="tanh", seed=0)
+    history = fit(model, X, y, epochs=50, loss="mse", optimizer=SGD(model.parameters(), lr=0.1))
+    assert history.loss[-1] < history.loss[0]
+    history = fit(model, X, y, epochs=1, loss=lambda out, t: mse(out, t) * 0.0)
+    assert history.loss == [0.0]
+
+
+def test_sigmoid_output_uses_probabilities():
+    X, y = xor()
+    model = MLP(2, [8, 1], activation="tanh", output_activation="sigmoid", seed=0)
+    fit(model, X, y, epochs=300)
+    assert predict(model, X) == y
+
+
+def test_step_function_can_be_swapped():
+    calls = []
+
+    def counting_step(model, loss_fn, optimizer, xb, yb):
+        calls.append(len(xb))
+        return train_step(model, loss_fn, optimizer, xb, yb)
+
+    fit(MLP(2, [2, 1], seed=0), *blobs(5, centers=2), epochs=2, batch_size=4, step=counting_step)
+    assert calls == [4, 4, 2, 4, 4, 2]
+
+
+def test_progress_bar_only_when_asked_or_on_a_terminal(capsys):
+    fit(MLP(2, [2, 1], seed=0), *xor(), epochs=2)  # captured stderr is not a TTY
+    fit(MLP(2, [2, 1], seed=0), *xor(), epochs=2, progress=False)
+    assert capsys.readouterr().err == ""
+    fit(MLP(2, [2, 1], seed=0), *xor(), epochs=2, progress=True)
+    err = capsys.readouterr().err
+    assert "2/2" in err and "loss=" in err
+
+
+def test_memory_stays_flat_with_the_gc_disabled():
+    model = MLP(2, [4, 4, 1], seed=0)
+    optimizer = Adam(model.parameters(), lr=0.01)
+    X, y = xor()
+    enabled = gc.isenabled()
+    gc.disable()
+    tracemalloc.start()
+    try:
+        for _ in range(50):
+            train_step(model, binary_cross_entropy_with_logits, optimizer, X, y)
+        start = tracemalloc.get_traced_memory()[0]
+        for _ in range(300):
+            train_step(model, binary_cross_entropy_with_logits, optimizer, X, y)
+        growth = tracemalloc.get_traced_memory()[0] - start
+    finally:
+        tracemalloc.stop()
+        if enabled:
+            gc.enable()
+    # One leaked graph per step would be ~30 kB (9 MB over the loop); allow noise only.
+    assert growth < 20_000
+
+
+def test_history_plots_itself(tmp_path):
+    pytest.importorskip("matplotlib")
+    history = History(loss=[0.7, 0.4], accuracy=[0.5, 1.0], val_loss=[0.8, 0.5],
+                      val_accuracy=[0.5, 0.75])
+    figure = history.plot(tmp_path / "curves.png")
+    assert len(figure.axes) == 2
+    assert (tmp_path / "curves.png").stat().st_size > 1000
+
+
+def test_plot_without_matplotlib_says_how_to_get_it(monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
+    with pytest.raises(ImportError, match=r"autograd-tiny\[plot\]"):
+        History(loss=[1.0], accuracy=[0.5]).plot()
+
+
+def test_predict_and_accuracy():
+    model = MLP(2, [2], activation="linear", seed=0)
+    layer = model.layers[0]
+    for neuron, weights in zip(layer.neurons, ([1.0, 0.0], [0.0, 1.0])):
+        for w, value in zip(neuron.w, weights):
+            w.data = value
+    X = [[1.0, 0.0], [0.0, 1.0], [2.0, 3.0]]
+    assert predict(model, X) == [0, 1, 1]
+    assert accuracy(model, X, [0, 1, 0]) == pytest.approx(2 / 3)
+
+
+@pytest.mark.parametrize("kwargs, words", [
+    ({"epochs": 0}, "epochs"),
+    ({"batch_size": 0}, "batch_size"),
+    ({"loss": "l1"}, "unknown loss 'l1'"),
+    ({"validation_data": ([[0.0, 0.0]],)}, "validation_data"),
+])
+def test_bad_arguments_raise_value_errors(kwargs, words):
+    with pytest.raises(ValueError, match=words):
+        fit(MLP(2, [2, 1], seed=0), *xor(), **kwargs)
+
+
+def test_mismatched_data_raises():
+    with pytest.raises(ValueError, match="4 samples but y has 3"):
+        fit(MLP(2, [2, 1], seed=0), xor()[0], [0, 1, 1])
