@@ -17,7 +17,6 @@ True
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import os
@@ -25,6 +24,7 @@ import random
 from collections.abc import Sequence
 from typing import Any, Union
 
+from ._atomic import write_atomic
 from .engine import Value
 
 __all__ = ["Module", "Neuron", "Layer", "MLP", "ACTIVATIONS"]
@@ -151,29 +151,7 @@ class Module:
         except ValueError:
             raise ValueError(f"cannot save {path!r}: the model has a non-finite "
                              f"parameter (nan or inf)") from None
-        folder, name = os.path.split(os.path.abspath(path))
-        prefix = f".{name}."
-        for entry in os.listdir(folder):  # temp files left by a killed save
-            if entry.startswith(prefix) and entry.endswith(".tmp"):
-                with contextlib.suppress(OSError):
-                    os.remove(os.path.join(folder, entry))
-        temp = os.path.join(folder, f"{prefix}{os.getpid()}.{os.urandom(4).hex()}.tmp")
-        try:
-            with open(temp, "w", encoding="utf-8") as file:
-                file.write(text + "\n")
-                file.flush()
-                os.fsync(file.fileno())
-            os.replace(temp, path)
-        except BaseException:
-            if os.path.exists(temp):
-                os.remove(temp)
-            raise
-        if hasattr(os, "O_DIRECTORY"):  # make the rename itself durable (POSIX)
-            fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+        write_atomic(path, (text + "\n").encode("utf-8"))
 
     def load(self, path: str | os.PathLike[str]) -> Module:
         """Read parameters saved by ``save``; returns the model.

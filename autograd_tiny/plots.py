@@ -24,10 +24,10 @@ from __future__ import annotations
 
 import os
 import pathlib
-import secrets
 from collections.abc import Sequence
 from typing import Any, Union
 
+from ._atomic import write_atomic
 from .train import History, predict
 
 __all__ = ["INSTALL_HINT", "plot_decision_boundary", "plot_history", "require_matplotlib"]
@@ -61,18 +61,7 @@ def _save(figure: Any, path: PathLike) -> pathlib.Path:
     target = pathlib.Path(path)
     fmt = target.suffix.lstrip(".").lower() or "png"
     FigureCanvasAgg(figure)  # attaches itself as the figure's canvas
-    temporary = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(descriptor, "wb") as file:
-            figure.savefig(file, format=fmt)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, target)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    return target
+    return write_atomic(target, lambda file: figure.savefig(file, format=fmt))
 
 
 def plot_history(history: History, path: PathLike, *, title: str | None = None) -> pathlib.Path:

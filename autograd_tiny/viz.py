@@ -30,7 +30,6 @@ import html
 import math
 import os
 import pathlib
-import secrets
 import shlex
 import shutil
 import subprocess
@@ -40,6 +39,7 @@ from typing import Any, Union
 
 import graphviz
 
+from ._atomic import write_atomic
 from .engine import Value, _local_partials, reverse_topological_order
 
 __all__ = [
@@ -304,18 +304,4 @@ def render_svg(root: Value, path: Union[str, os.PathLike[str]],
     ...     out.read_text()[:5]
     '<?xml'
     """
-    target = pathlib.Path(path)
-    svg = render(draw_dot(root, **draw_kwargs), "svg")
-    temporary = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
-    # os.open with mode 0o666 lets the umask decide the permissions, like open().
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(descriptor, "wb") as file:
-            file.write(svg)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, target)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    return target
+    return write_atomic(path, render(draw_dot(root, **draw_kwargs), "svg"))

@@ -51,12 +51,19 @@ def test_save_refuses_non_finite_parameters_and_keeps_the_old_file(tmp_path):
 
 
 def test_save_sweeps_stale_temp_files(tmp_path):
-    stale = tmp_path / ".model.json.12345.deadbeef.tmp"
+    stale = tmp_path / f".model.json.{2**22 + 1}.deadbeef.tmp"  # above any pid_max
     stale.write_text('{"format": "autograd_tiny.st', encoding="utf-8")
     other = tmp_path / ".other.json.1.0.tmp"
     other.write_text("", encoding="utf-8")
     saved(tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == [".other.json.1.0.tmp", "model.json"]
+
+
+def test_save_keeps_the_temp_file_of_a_writer_that_is_still_running(tmp_path):
+    busy = tmp_path / f".model.json.{os.getppid()}.cafe.tmp"  # our parent is alive
+    busy.write_text("", encoding="utf-8")
+    saved(tmp_path)
+    assert busy.exists()
 
 
 def _text(tmp_path) -> str:
