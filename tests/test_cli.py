@@ -343,7 +343,7 @@ def test_demo_trains_both_datasets_and_writes_every_file(capsys, tmp_path):
     labels = " ".join(svg.itertext())
     assert all(name in labels for name in ("w1", "w2", "b", "x1", "x2", "out", "tanh"))
     MLP(2, [8, 1], activation="tanh").load(out_dir / "xor-model.json")
-    MLP(2, [8, 8, 3], activation="relu").load(out_dir / "blobs-model.json")
+    MLP(2, [8, 3], activation="relu").load(out_dir / "blobs-model.json")
     for name in DEMO_FILES:
         if name.endswith(".png"):
             assert (out_dir / name).read_bytes()[:4] == b"\x89PNG"
