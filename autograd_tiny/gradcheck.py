@@ -16,9 +16,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from .engine import Value, gradients
+from .engine import Value, _to_float, gradients
 
-__all__ = ["GradientCheckError", "GradientRow", "check_grad", "numerical_grad"]
+__all__ = [
+    "GradientCheckError", "GradientRow", "check_grad", "compare_grad", "format_rows",
+    "numerical_grad",
+]
 
 
 @dataclass(frozen=True)
@@ -86,7 +89,7 @@ def numerical_grad(f: Callable[..., Any], *args: float, eps: float = 1e-6) -> li
     """
     if not eps > 0:
         raise ValueError(f"numerical_grad needs eps > 0, got {eps!r}")
-    point = [float(a) for a in args]
+    point = [_to_float(a, "numerical_grad argument") for a in args]
     result = []
     for i, x in enumerate(point):
         h = _step(x, eps)
@@ -120,10 +123,12 @@ def _analytic_hessian(f: Callable[..., Any], point: Sequence[float]) -> list[lis
     return rows
 
 
-def _table(title: str, rows: Sequence[GradientRow], rtol: float, atol: float) -> str:
+def format_rows(rows: Sequence[GradientRow], rtol: float = 1e-5, atol: float = 1e-8, *,
+                title: str = "") -> str:
+    """The comparison as a text table: argument, analytic, numeric, abs and rel error."""
     header = (f"{'argument':<12} {'analytic':>15} {'numeric':>15} "
               f"{'abs error':>10} {'rel error':>10}")
-    lines = [title, header]
+    lines = [title, header] if title else [header]
     for row in rows:
         mark = "" if row.agrees(rtol, atol) else "  <- mismatch"
         lines.append(
@@ -133,9 +138,47 @@ def _table(title: str, rows: Sequence[GradientRow], rtol: float, atol: float) ->
     return "\n".join(lines)
 
 
+def compare_grad(
+    f: Callable[..., Any],
+    *args: Any,
+    eps: float = 1e-6,
+    order: int = 1,
+    names: Sequence[str] | None = None,
+) -> list[GradientRow]:
+    """Every derivative of ``f`` at ``args``, analytic beside numeric (what ``check_grad`` judges).
+
+    First derivatives come first, then (``order=2``) the second derivatives
+    ``d<a> d<b>``, each partial derivative against differences of itself.
+
+    >>> [(r.argument, r.analytic) for r in compare_grad(lambda x, y: x * y, 3.0, 4.0)]
+    [('x0', 4.0), ('x1', 3.0)]
+    """
+    if order not in (1, 2):
+        raise ValueError(f"gradient check order must be 1 or 2, got {order!r}")
+    if not args:
+        raise ValueError("a gradient check needs at least one argument to differentiate")
+    point = [_to_float(a, "gradient check argument") for a in args]
+    labels = list(names) if names is not None else [f"x{i}" for i in range(len(point))]
+    if len(labels) != len(point):
+        raise ValueError(f"gradient check got {len(labels)} names for {len(point)} arguments")
+
+    analytic = _analytic_grad(f, point)
+    numeric = numerical_grad(f, *point, eps=eps)
+    rows = [GradientRow(n, a, d) for n, a, d in zip(labels, analytic, numeric)]
+    if order == 2:
+        hessian = _analytic_hessian(f, point)
+        for i in range(len(point)):
+            def partial(*xs: Value, i: int = i) -> float:
+                return _analytic_grad(f, [x.data for x in xs])[i]
+
+            for j, d in enumerate(numerical_grad(partial, *point, eps=eps)):
+                rows.append(GradientRow(f"d{labels[i]} d{labels[j]}", hessian[i][j], d))
+    return rows
+
+
 def check_grad(
     f: Callable[..., Any],
-    *args: float,
+    *args: Any,
     eps: float = 1e-6,
     rtol: float = 1e-5,
     atol: float = 1e-8,
@@ -156,33 +199,16 @@ def check_grad(
     ...
     autograd_tiny.gradcheck.GradientCheckError: gradient check failed ...
     """
-    if order not in (1, 2):
-        raise ValueError(f"check_grad order must be 1 or 2, got {order!r}")
-    if not args:
-        raise ValueError("check_grad needs at least one argument to differentiate")
-    point = [float(a) for a in args]
-    labels = list(names) if names is not None else [f"x{i}" for i in range(len(point))]
-    if len(labels) != len(point):
-        raise ValueError(f"check_grad got {len(labels)} names for {len(point)} arguments")
-
-    analytic = _analytic_grad(f, point)
-    numeric = numerical_grad(f, *point, eps=eps)
-    rows = [GradientRow(n, a, d) for n, a, d in zip(labels, analytic, numeric)]
-
-    if order == 2:
-        hessian = _analytic_hessian(f, point)
-        for i in range(len(point)):
-            def partial(*xs: Value, i: int = i) -> float:
-                return _analytic_grad(f, [x.data for x in xs])[i]
-
-            for j, d in enumerate(numerical_grad(partial, *point, eps=eps)):
-                rows.append(GradientRow(f"d{labels[i]} d{labels[j]}", hessian[i][j], d))
-
+    for name, tolerance in (("rtol", rtol), ("atol", atol)):
+        if not tolerance >= 0:
+            raise ValueError(f"check_grad {name} must be >= 0, got {tolerance!r}")
+    rows = compare_grad(f, *args, eps=eps, order=order, names=names)
     bad = [row for row in rows if not row.agrees(rtol, atol)]
     if bad:
+        point = tuple(float(a) for a in args)
         title = (
-            f"gradient check failed for {_name(f)} at {tuple(point)}: {len(bad)} of "
+            f"gradient check failed for {_name(f)} at {point}: {len(bad)} of "
             f"{len(rows)} derivatives differ (rtol={rtol:g}, atol={atol:g})"
         )
-        raise GradientCheckError(_table(title, rows, rtol, atol), rows)
+        raise GradientCheckError(format_rows(rows, rtol, atol, title=title), rows)
     return True

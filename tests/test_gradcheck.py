@@ -8,7 +8,7 @@ import pytest
 
 import autograd_tiny.engine as engine
 from autograd_tiny import Value
-from autograd_tiny.gradcheck import GradientCheckError, check_grad, numerical_grad
+from autograd_tiny.gradcheck import GradientCheckError, check_grad, compare_grad, numerical_grad
 from autograd_tiny.testing import OPS
 
 # A point per op where every local partial is non-zero and distinct enough to tell apart.
@@ -102,3 +102,25 @@ def test_check_grad_catches_an_injected_wrong_rule(op, fault, monkeypatch):
     monkeypatch.setitem(engine.RULES, op, lambda *a: FAULTS[fault](correct(*a)))
     with pytest.raises(GradientCheckError):
         check_grad(OPS[op], *args)
+
+
+def test_compare_grad_returns_first_then_second_order_rows():
+    rows = compare_grad(lambda x, y: x * x * y, 3.0, 2.0, order=2, names=["x", "y"])
+    assert [r.argument for r in rows] == ["x", "y", "dx dx", "dx dy", "dy dx", "dy dy"]
+    assert [r.analytic for r in rows] == [12.0, 9.0, 4.0, 6.0, 6.0, 0.0]
+    assert all(r.agrees(1e-5, 1e-6) for r in rows)
+
+
+def test_gradient_checks_reject_strings_like_the_engine_does():
+    with pytest.raises(TypeError, match="str"):
+        check_grad(lambda x: x * x, "1")
+    with pytest.raises(TypeError, match="str"):
+        numerical_grad(lambda x: x * x, "1")
+
+
+@pytest.mark.parametrize("name", ["rtol", "atol"])
+def test_check_grad_rejects_a_negative_or_nan_tolerance(name):
+    with pytest.raises(ValueError, match=name):
+        check_grad(lambda x: x * x, 1.0, **{name: -1.0})
+    with pytest.raises(ValueError, match=name):
+        check_grad(lambda x: x * x, 1.0, **{name: float("nan")})
