@@ -77,3 +77,6 @@ __all__ += [
 ]
 
 # -- compiled replay (compiler.py)
+from .compiler import compile  # noqa: E402, A004 - the contract's name, shadowing the builtin
+
+__all__ += ["compile"]

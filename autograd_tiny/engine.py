@@ -421,10 +421,13 @@ class Value:
         4.0
         """
         seed = gradient if type(gradient) is float else _to_float(gradient, "backward(gradient)")
-        order = reverse_topological_order(self)
-        adjoint = _propagate(order, seed, create_graph=False)
-        for node in order:
-            node.grad += adjoint[node]
+        if _MODE.get() & _ANOMALY:
+            order = reverse_topological_order(self)
+            adjoint = _propagate(order, seed, create_graph=False)
+            for node in order:
+                node.grad += adjoint[node]
+            return
+        _backward_into_grad(self, seed)
 
 
 def _data(x: Any) -> float:
@@ -658,6 +661,47 @@ def _propagate(order: list[Value], seed: Any, create_graph: bool) -> dict[Value,
             else:
                 adjoint[parent] = contribution
     return adjoint
+
+
+def _backward_into_grad(root: Value, seed: float) -> None:
+    """``backward()``'s fast path: ``reverse_topological_order``'s two passes,
+    applying each node's rule the moment all its users are done.
+
+    Each .grad collects this call's adjoint directly (an attribute, not a
+    dictionary entry: much faster). What the grads held before is set aside
+    while counting and added back at the end, so every .grad still gains
+    exactly this call's contribution, summed in the same order as ``gradients``.
+    Like any ``.grad +=``, not for two threads at once on graphs sharing nodes.
+    """
+    held = {root: root.grad} if root.grad else {}
+    uses: dict[Value, int] = {}
+    stack = [root]
+    while stack:
+        for parent in stack.pop().parents:
+            if parent in uses:
+                uses[parent] += 1
+            else:
+                uses[parent] = 1
+                stack.append(parent)
+                if parent.grad:
+                    held[parent] = parent.grad
+                    parent.grad = 0.0
+    root.grad = seed
+    try:
+        ready = [root]
+        for node in ready:  # the list grows while we walk it
+            if not node.parents:
+                continue
+            upstream = node.grad
+            for parent, local in zip(node.parents, _local_partials(node, False)):
+                parent.grad += local * upstream
+                remaining = uses[parent] - 1
+                uses[parent] = remaining
+                if not remaining:
+                    ready.append(parent)
+    finally:
+        for node, before in held.items():
+            node.grad = before + node.grad
 
 
 def gradients(output: Value, inputs: Sequence[Value], *, create_graph: bool = False) -> list[Any]:

@@ -1,0 +1,804 @@
+"""Compiled replay: trace a scalar function once, then run it as generated float code.
+
+``compile(f)`` calls ``f`` on traced Values at its first call (again when the
+number of arguments changes), records the operations, and writes plain
+straight-line Python for the forward pass and for the backward pass. The
+backward formulas are not written here: each comes from evaluating the
+engine's rule table, ``RULES``, on small expression objects that print Python
+source instead of computing. Imports only the engine.
+
+>>> cf = compile(lambda x, y: x * y + y)
+>>> cf(3.0, 4.0)
+16.0
+>>> cf.value_and_grad(3.0, 4.0)
+(16.0, (4.0, 4.0))
+>>> print(cf.source)
+def forward(x, y):
+    v0 = x * y
+    v1 = v0 + y
+    return v1
+<BLANKLINE>
+def value_and_grad(x, y):
+    v0 = x * y
+    v1 = v0 + y
+    g_x = g_y = 0.0
+    g_y += 1.0
+    g_x += y
+    g_y += x
+    return v1, (g_x, g_y)
+
+The backward statements follow the engine's own ``reverse_topological_order``,
+so each gradient is summed in the same order as ``Value.backward`` sums it
+and the results equal the eager engine's (where finite). The generated code
+keeps a minimal, fixed set of simplifications, the ones a careful person
+makes by hand:
+
+- constant folding: operations on constants only are computed once, at trace
+  time, and multiplying by a constant 1 or -1 disappears;
+- adjoint pass-through: a node used once whose adjoint is a plain name (the
+  inputs of ``+``) reuses that name instead of copying it;
+- gating: a local derivative that is 0 on one branch (relu, abs) becomes an
+  ``if``, and everything downstream of it in the backward pass moves inside
+  that ``if`` - the work behind an inactive relu is skipped. A contribution
+  that is the constant 0 is skipped too, so an infinite upstream gradient gives
+  0 there where the eager engine would give nan (0 * inf).
+
+Limits. The trace records one op sequence: a function whose operations depend
+on its inputs' values (``if x > 0: ...``, ``max(x, y)``, a loop over
+``int(x)``) cannot be replayed faithfully. Comparing, converting to float,
+or reading ``.data`` of, a traced value raises ``TraceError`` at trace time
+(Python-level ``if`` on such a read cannot be told apart from a harmless one,
+so every read is refused). Arguments are plain numbers; where
+the generated code meets a division by zero it falls back to the eager engine,
+so IEEE results (inf, nan) match ``Value`` exactly.
+"""
+
+from __future__ import annotations
+
+import keyword
+import math
+import re
+import sys
+from collections.abc import Iterable, Sequence
+from typing import Any, Callable, Union
+
+from .engine import (
+    RULES,
+    Value,
+    _cos,
+    _exp,
+    _log,
+    _log1p,
+    _pow,
+    _relu,
+    _sigmoid,
+    _sin,
+    _softplus,
+    _sqrt,
+    gradients,
+    reverse_topological_order,
+)
+
+__all__ = ["compile", "Compiled", "TraceError", "FORWARD"]
+
+
+class TraceError(TypeError):
+    """The traced function read a traced value as a number: its op sequence may depend on it."""
+
+
+# --------------------------------------------------------------------------
+# Forward formulas: op name -> Python source ({0}, {1} are the operands).
+# Function calls use the engine's IEEE-safe float functions (never a math
+# exception); "/" is a bare division whose ZeroDivisionError sends the call
+# back to the eager engine.
+# --------------------------------------------------------------------------
+
+_FUNCTIONS: dict[str, Callable[[float], float]] = {
+    "_exp": _exp, "_log": _log, "_log1p": _log1p, "_sqrt": _sqrt, "_tanh": math.tanh,
+    "_sigmoid": _sigmoid, "_softplus": _softplus, "_relu": _relu, "_sin": _sin, "_cos": _cos,
+}
+
+FORWARD: dict[str, str] = {
+    "+": "{0} + {1}",
+    "-": "{0} - {1}",
+    "*": "{0} * {1}",
+    "/": "{0} / {1}",
+    "**": "_pow({0}, {1})",
+    "neg": "-{0}",
+    "abs": "abs({0})",
+    "exp": "_exp({0})",
+    "log": "_log({0})",
+    "log1p": "_log1p({0})",
+    "sqrt": "_sqrt({0})",
+    "tanh": "_tanh({0})",
+    "sigmoid": "_sigmoid({0})",
+    "softplus": "_softplus({0})",
+    "relu": "0.0 if {0} <= 0.0 else {0}",
+    "leaky_relu": "{0} if {0} > 0.0 else {1} * {0}",
+    "sin": "_sin({0})",
+    "cos": "_cos({0})",
+}
+
+_NAMESPACE: dict[str, Any] = {**_FUNCTIONS, "_pow": _pow, "_inf": math.inf, "_nan": math.nan}
+
+
+def _number_source(x: float) -> str:
+    if x != x:
+        return "_nan"
+    if math.isinf(x):
+        return "_inf" if x > 0 else "-_inf"
+    return repr(float(x))
+
+
+# --------------------------------------------------------------------------
+# Expressions that print Python source. A derivative rule from RULES is
+# called with these in place of numbers; the result is its source code.
+# Comparisons ask an oracle, so a rule with a branch (relu, abs) is run once
+# per branch and becomes an if/else.
+# --------------------------------------------------------------------------
+
+_ATOM, _UNARY, _PRODUCT, _SUM = 4, 3, 2, 1
+
+
+class _Oracle:
+    """Answers the comparisons a rule makes: first from ``decisions``, then True."""
+
+    def __init__(self, decisions: tuple[bool, ...]) -> None:
+        self.decisions = decisions
+        self.conditions: list[str] = []
+
+    def decide(self, condition: str) -> bool:
+        index = len(self.conditions)
+        self.conditions.append(condition)
+        return self.decisions[index] if index < len(self.decisions) else True
+
+
+class _Expr(Value):
+    """Source text standing in for a number (a Value so that the module functions accept it)."""
+
+    __slots__ = ("src", "prec", "oracle")
+
+    src: str
+    prec: int
+    oracle: _Oracle | None
+
+    def __init__(self, src: str, prec: int = _ATOM, oracle: _Oracle | None = None) -> None:
+        self.src = src
+        self.prec = prec
+        self.oracle = oracle
+
+    def __repr__(self) -> str:
+        return f"_Expr({self.src!r})"
+
+    def _wrap(self, prec: int) -> str:
+        return self.src if self.prec > prec else f"({self.src})"
+
+    # -- arithmetic, folding x*1, x*-1, x/1, x+0, x-0, x**1 --------------------
+
+    def _binary(self, other: Any, symbol: str, prec: int, reflected: bool) -> _Expr:
+        other = _as_operand(other, self.oracle)
+        left, right = (other, self) if reflected else (self, other)
+        return _Expr(f"{_operand(left, prec, False)} {symbol} {_operand(right, prec, True)}",
+                     prec, self.oracle)
+
+    def __add__(self, other: Any) -> Any:
+        return self if _is(other, 0.0) else self._binary(other, "+", _SUM, False)
+
+    def __radd__(self, other: Any) -> Any:
+        return self if _is(other, 0.0) else self._binary(other, "+", _SUM, True)
+
+    def __sub__(self, other: Any) -> Any:
+        return self if _is(other, 0.0) else self._binary(other, "-", _SUM, False)
+
+    def __rsub__(self, other: Any) -> Any:
+        return self._binary(other, "-", _SUM, True)
+
+    def __mul__(self, other: Any) -> Any:
+        if _is(other, 1.0):
+            return self
+        if _is(other, -1.0):
+            return -self
+        return self._binary(other, "*", _PRODUCT, False)
+
+    def __rmul__(self, other: Any) -> Any:
+        if _is(other, 1.0):
+            return self
+        if _is(other, -1.0):
+            return -self
+        return self._binary(other, "*", _PRODUCT, True)
+
+    def __truediv__(self, other: Any) -> Any:
+        return self if _is(other, 1.0) else self._binary(other, "/", _PRODUCT, False)
+
+    def __rtruediv__(self, other: Any) -> Any:
+        return self._binary(other, "/", _PRODUCT, True)
+
+    def __pow__(self, other: Any) -> Any:
+        if _is(other, 1.0):
+            return self
+        return _Expr(f"_pow({self.src}, {_source(_as_operand(other, self.oracle))})",
+                     _ATOM, self.oracle)
+
+    def __rpow__(self, other: Any) -> Any:
+        return _Expr(f"_pow({_source(_as_operand(other, self.oracle))}, {self.src})",
+                     _ATOM, self.oracle)
+
+    def __neg__(self) -> Any:
+        return _Expr(f"-{self._wrap(_UNARY)}", _UNARY, self.oracle)
+
+    def __abs__(self) -> Any:
+        return self._call("abs")
+
+    def _call(self, function: str) -> _Expr:
+        return _Expr(f"{function}({self.src})", _ATOM, self.oracle)
+
+    def exp(self) -> Any:
+        return self._call("_exp")
+
+    def log(self) -> Any:
+        return self._call("_log")
+
+    def log1p(self) -> Any:
+        return self._call("_log1p")
+
+    def sqrt(self) -> Any:
+        return self._call("_sqrt")
+
+    def tanh(self) -> Any:
+        return self._call("_tanh")
+
+    def sigmoid(self) -> Any:
+        return self._call("_sigmoid")
+
+    def softplus(self) -> Any:
+        return self._call("_softplus")
+
+    def relu(self) -> Any:
+        return self._call("_relu")
+
+    def sin(self) -> Any:
+        return self._call("_sin")
+
+    def cos(self) -> Any:
+        return self._call("_cos")
+
+    # -- comparisons: a branch in a rule ---------------------------------------
+
+    def _compare(self, other: Any, symbol: str) -> bool:
+        if self.oracle is None:
+            raise TypeError(f"cannot compare the expression {self.src}")
+        return self.oracle.decide(f"{self.src} {symbol} {_source(_as_operand(other, None))}")
+
+    def __lt__(self, other: Any) -> bool:
+        return self._compare(other, "<")
+
+    def __le__(self, other: Any) -> bool:
+        return self._compare(other, "<=")
+
+    def __gt__(self, other: Any) -> bool:
+        return self._compare(other, ">")
+
+    def __ge__(self, other: Any) -> bool:
+        return self._compare(other, ">=")
+
+    __hash__ = object.__hash__
+
+
+def _is(x: Any, number: float) -> bool:
+    return not isinstance(x, _Expr) and isinstance(x, (int, float)) and x == number
+
+
+def _as_operand(x: Any, oracle: _Oracle | None) -> Any:
+    if isinstance(x, _Expr):
+        return x
+    if isinstance(x, Value):  # a constant the engine wrapped, e.g. in power()
+        return float(x.data)
+    return float(x)
+
+
+def _operand(x: Any, prec: int, right: bool) -> str:
+    """Source of an operand, in parentheses where Python's precedence needs them."""
+    if isinstance(x, _Expr):
+        src, own = x.src, x.prec
+    else:
+        src = _number_source(x)
+        own = _UNARY if src.startswith("-") else _ATOM
+    return f"({src})" if own < prec or (right and own == prec) else src
+
+
+def _source(x: Any) -> str:
+    return x.src if isinstance(x, _Expr) else _number_source(x)
+
+
+Local = Union[float, _Expr, "_If"]
+
+
+class _If:
+    """A local derivative with a branch: ``then if condition else otherwise``."""
+
+    def __init__(self, condition: str, then: Local, otherwise: Local) -> None:
+        self.condition, self.then, self.otherwise = condition, then, otherwise
+
+
+def _same(a: Local, b: Local) -> bool:
+    if isinstance(a, _Expr) and isinstance(b, _Expr):
+        return a.src == b.src
+    if isinstance(a, float) and isinstance(b, float):
+        return a == b and math.copysign(1.0, a) == math.copysign(1.0, b)
+    return False
+
+
+def _symbolic_partials(op: str, operands: Sequence[Any]) -> tuple[Local, ...]:
+    """Run RULES[op] on expressions, once per branch it takes: its partials as source trees."""
+    rule = RULES[op]
+
+    def run(decisions: tuple[bool, ...]) -> tuple[tuple[Local, ...], _Oracle]:
+        oracle = _Oracle(decisions)
+        args = [_Expr(a.src, a.prec, oracle) if isinstance(a, _Expr) else a for a in operands]
+        try:
+            partials = rule(*args)
+        except ArithmeticError:  # e.g. 1/y with y the constant 0: the forward pass falls back
+            partials = tuple(_Expr("_zero_division()") for _ in operands[:-1])
+        return tuple(p if isinstance(p, _Expr) else float(p) for p in partials), oracle
+
+    def explore(decisions: tuple[bool, ...]) -> tuple[Local, ...]:
+        partials, oracle = run(decisions)
+        if len(oracle.conditions) == len(decisions):
+            return partials
+        condition = oracle.conditions[len(decisions)]
+        then = explore(decisions + (True,))
+        otherwise = explore(decisions + (False,))
+        return tuple(a if _same(a, b) else _If(condition, a, b) for a, b in zip(then, otherwise))
+
+    return explore(())
+
+
+def _zero_division() -> float:
+    raise ZeroDivisionError("division by zero in a derivative")
+
+
+_NAMESPACE["_zero_division"] = _zero_division
+
+
+def _times(local: Local, upstream: Any) -> Local:
+    """local * upstream through the branches of ``local``; 0 stays the float 0."""
+    if isinstance(local, _If):
+        return _If(local.condition, _times(local.then, upstream), _times(local.otherwise, upstream))
+    if isinstance(local, float) and local == 0.0:
+        return 0.0
+    return local * upstream
+
+
+def _alternatives(local: Local) -> list[tuple[tuple[str, ...], Any]]:
+    """The non-zero leaves of a branch tree with the conditions that lead to each."""
+    if isinstance(local, _If):
+        return ([((local.condition,) + c, e) for c, e in _alternatives(local.then)]
+                + [((f"not ({local.condition})",) + c, e)
+                   for c, e in _alternatives(local.otherwise)])
+    if isinstance(local, float) and local == 0.0:
+        return []
+    return [((), local)]
+
+
+def _conditional_source(local: Local) -> str:
+    if isinstance(local, _If):
+        return (f"({_conditional_source(local.then)} if {local.condition} "
+                f"else {_conditional_source(local.otherwise)})")
+    return _source(local)
+
+
+# --------------------------------------------------------------------------
+# Tracing
+# --------------------------------------------------------------------------
+
+_DATA_SLOT = Value.__dict__["data"]
+_ENGINE_FILE = Value.__init__.__code__.co_filename  # where reading .data is the engine's business
+
+
+class _Tracer(Value):
+    """A Value during tracing: results stay _Tracers; reading one as a number is an error."""
+
+    __slots__ = ()
+
+    def _refuse(self, *args: Any) -> Any:
+        raise TraceError(
+            "compile() traced a function that compares a traced value or reads it as a "
+            "number (<, max, float(), .data...); its operations may then depend on the "
+            "input values, and one trace cannot replay that. Use the eager engine for "
+            "this function, or pass that input as a constant."
+        )
+
+    def _read_data(self) -> float:
+        if sys._getframe(1).f_code.co_filename != _ENGINE_FILE:
+            self._refuse()
+        return _DATA_SLOT.__get__(self)
+
+    def _write_data(self, value: float) -> None:
+        _DATA_SLOT.__set__(self, value)
+
+    data = property(_read_data, _write_data)
+    __lt__ = __le__ = __gt__ = __ge__ = __float__ = __bool__ = __int__ = __index__ = _refuse
+    __hash__ = object.__hash__
+
+
+_NOT_TRACED = {"__init__", "__float__", "__lt__", "__le__", "__gt__", "__ge__",
+               "__hash__", "backward"}
+
+
+def _keep_tracing(method: Callable[..., Any]) -> Callable[..., Any]:
+    def traced(*args: Any, **kwargs: Any) -> Any:
+        out = method(*args, **kwargs)
+        if out.__class__ is Value:
+            out.__class__ = _Tracer
+        return out
+    traced.__name__ = method.__name__
+    return traced
+
+
+for _name, _attr in list(vars(Value).items()):
+    if callable(_attr) and not isinstance(_attr, type) and _name not in _NOT_TRACED \
+            and not (_name.startswith("__") and _name.endswith("__") and _name[2:-2] in
+                     {"new", "getattribute", "setattr", "delattr", "init_subclass", "class"}):
+        setattr(_Tracer, _name, _keep_tracing(_attr))
+
+
+def _forward_order(root: Value) -> list[Value]:
+    """Nodes in depth-first post-order (parents before users), one neuron after another."""
+    order: list[Value] = []
+    seen: set[int] = set()
+    stack: list[tuple[Value, bool]] = [(root, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        stack.append((node, True))
+        stack.extend((p, False) for p in reversed(node.parents))
+    return order
+
+
+# --------------------------------------------------------------------------
+# Code generation
+# --------------------------------------------------------------------------
+
+class _Writer:
+    """Lines of a function body; each statement sits under a tuple of ``if`` conditions."""
+
+    def __init__(self, indent: int) -> None:
+        self.indent = indent
+        self.lines: list[str] = []
+        self.open: tuple[str, ...] = ()
+
+    def emit(self, guard: tuple[str, ...], statement: str) -> None:
+        common = 0
+        while (common < len(self.open) and common < len(guard)
+               and self.open[common] == guard[common]):
+            common += 1
+        self.open = self.open[:common]
+        for condition in guard[common:]:
+            self.lines.append("    " * (self.indent + len(self.open)) + f"if {condition}:")
+            self.open += (condition,)
+        self.lines.append("    " * (self.indent + len(guard)) + statement)
+
+
+class _Trace:
+    """One traced op sequence and the source generated from it."""
+
+    def __init__(self, root: Any, leaves: list[Value], names: list[str]) -> None:
+        self.names = names
+        self.leaves = leaves
+        self.root = root
+        self.order = _forward_order(root) if isinstance(root, Value) else []
+        self.src: dict[int, Any] = {}  # id(node) -> _Expr name or float constant
+        self.forward_lines: list[str] = []
+        arg_index = {id(leaf): i for i, leaf in enumerate(leaves)}
+        self.arg_index = arg_index
+        counter = 0
+        for node in self.order:
+            key = id(node)
+            if key in arg_index:
+                self.src[key] = _Expr(names[arg_index[key]])
+            elif not node.parents or all(not isinstance(self.src[id(p)], _Expr)
+                                         for p in node.parents):
+                self.src[key] = float(node.data)  # a constant, folded at trace time
+            else:
+                if node.op not in FORWARD:
+                    raise NotImplementedError(
+                        f"compile() has no forward formula for op {node.op!r}")
+                name = f"v{counter}"
+                counter += 1
+                operands = [_source(self.src[id(p)]) for p in node.parents]
+                self.forward_lines.append(f"{name} = {FORWARD[node.op].format(*operands)}")
+                self.src[key] = _Expr(name)
+
+    def result_source(self) -> str:
+        if isinstance(self.root, Value):
+            return _source(self.src[id(self.root)])
+        return _number_source(float(self.root))
+
+    def backward_lines(self, wrt: Sequence[int], indent: int) -> list[str]:
+        """Statements adding d root / d argument to ``g_<name>`` for each index in ``wrt``."""
+        writer = _Writer(indent)
+        if not isinstance(self.root, Value):
+            return []
+        targets = {id(self.leaves[i]): f"g_{self.names[i]}" for i in wrt}
+        needs: set[int] = set(targets)
+        uses: dict[int, int] = {}
+        for node in self.order:
+            if any(id(p) in needs for p in node.parents) and isinstance(self.src[id(node)], _Expr):
+                needs.add(id(node))
+                for p in node.parents:
+                    uses[id(p)] = uses.get(id(p), 0) + 1
+        # adjoint of each node: (source, guard); for multi-use nodes a variable
+        adjoint: dict[int, tuple[Any, tuple[str, ...]]] = {}
+        inits: list[str] = []
+        root_key = id(self.root)
+        if root_key in targets:
+            writer.emit((), f"{targets[root_key]} += 1.0")
+            return writer.lines
+        if root_key not in needs:
+            return []
+        adjoint[root_key] = (1.0, ())
+        for node in reverse_topological_order(self.root):
+            key = id(node)
+            if key not in adjoint or not node.parents:
+                continue
+            upstream, guard = adjoint.pop(key)
+            operands = [self.src[id(p)] for p in node.parents] + [self.src[key]]
+            partials = _symbolic_partials(node.op, operands)
+            for parent, local in zip(node.parents, partials):
+                pkey = id(parent)
+                if pkey not in needs:
+                    continue
+                contribution = _times(local, upstream)
+                options = _alternatives(contribution)
+                if not options:
+                    continue
+                if len(options) == 1:
+                    extra, expr = options[0]
+                    where = guard + extra
+                    text = _source(expr)
+                else:
+                    where, expr, text = guard, None, _conditional_source(contribution)
+                if pkey in targets:
+                    writer.emit(where, f"{targets[pkey]} += {text}")
+                elif uses[pkey] == 1:
+                    if expr is not None and (isinstance(expr, float)
+                                             or (isinstance(expr, _Expr) and expr.prec == _ATOM
+                                                 and expr.src.isidentifier())):
+                        adjoint[pkey] = (expr, where)  # pass-through: no statement
+                    else:
+                        name = f"g{self.src[pkey].src[1:]}"
+                        writer.emit(where, f"{name} = {text}")
+                        adjoint[pkey] = (_Expr(name), where)
+                else:
+                    name = f"g{self.src[pkey].src[1:]}"
+                    if pkey not in adjoint:
+                        inits.append(name)
+                        adjoint[pkey] = (_Expr(name), where)
+                    else:
+                        old = adjoint[pkey][1]
+                        common = 0
+                        while common < min(len(old), len(where)) and old[common] == where[common]:
+                            common += 1
+                        adjoint[pkey] = (_Expr(name), old[:common])
+                    writer.emit(where, f"{name} += {text}")
+        lines = writer.lines
+        if inits:
+            lines = [_chained_zero(inits, indent)] + lines
+        return lines
+
+
+def _chained_zero(names: list[str], indent: int) -> str:
+    return "    " * indent + " = ".join(names) + " = 0.0"
+
+
+_SAFE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9]*\Z")
+_RESERVED = re.compile(r"[vgp][0-9]+\Z")
+
+
+def _argument_names(f: Callable[..., Any], count: int) -> list[str]:
+    """f's own parameter names when they are plain and distinct, else a0, a1, ..."""
+    code = getattr(f, "__code__", None)
+    if code is not None and code.co_argcount == count and not code.co_flags & 0x04:
+        names = list(code.co_varnames[:count])
+        if (len(set(names)) == count
+                and all(_SAFE_NAME.match(n) and not _RESERVED.match(n)
+                        and not keyword.iskeyword(n) and n not in {"total", "rows", "shared"}
+                        for n in names)):
+            return names
+    return [f"a{i}" for i in range(count)]
+
+
+class _Program:
+    """The generated functions for one argument count."""
+
+    def __init__(self, f: Callable[..., Any], args: Sequence[Any], params: list[Value]) -> None:
+        leaves = []
+        for a in args:
+            leaf = Value(a)
+            leaf.__class__ = _Tracer
+            leaves.append(leaf)
+        for p in params:
+            p.__class__ = _Tracer
+        try:
+            root = f(*leaves)
+        finally:
+            for p in params:
+                p.__class__ = Value
+        if isinstance(root, bool) or not isinstance(root, (Value, int, float)):
+            raise TypeError(f"{getattr(f, '__name__', 'f')} must return a scalar Value or "
+                            f"number to be compiled, got {type(root).__name__}")
+        for node in _forward_order(root) if isinstance(root, Value) else []:
+            node.__class__ = Value  # the graph is plain Values again
+        for leaf in leaves:
+            leaf.__class__ = Value
+        self.names = names = ([f"p{i}" for i in range(len(params))]
+                              + _argument_names(f, len(args)))
+        self.trace = trace = _Trace(root, [*params, *leaves], names)
+        signature = ", ".join(names)
+        body = ["    " + line for line in trace.forward_lines]
+        result = trace.result_source()
+        forward = [f"def forward({signature}):", *body, f"    return {result}"]
+        wrt = names[len(params):]
+        grads = ", ".join(f"g_{n}" for n in wrt)
+        backward = trace.backward_lines(range(len(params), len(names)), 1)
+        zero = [_chained_zero([f"g_{n}" for n in wrt], 1)] if wrt else []
+        tuple_src = f"({grads},)" if len(wrt) == 1 else f"({grads})"
+        value_and_grad = [f"def value_and_grad({signature}):", *body, *zero, *backward,
+                          f"    return {result}, {tuple_src}"]
+        self.source = "\n".join(forward) + "\n\n" + "\n".join(value_and_grad) + "\n"
+        namespace = dict(_NAMESPACE)
+        exec(self.source, namespace)  # noqa: S102 - our own generated code
+        self.forward: Callable[..., float] = namespace["forward"]
+        self.value_and_grad: Callable[..., tuple[float, tuple[float, ...]]] = \
+            namespace["value_and_grad"]
+        self.batches: dict[int, tuple[str, Callable[..., Any]]] = {}
+
+    def batch(self, shared: int) -> Callable[..., Any]:
+        """A function summing value and d/d the first ``shared`` arguments over rows."""
+        if shared not in self.batches:
+            names, trace = self.names, self.trace
+            first, rest = names[:shared], names[shared:]
+            body = ["        " + line for line in trace.forward_lines]
+            backward = trace.backward_lines(range(shared), 2)
+            unpack = f"    {', '.join(first)}, = shared" if first else "    pass"
+            grads = ", ".join(f"g_{n}" for n in first)
+            zero = [_chained_zero([f"g_{n}" for n in first] + ["total"], 1)]
+            row = ", ".join(rest) + ("," if len(rest) == 1 else "")
+            lines = [
+                "def value_and_grad_batch(shared, rows):",
+                unpack,
+                *zero,
+                f"    for {row or '_'} in rows:",
+                *body,
+                f"        total += {trace.result_source()}",
+                *backward,
+                f"    return total, ({grads}{',' if len(first) == 1 else ''})",
+            ]
+            source = "\n".join(lines) + "\n"
+            namespace = dict(_NAMESPACE)
+            exec(source, namespace)  # noqa: S102 - our own generated code
+            self.batches[shared] = (source, namespace["value_and_grad_batch"])
+        return self.batches[shared][1]
+
+
+class Compiled:
+    """``f`` traced and replayed as generated float code; see ``compile``."""
+
+    def __init__(self, f: Callable[..., Any], params: Sequence[Value] = ()) -> None:
+        self.f = f
+        self.params = list(params)
+        for p in self.params:
+            if p.__class__ is not Value:
+                raise TypeError(f"compile() params must be Values, got {type(p).__name__} {p!r}")
+        self._programs: dict[int, _Program] = {}
+        self._last: _Program | None = None
+        self.__name__ = getattr(f, "__name__", "compiled")
+        self.__doc__ = getattr(f, "__doc__", None)
+
+    def _program(self, count: int, args: Sequence[Any]) -> _Program:
+        program = self._programs.get(count)
+        if program is None:
+            program = self._programs[count] = _Program(self.f, args, self.params)
+        self._last = program
+        return program
+
+    @property
+    def source(self) -> str:
+        """The generated Python of the latest trace (call the function first)."""
+        if self._last is None:
+            return "# not traced yet: call the compiled function once\n"
+        batches = "".join("\n" + source for source, _ in self._last.batches.values())
+        return self._last.source + batches
+
+    def __call__(self, *args: Any) -> float:
+        program = self._programs.get(len(args)) or self._program(len(args), args)
+        try:
+            return program.forward(*[p.data for p in self.params], *args)
+        except ArithmeticError:
+            return self._eager(args)[0]
+
+    def value_and_grad(self, *args: Any) -> tuple[float, tuple[float, ...]]:
+        """(f(*args), tuple of df/d each argument)."""
+        program = self._programs.get(len(args)) or self._program(len(args), args)
+        try:
+            if self.params:
+                return program.value_and_grad(*[p.data for p in self.params], *args)
+            return program.value_and_grad(*args)
+        except ArithmeticError:
+            value, grads = self._eager(args)
+            return value, grads[len(self.params):]
+
+    def value_and_grad_batch(self, shared: Sequence[Any], rows: Iterable[Sequence[Any]]
+                             ) -> tuple[float, tuple[float, ...]]:
+        """Sum over rows of f(*shared, *row), and of its gradient in ``shared``.
+
+        One generated function loops over all rows and accumulates the
+        gradients itself: what a training step on a batch needs.
+
+        >>> cf = compile(lambda w, x: w * x)
+        >>> cf.value_and_grad_batch([2.0], [(1.0,), (3.0,)])
+        (8.0, (4.0,))
+        """
+        shared = [*[p.data for p in self.params], *shared]
+        total, grads = self._batch(shared, list(rows))
+        return total, grads[len(self.params):]
+
+    def accumulate_grad(self, rows: Iterable[Sequence[Any]]) -> float:
+        """Add d/d p of the sum of f(*row) to ``p.grad`` for each of ``params``; return the sum.
+
+        >>> w = Value(2.0)
+        >>> step = compile(lambda x, y: (w * x - y) ** 2, params=[w])
+        >>> step.accumulate_grad([(1.0, 1.0), (2.0, 3.0)]), w.grad
+        (2.0, 6.0)
+        """
+        total, grads = self._batch([p.data for p in self.params], list(rows))
+        for p, g in zip(self.params, grads):
+            p.grad += g
+        return total
+
+    def _batch(self, shared: list[Any], rows: list[Sequence[Any]]
+               ) -> tuple[float, tuple[float, ...]]:
+        if not rows:
+            return 0.0, (0.0,) * len(shared)
+        count = len(shared) - len(self.params) + len(rows[0])
+        program = self._program(count, [*shared[len(self.params):], *rows[0]])
+        function = program.batch(len(shared))
+        try:
+            return function(shared, rows)
+        except ArithmeticError:
+            total, sums = 0.0, [0.0] * len(shared)
+            for row in rows:
+                value, grads = self._eager([*shared[len(self.params):], *row])
+                total += value
+                sums = [s + g for s, g in zip(sums, grads)]
+            return total, tuple(sums)
+
+    def _eager(self, args: Sequence[Any]) -> tuple[float, tuple[float, ...]]:
+        """Value and gradients (params first, then args) from the eager engine."""
+        leaves = [Value(a) for a in args]
+        out = self.f(*leaves)
+        targets = [*self.params, *leaves]
+        if not isinstance(out, Value):
+            return float(out), (0.0,) * len(targets)
+        return out.data, tuple(float(g) for g in gradients(out, targets))
+
+
+def compile(f: Callable[..., Any], *, params: Sequence[Value] = ()) -> Compiled:  # noqa: A001
+    """Trace ``f`` at its first call and replay it as generated straight-line float code.
+
+    ``params``: Values that ``f`` uses without taking them as arguments (a
+    model's weights); the replay reads their current ``.data`` at every call,
+    and ``accumulate_grad`` adds to their ``.grad``.
+
+    >>> cf = compile(lambda x: (x * x).relu())
+    >>> cf.value_and_grad(3.0)
+    (9.0, (6.0,))
+    """
+    if not callable(f):
+        raise TypeError(f"compile() needs a function, got {type(f).__name__} {f!r}")
+    return Compiled(f, params)

@@ -1,0 +1,224 @@
+"""compile(): traced straight-line code agrees with the eager engine (no timings here)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+import autograd_tiny as at
+from autograd_tiny import RULES, Value, compile, gradients
+from autograd_tiny.compiler import FORWARD, TraceError
+
+
+def eager(f, *args):
+    leaves = [Value(a) for a in args]
+    out = f(*leaves)
+    return out.data, tuple(gradients(out, leaves))
+
+
+def assert_close(a, b, tol=1e-12):
+    if math.isnan(a) or math.isnan(b):
+        assert math.isnan(a) and math.isnan(b), (a, b)
+    else:
+        assert a == b or abs(a - b) <= tol * max(1.0, abs(a), abs(b)), (a, b)
+
+
+def assert_same(result, expected):
+    """Equal values and gradients. Where the eager gradient is inf or nan, the
+    compiled one may differ: it skips a local derivative that is the constant 0
+    (an inactive relu) instead of computing 0 * inf = nan (documented)."""
+    assert_close(result[0], expected[0])
+    assert len(result[1]) == len(expected[1])
+    for g, e in zip(result[1], expected[1]):
+        if math.isfinite(e):
+            assert_close(g, e)
+
+
+def test_every_op_in_the_rule_table_has_a_forward_formula():
+    assert set(RULES) <= set(FORWARD)
+
+
+def test_value_and_gradients_of_a_small_function():
+    cf = compile(lambda x, y: x * y + y)
+    assert cf(3.0, 4.0) == 16.0
+    assert cf.value_and_grad(3.0, 4.0) == (16.0, (4.0, 4.0))
+
+
+def test_source_is_readable_python_with_both_passes():
+    cf = compile(lambda x: (x * x).relu())
+    cf(2.0)
+    assert "def forward(x):" in cf.source
+    assert "def value_and_grad(x):" in cf.source
+    assert "if v0 > 0.0:" in cf.source  # relu gating
+    compiled = compile(lambda x: x).source
+    assert "not traced yet" in compiled
+
+
+def test_inactive_relu_gives_zero_gradient_and_matches_eager():
+    f = lambda x, w: (x * w - 1.0).relu() * 3.0  # noqa: E731
+    cf = compile(f)
+    for args in [(2.0, 1.0), (0.1, 1.0), (0.5, 2.0), (-3.0, 2.0)]:
+        assert_same(cf.value_and_grad(*args), eager(f, *args))
+
+
+def test_retraces_when_the_number_of_arguments_changes():
+    cf = compile(lambda *xs: sum(xs[1:], xs[0]) * xs[0])
+    assert cf.value_and_grad(2.0, 3.0) == (10.0, (7.0, 2.0))
+    assert cf.value_and_grad(1.0, 2.0, 3.0) == (6.0, (7.0, 1.0, 1.0))
+    assert cf(2.0, 3.0) == 10.0
+
+
+def test_constants_are_folded_and_a_constant_function_works():
+    cf = compile(lambda x: x * (2.0 * 3.0) + at.exp(0.0))
+    assert cf.value_and_grad(1.0) == (7.0, (6.0,))
+    cf.value_and_grad(1.0)
+    assert "6.0" in cf.source
+    assert compile(lambda x: 5.0).value_and_grad(1.0) == (5.0, (0.0,))
+    assert compile(lambda x: x).value_and_grad(2.0) == (2.0, (1.0,))
+
+
+def test_a_repeated_argument_gets_both_contributions():
+    f = lambda x: x * x + x  # noqa: E731
+    assert compile(f).value_and_grad(3.0) == (12.0, (7.0,))
+
+
+def test_batched_form_sums_values_and_gradients_of_shared_arguments():
+    f = lambda w, b, x, y: ((w * x + b - y) ** 2).relu()  # noqa: E731
+    cf = compile(f)
+    rows = [(1.0, 2.0), (2.0, 1.0), (-1.0, 0.5)]
+    total, grads = cf.value_and_grad_batch([0.5, 0.1], rows)
+    expected = [eager(f, 0.5, 0.1, *row) for row in rows]
+    assert_close(total, sum(e[0] for e in expected))
+    assert_close(grads[0], sum(e[1][0] for e in expected))
+    assert_close(grads[1], sum(e[1][1] for e in expected))
+    assert "def value_and_grad_batch(shared, rows):" in cf.source
+    assert cf.value_and_grad_batch([0.5, 0.1], []) == (0.0, (0.0, 0.0))
+
+
+def test_ieee_edge_cases_fall_back_to_the_eager_engine():
+    f = lambda x, y: x / y + at.log(x)  # noqa: E731
+    cf = compile(f)
+    assert_same(cf.value_and_grad(1.0, 2.0), eager(f, 1.0, 2.0))
+    value, grads = cf.value_and_grad(1.0, 0.0)
+    assert value == math.inf and eager(f, 1.0, 0.0)[0] == math.inf
+    assert cf(0.0, 1.0) == -math.inf
+
+
+def test_comparing_a_traced_value_is_detected():
+    def branchy(x):
+        return x * 2 if x > 0 else -x
+
+    with pytest.raises(TraceError, match="depend on the input values"):
+        compile(branchy)(1.0)
+    with pytest.raises(TraceError):
+        compile(lambda x: Value(math.exp(x)))(1.0)
+    with pytest.raises(TraceError):
+        compile(lambda x, y: max(x * 1.0, y))(1.0, 2.0)
+
+
+def test_bad_function_and_bad_result_raise_type_errors():
+    with pytest.raises(TypeError, match="needs a function"):
+        compile(3.0)
+    with pytest.raises(TypeError, match="scalar Value or number"):
+        compile(lambda x: [x])(1.0)
+
+
+def test_compiled_mlp_step_matches_the_eager_engine():
+    import random
+
+    rng = random.Random(0)
+    n_in, n_hidden = 2, 4
+    params = [rng.uniform(-1, 1) for _ in range(n_hidden * (n_in + 1) + n_hidden + 1)]
+
+    def loss(*args):
+        *w, x0, x1, y = args
+        h = []
+        k = 0
+        for _ in range(n_hidden):
+            act = w[k + 2] + w[k] * x0 + w[k + 1] * x1
+            h.append(act.relu())
+            k += 3
+        score = w[k + n_hidden]
+        for j in range(n_hidden):
+            score = score + w[k + j] * h[j]
+        return (1 + -y * score).relu()
+
+    cf = compile(loss)
+    for _ in range(20):
+        args = (*params, rng.uniform(-2, 2), rng.uniform(-2, 2), rng.choice([-1.0, 1.0]))
+        assert_same(cf.value_and_grad(*args), eager(loss, *args))
+
+
+# -- hypothesis: random graphs of every op ----------------------------------------
+
+UNARY = {
+    "neg": lambda x: -x, "abs": abs, "exp": at.exp, "log": at.log, "log1p": at.log1p,
+    "sqrt": at.sqrt, "tanh": at.tanh, "sigmoid": at.sigmoid, "softplus": at.softplus,
+    "relu": at.relu, "sin": at.sin, "cos": at.cos,
+}
+BINARY = {
+    "+": lambda x, y: x + y, "-": lambda x, y: x - y, "*": lambda x, y: x * y,
+    "/": lambda x, y: x / y, "**": lambda x, y: abs(x) ** y,
+    "leaky_relu": lambda x, y: at.leaky_relu(x, y),
+}
+
+
+def test_the_random_graphs_cover_every_op():
+    assert set(RULES) <= set(UNARY) | set(BINARY) | {"abs"}
+
+
+# Well-scaled numbers: with |x| down to 1e-308, 1/x overflows and sums of
+# opposite huge terms cancel, where any two summation orders differ.
+number = st.floats(-2, 2).filter(lambda v: v == 0.0 or abs(v) >= 1e-3)
+
+program = st.lists(
+    st.tuples(st.sampled_from(sorted(UNARY) + sorted(BINARY)),
+              st.integers(0, 50), st.integers(0, 50), st.one_of(st.none(), number)),
+    min_size=1, max_size=12,
+)
+
+
+def build(steps):
+    def f(*args):
+        pool = list(args)
+        for op, i, j, constant in steps:
+            x = pool[i % len(pool)]
+            if op in UNARY:
+                pool.append(UNARY[op](x))
+            else:
+                y = constant if constant is not None else pool[j % len(pool)]
+                pool.append(BINARY[op](x, y))
+        return pool[-1]
+    return f
+
+
+@given(program, st.lists(number, min_size=1, max_size=3))
+def test_compiled_results_equal_the_eager_engine_on_random_graphs(steps, args):
+    # The backward statements follow the engine's own order, so every gradient
+    # is summed exactly as Value.backward sums it.
+    f = build(steps)
+    result = compile(f).value_and_grad(*args)
+    expected = eager(f, *args)
+    assert_same(result, expected)
+
+
+def close_to_sum(got, terms):
+    scale = max([1.0] + [abs(t) for t in terms])
+    assert abs(got - sum(terms)) <= 1e-12 * len(terms) * scale, (got, terms)
+
+
+@given(program, st.lists(number, min_size=2, max_size=3),
+       st.lists(number, min_size=1, max_size=4))
+def test_batched_results_equal_the_eager_engine_on_random_graphs(steps, shared, column):
+    f = build(steps)
+    rows = [(c,) for c in column]
+    per_row = [eager(f, *shared, *row) for row in rows]
+    assume(all(math.isfinite(x) and abs(x) < 1e100
+               for value, grads in per_row for x in (value, *grads)))
+    total, grads = compile(f).value_and_grad_batch(shared, rows)
+    close_to_sum(total, [value for value, _ in per_row])
+    for k in range(len(shared)):
+        close_to_sum(grads[k], [g[k] for _, g in per_row])
