@@ -263,13 +263,16 @@ class Value:
     Value(data=4.0, grad=0.0)
     """
 
-    __slots__ = ("data", "grad", "label", "op", "parents", "__weakref__")
+    # The op's inputs sit in two slots, not a tuple: one object per node instead
+    # of two, which halves what the cyclic GC has to walk over (see ``parents``).
+    __slots__ = ("data", "grad", "label", "op", "_x", "_y", "__weakref__")
 
     data: float
     grad: float
     label: str
     op: str
-    parents: tuple[Value, ...]
+    _x: Value | None
+    _y: Value | None
 
     def __init__(self, data: Any, label: str = "") -> None:
         self.data = data if type(data) is float else _to_float(data, "Value()")
@@ -278,7 +281,17 @@ class Value:
         self.grad = 0.0
         self.label = label
         self.op = ""
-        self.parents = ()
+        self._x = None
+        self._y = None
+
+    @property
+    def parents(self) -> tuple[Value, ...]:
+        """The inputs of the op that made this node, in order; ``()`` for a leaf."""
+        x = self._x
+        if x is None:
+            return ()
+        y = self._y
+        return (x,) if y is None else (x, y)
 
     # -- conversions and comparisons (on .data) ------------------------------
 
@@ -307,104 +320,104 @@ class Value:
     def __add__(self, other: Scalar) -> Value:
         if other.__class__ is not Value:
             other = _constant(other, "+")
-        return _node(self.data + other.data, "+", (self, other))
+        return _node(self.data + other.data, "+", self, other)
 
     def __radd__(self, other: Scalar) -> Value:
         other = _constant(other, "+")
-        return _node(other.data + self.data, "+", (other, self))
+        return _node(other.data + self.data, "+", other, self)
 
     def __sub__(self, other: Scalar) -> Value:
         if other.__class__ is not Value:
             other = _constant(other, "-")
-        return _node(self.data - other.data, "-", (self, other))
+        return _node(self.data - other.data, "-", self, other)
 
     def __rsub__(self, other: Scalar) -> Value:
         other = _constant(other, "-")
-        return _node(other.data - self.data, "-", (other, self))
+        return _node(other.data - self.data, "-", other, self)
 
     def __mul__(self, other: Scalar) -> Value:
         if other.__class__ is not Value:
             other = _constant(other, "*")
-        return _node(self.data * other.data, "*", (self, other))
+        return _node(self.data * other.data, "*", self, other)
 
     def __rmul__(self, other: Scalar) -> Value:
         other = _constant(other, "*")
-        return _node(other.data * self.data, "*", (other, self))
+        return _node(other.data * self.data, "*", other, self)
 
     def __truediv__(self, other: Scalar) -> Value:
         if other.__class__ is not Value:
             other = _constant(other, "/")
-        return _node(_div(self.data, other.data), "/", (self, other))
+        return _node(_div(self.data, other.data), "/", self, other)
 
     def __rtruediv__(self, other: Scalar) -> Value:
         other = _constant(other, "/")
-        return _node(_div(other.data, self.data), "/", (other, self))
+        return _node(_div(other.data, self.data), "/", other, self)
 
     def __pow__(self, other: Scalar) -> Value:
         if other.__class__ is not Value:
             other = _constant(other, "**")
-        return _node(_pow(self.data, other.data), "**", (self, other))
+        return _node(_pow(self.data, other.data), "**", self, other)
 
     def __rpow__(self, other: Scalar) -> Value:
         other = _constant(other, "**")
-        return _node(_pow(other.data, self.data), "**", (other, self))
+        return _node(_pow(other.data, self.data), "**", other, self)
 
     # -- unary operations ----------------------------------------------------
 
     def __neg__(self) -> Value:
-        return _node(-self.data, "neg", (self,))
+        return _node(-self.data, "neg", self)
 
     def __pos__(self) -> Value:
         return self
 
     def __abs__(self) -> Value:
-        return _node(abs(self.data), "abs", (self,))
+        return _node(abs(self.data), "abs", self)
 
     def exp(self) -> Value:
         """e to the power of this value."""
-        return _node(_exp(self.data), "exp", (self,))
+        return _node(_exp(self.data), "exp", self)
 
     def log(self) -> Value:
         """Natural logarithm (-inf at 0, nan below)."""
-        return _node(_log(self.data), "log", (self,))
+        return _node(_log(self.data), "log", self)
 
     def log1p(self) -> Value:
         """log(1 + x), accurate near 0."""
-        return _node(_log1p(self.data), "log1p", (self,))
+        return _node(_log1p(self.data), "log1p", self)
 
     def sqrt(self) -> Value:
         """Square root (nan below 0)."""
-        return _node(_sqrt(self.data), "sqrt", (self,))
+        return _node(_sqrt(self.data), "sqrt", self)
 
     def tanh(self) -> Value:
         """Hyperbolic tangent."""
-        return _node(math.tanh(self.data), "tanh", (self,))
+        return _node(math.tanh(self.data), "tanh", self)
 
     def sigmoid(self) -> Value:
         """1 / (1 + e^-x), computed without overflow."""
-        return _node(_sigmoid(self.data), "sigmoid", (self,))
+        return _node(_sigmoid(self.data), "sigmoid", self)
 
     def softplus(self) -> Value:
         """log(1 + e^x), computed without overflow."""
-        return _node(_softplus(self.data), "softplus", (self,))
+        return _node(_softplus(self.data), "softplus", self)
 
     def relu(self) -> Value:
         """max(x, 0); its derivative at 0 is taken as 0."""
-        return _node(_relu(self.data), "relu", (self,))
+        return _node(_relu(self.data), "relu", self)
 
     def leaky_relu(self, slope: Scalar = 0.01) -> Value:
         """x for x > 0, slope * x otherwise (differentiable in slope too)."""
         a = slope if slope.__class__ is Value else _constant(slope, "leaky_relu")
         x = self.data
-        return _node(x if x > 0.0 else a.data * x, "leaky_relu", (self, a))
+        return _node(x if x > 0.0 else a.data * x, "leaky_relu", self, a)
 
     def sin(self) -> Value:
         """Sine (nan at ±inf)."""
-        return _node(_sin(self.data), "sin", (self,))
+        return _node(_sin(self.data), "sin", self)
 
     def cos(self) -> Value:
         """Cosine (nan at ±inf)."""
-        return _node(_cos(self.data), "cos", (self,))
+        return _node(_cos(self.data), "cos", self)
 
     # -- backward ------------------------------------------------------------
 
@@ -447,15 +460,16 @@ def _constant(x: Any, op: str) -> Value:
     leaf.grad = 0.0
     leaf.label = ""
     leaf.op = ""
-    leaf.parents = ()
+    leaf._x = None
+    leaf._y = None
     return leaf
 
 
 _new_value = Value.__new__
 
 
-def _node(data: float, op: str, parents: tuple[Value, ...]) -> Value:
-    """Create the result node of ``op`` (the hot path of every operation)."""
+def _node(data: float, op: str, x: Value, y: Value | None = None) -> Value:
+    """Create the result node of ``op`` on inputs x (and y): the hot path of every operation."""
     out = _new_value(Value)
     out.data = data
     out.grad = 0.0
@@ -465,16 +479,16 @@ def _node(data: float, op: str, parents: tuple[Value, ...]) -> Value:
         if mode & _ANOMALY:
             where = _user_location()
             if not math.isfinite(data):
-                raise FloatingPointError(
-                    f"{op} produced {data!r} from {', '.join(map(repr, parents))} at {where}"
-                )
+                inputs = ", ".join(repr(p) for p in (x, y) if p is not None)
+                raise FloatingPointError(f"{op} produced {data!r} from {inputs} at {where}")
             _ORIGIN[out] = where
         if mode & _NO_GRAD:
             out.op = ""
-            out.parents = ()
+            out._x = out._y = None
             return out
     out.op = op
-    out.parents = parents
+    out._x = x
+    out._y = y
     return out
 
 
@@ -677,7 +691,10 @@ def _backward_into_grad(root: Value, seed: float) -> None:
     uses: dict[Value, int] = {}
     stack = [root]
     while stack:
-        for parent in stack.pop().parents:
+        node = stack.pop()
+        for parent in (node._x, node._y):
+            if parent is None:
+                break
             if parent in uses:
                 uses[parent] += 1
             else:
@@ -687,18 +704,34 @@ def _backward_into_grad(root: Value, seed: float) -> None:
                     held[parent] = parent.grad
                     parent.grad = 0.0
     root.grad = seed
+    rules = RULES
     try:
         ready = [root]
         for node in ready:  # the list grows while we walk it
-            if not node.parents:
+            x = node._x
+            if x is None:
                 continue
             upstream = node.grad
-            for parent, local in zip(node.parents, _local_partials(node, False)):
-                parent.grad += local * upstream
-                remaining = uses[parent] - 1
-                uses[parent] = remaining
+            y = node._y
+            try:
+                if y is None:
+                    (local_x,) = rules[node.op](x.data, node.data)
+                else:
+                    local_x, local_y = rules[node.op](x.data, y.data, node.data)
+            except ArithmeticError:  # e.g. log'(0) = 1/0: redo it with IEEE floats
+                local_x, *rest = _local_partials(node, False)
+                local_y = rest[0] if rest else 0.0
+            x.grad += local_x * upstream
+            remaining = uses[x] - 1
+            uses[x] = remaining
+            if not remaining:
+                ready.append(x)
+            if y is not None:
+                y.grad += local_y * upstream
+                remaining = uses[y] - 1
+                uses[y] = remaining
                 if not remaining:
-                    ready.append(parent)
+                    ready.append(y)
     finally:
         for node, before in held.items():
             node.grad = before + node.grad
