@@ -5,7 +5,8 @@ number of arguments changes), records the operations, and writes plain
 straight-line Python for the forward pass and for the backward pass. The
 backward formulas are not written here: each comes from evaluating the
 engine's rule table, ``RULES``, on small expression objects that print Python
-source instead of computing. Imports only the engine.
+source instead of computing (they live in ``_symbolic``). Imports only the
+engine and ``_symbolic``.
 
 >>> cf = compile(lambda x, y: x * y + y)
 >>> cf(3.0, 4.0)
@@ -56,335 +57,30 @@ so IEEE results (inf, nan) match ``Value`` exactly.
 from __future__ import annotations
 
 import keyword
-import math
 import re
 import sys
 from collections.abc import Iterable, Sequence
-from typing import Any, Callable, Union
+from typing import Any, Callable
 
-from .engine import (
-    RULES,
-    Value,
-    _cos,
-    _exp,
-    _log,
-    _log1p,
-    _pow,
-    _relu,
-    _sigmoid,
-    _sin,
-    _softplus,
-    _sqrt,
-    gradients,
-    reverse_topological_order,
+from ._symbolic import (
+    ATOM,
+    FORWARD,
+    NAMESPACE,
+    Expr,
+    alternatives,
+    conditional_source,
+    number_source,
+    source,
+    symbolic_partials,
+    times,
 )
+from .engine import Value, gradients, reverse_topological_order
 
 __all__ = ["compile", "Compiled", "TraceError", "FORWARD"]
 
 
 class TraceError(TypeError):
     """The traced function read a traced value as a number: its op sequence may depend on it."""
-
-
-# --------------------------------------------------------------------------
-# Forward formulas: op name -> Python source ({0}, {1} are the operands).
-# Function calls use the engine's IEEE-safe float functions (never a math
-# exception); "/" is a bare division whose ZeroDivisionError sends the call
-# back to the eager engine.
-# --------------------------------------------------------------------------
-
-_FUNCTIONS: dict[str, Callable[[float], float]] = {
-    "_exp": _exp, "_log": _log, "_log1p": _log1p, "_sqrt": _sqrt, "_tanh": math.tanh,
-    "_sigmoid": _sigmoid, "_softplus": _softplus, "_relu": _relu, "_sin": _sin, "_cos": _cos,
-}
-
-FORWARD: dict[str, str] = {
-    "+": "{0} + {1}",
-    "-": "{0} - {1}",
-    "*": "{0} * {1}",
-    "/": "{0} / {1}",
-    "**": "_pow({0}, {1})",
-    "neg": "-{0}",
-    "abs": "abs({0})",
-    "exp": "_exp({0})",
-    "log": "_log({0})",
-    "log1p": "_log1p({0})",
-    "sqrt": "_sqrt({0})",
-    "tanh": "_tanh({0})",
-    "sigmoid": "_sigmoid({0})",
-    "softplus": "_softplus({0})",
-    "relu": "0.0 if {0} <= 0.0 else {0}",
-    "leaky_relu": "{0} if {0} > 0.0 else {1} * {0}",
-    "sin": "_sin({0})",
-    "cos": "_cos({0})",
-}
-
-_NAMESPACE: dict[str, Any] = {**_FUNCTIONS, "_pow": _pow, "_inf": math.inf, "_nan": math.nan}
-
-
-def _number_source(x: float) -> str:
-    if x != x:
-        return "_nan"
-    if math.isinf(x):
-        return "_inf" if x > 0 else "-_inf"
-    return repr(float(x))
-
-
-# --------------------------------------------------------------------------
-# Expressions that print Python source. A derivative rule from RULES is
-# called with these in place of numbers; the result is its source code.
-# Comparisons ask an oracle, so a rule with a branch (relu, abs) is run once
-# per branch and becomes an if/else.
-# --------------------------------------------------------------------------
-
-_ATOM, _UNARY, _PRODUCT, _SUM = 4, 3, 2, 1
-
-
-class _Oracle:
-    """Answers the comparisons a rule makes: first from ``decisions``, then True."""
-
-    def __init__(self, decisions: tuple[bool, ...]) -> None:
-        self.decisions = decisions
-        self.conditions: list[str] = []
-
-    def decide(self, condition: str) -> bool:
-        index = len(self.conditions)
-        self.conditions.append(condition)
-        return self.decisions[index] if index < len(self.decisions) else True
-
-
-class _Expr(Value):
-    """Source text standing in for a number (a Value so that the module functions accept it)."""
-
-    __slots__ = ("src", "prec", "oracle")
-
-    src: str
-    prec: int
-    oracle: _Oracle | None
-
-    def __init__(self, src: str, prec: int = _ATOM, oracle: _Oracle | None = None) -> None:
-        self.src = src
-        self.prec = prec
-        self.oracle = oracle
-
-    def __repr__(self) -> str:
-        return f"_Expr({self.src!r})"
-
-    def _wrap(self, prec: int) -> str:
-        return self.src if self.prec > prec else f"({self.src})"
-
-    # -- arithmetic, folding x*1, x*-1, x/1, x+0, x-0, x**1 --------------------
-
-    def _binary(self, other: Any, symbol: str, prec: int, reflected: bool) -> _Expr:
-        other = _as_operand(other, self.oracle)
-        left, right = (other, self) if reflected else (self, other)
-        return _Expr(f"{_operand(left, prec, False)} {symbol} {_operand(right, prec, True)}",
-                     prec, self.oracle)
-
-    def __add__(self, other: Any) -> Any:
-        return self if _is(other, 0.0) else self._binary(other, "+", _SUM, False)
-
-    def __radd__(self, other: Any) -> Any:
-        return self if _is(other, 0.0) else self._binary(other, "+", _SUM, True)
-
-    def __sub__(self, other: Any) -> Any:
-        return self if _is(other, 0.0) else self._binary(other, "-", _SUM, False)
-
-    def __rsub__(self, other: Any) -> Any:
-        return self._binary(other, "-", _SUM, True)
-
-    def __mul__(self, other: Any) -> Any:
-        if _is(other, 1.0):
-            return self
-        if _is(other, -1.0):
-            return -self
-        return self._binary(other, "*", _PRODUCT, False)
-
-    def __rmul__(self, other: Any) -> Any:
-        if _is(other, 1.0):
-            return self
-        if _is(other, -1.0):
-            return -self
-        return self._binary(other, "*", _PRODUCT, True)
-
-    def __truediv__(self, other: Any) -> Any:
-        return self if _is(other, 1.0) else self._binary(other, "/", _PRODUCT, False)
-
-    def __rtruediv__(self, other: Any) -> Any:
-        return self._binary(other, "/", _PRODUCT, True)
-
-    def __pow__(self, other: Any) -> Any:
-        if _is(other, 1.0):
-            return self
-        return _Expr(f"_pow({self.src}, {_source(_as_operand(other, self.oracle))})",
-                     _ATOM, self.oracle)
-
-    def __rpow__(self, other: Any) -> Any:
-        return _Expr(f"_pow({_source(_as_operand(other, self.oracle))}, {self.src})",
-                     _ATOM, self.oracle)
-
-    def __neg__(self) -> Any:
-        return _Expr(f"-{self._wrap(_UNARY)}", _UNARY, self.oracle)
-
-    def __abs__(self) -> Any:
-        return self._call("abs")
-
-    def _call(self, function: str) -> _Expr:
-        return _Expr(f"{function}({self.src})", _ATOM, self.oracle)
-
-    def exp(self) -> Any:
-        return self._call("_exp")
-
-    def log(self) -> Any:
-        return self._call("_log")
-
-    def log1p(self) -> Any:
-        return self._call("_log1p")
-
-    def sqrt(self) -> Any:
-        return self._call("_sqrt")
-
-    def tanh(self) -> Any:
-        return self._call("_tanh")
-
-    def sigmoid(self) -> Any:
-        return self._call("_sigmoid")
-
-    def softplus(self) -> Any:
-        return self._call("_softplus")
-
-    def relu(self) -> Any:
-        return self._call("_relu")
-
-    def sin(self) -> Any:
-        return self._call("_sin")
-
-    def cos(self) -> Any:
-        return self._call("_cos")
-
-    # -- comparisons: a branch in a rule ---------------------------------------
-
-    def _compare(self, other: Any, symbol: str) -> bool:
-        if self.oracle is None:
-            raise TypeError(f"cannot compare the expression {self.src}")
-        return self.oracle.decide(f"{self.src} {symbol} {_source(_as_operand(other, None))}")
-
-    def __lt__(self, other: Any) -> bool:
-        return self._compare(other, "<")
-
-    def __le__(self, other: Any) -> bool:
-        return self._compare(other, "<=")
-
-    def __gt__(self, other: Any) -> bool:
-        return self._compare(other, ">")
-
-    def __ge__(self, other: Any) -> bool:
-        return self._compare(other, ">=")
-
-    __hash__ = object.__hash__
-
-
-def _is(x: Any, number: float) -> bool:
-    return not isinstance(x, _Expr) and isinstance(x, (int, float)) and x == number
-
-
-def _as_operand(x: Any, oracle: _Oracle | None) -> Any:
-    if isinstance(x, _Expr):
-        return x
-    if isinstance(x, Value):  # a constant the engine wrapped, e.g. in power()
-        return float(x.data)
-    return float(x)
-
-
-def _operand(x: Any, prec: int, right: bool) -> str:
-    """Source of an operand, in parentheses where Python's precedence needs them."""
-    if isinstance(x, _Expr):
-        src, own = x.src, x.prec
-    else:
-        src = _number_source(x)
-        own = _UNARY if src.startswith("-") else _ATOM
-    return f"({src})" if own < prec or (right and own == prec) else src
-
-
-def _source(x: Any) -> str:
-    return x.src if isinstance(x, _Expr) else _number_source(x)
-
-
-Local = Union[float, _Expr, "_If"]
-
-
-class _If:
-    """A local derivative with a branch: ``then if condition else otherwise``."""
-
-    def __init__(self, condition: str, then: Local, otherwise: Local) -> None:
-        self.condition, self.then, self.otherwise = condition, then, otherwise
-
-
-def _same(a: Local, b: Local) -> bool:
-    if isinstance(a, _Expr) and isinstance(b, _Expr):
-        return a.src == b.src
-    if isinstance(a, float) and isinstance(b, float):
-        return a == b and math.copysign(1.0, a) == math.copysign(1.0, b)
-    return False
-
-
-def _symbolic_partials(op: str, operands: Sequence[Any]) -> tuple[Local, ...]:
-    """Run RULES[op] on expressions, once per branch it takes: its partials as source trees."""
-    rule = RULES[op]
-
-    def run(decisions: tuple[bool, ...]) -> tuple[tuple[Local, ...], _Oracle]:
-        oracle = _Oracle(decisions)
-        args = [_Expr(a.src, a.prec, oracle) if isinstance(a, _Expr) else a for a in operands]
-        try:
-            partials = rule(*args)
-        except ArithmeticError:  # e.g. 1/y with y the constant 0: the forward pass falls back
-            partials = tuple(_Expr("_zero_division()") for _ in operands[:-1])
-        return tuple(p if isinstance(p, _Expr) else float(p) for p in partials), oracle
-
-    def explore(decisions: tuple[bool, ...]) -> tuple[Local, ...]:
-        partials, oracle = run(decisions)
-        if len(oracle.conditions) == len(decisions):
-            return partials
-        condition = oracle.conditions[len(decisions)]
-        then = explore(decisions + (True,))
-        otherwise = explore(decisions + (False,))
-        return tuple(a if _same(a, b) else _If(condition, a, b) for a, b in zip(then, otherwise))
-
-    return explore(())
-
-
-def _zero_division() -> float:
-    raise ZeroDivisionError("division by zero in a derivative")
-
-
-_NAMESPACE["_zero_division"] = _zero_division
-
-
-def _times(local: Local, upstream: Any) -> Local:
-    """local * upstream through the branches of ``local``; 0 stays the float 0."""
-    if isinstance(local, _If):
-        return _If(local.condition, _times(local.then, upstream), _times(local.otherwise, upstream))
-    if isinstance(local, float) and local == 0.0:
-        return 0.0
-    return local * upstream
-
-
-def _alternatives(local: Local) -> list[tuple[tuple[str, ...], Any]]:
-    """The non-zero leaves of a branch tree with the conditions that lead to each."""
-    if isinstance(local, _If):
-        return ([((local.condition,) + c, e) for c, e in _alternatives(local.then)]
-                + [((f"not ({local.condition})",) + c, e)
-                   for c, e in _alternatives(local.otherwise)])
-    if isinstance(local, float) and local == 0.0:
-        return []
-    return [((), local)]
-
-
-def _conditional_source(local: Local) -> str:
-    if isinstance(local, _If):
-        return (f"({_conditional_source(local.then)} if {local.condition} "
-                f"else {_conditional_source(local.otherwise)})")
-    return _source(local)
 
 
 # --------------------------------------------------------------------------
@@ -492,7 +188,7 @@ class _Trace:
         self.leaves = leaves
         self.root = root
         self.order = _forward_order(root) if isinstance(root, Value) else []
-        self.src: dict[int, Any] = {}  # id(node) -> _Expr name or float constant
+        self.src: dict[int, Any] = {}  # id(node) -> Expr name or float constant
         self.forward_lines: list[str] = []
         arg_index = {id(leaf): i for i, leaf in enumerate(leaves)}
         self.arg_index = arg_index
@@ -500,8 +196,8 @@ class _Trace:
         for node in self.order:
             key = id(node)
             if key in arg_index:
-                self.src[key] = _Expr(names[arg_index[key]])
-            elif not node.parents or all(not isinstance(self.src[id(p)], _Expr)
+                self.src[key] = Expr(names[arg_index[key]])
+            elif not node.parents or all(not isinstance(self.src[id(p)], Expr)
                                          for p in node.parents):
                 self.src[key] = float(node.data)  # a constant, folded at trace time
             else:
@@ -510,14 +206,14 @@ class _Trace:
                         f"compile() has no forward formula for op {node.op!r}")
                 name = f"v{counter}"
                 counter += 1
-                operands = [_source(self.src[id(p)]) for p in node.parents]
+                operands = [source(self.src[id(p)]) for p in node.parents]
                 self.forward_lines.append(f"{name} = {FORWARD[node.op].format(*operands)}")
-                self.src[key] = _Expr(name)
+                self.src[key] = Expr(name)
 
     def result_source(self) -> str:
         if isinstance(self.root, Value):
-            return _source(self.src[id(self.root)])
-        return _number_source(float(self.root))
+            return source(self.src[id(self.root)])
+        return number_source(float(self.root))
 
     def backward_lines(self, wrt: Sequence[int], indent: int) -> list[str]:
         """Statements adding d root / d argument to ``g_<name>`` for each index in ``wrt``."""
@@ -528,7 +224,7 @@ class _Trace:
         needs: set[int] = set(targets)
         uses: dict[int, int] = {}
         for node in self.order:
-            if any(id(p) in needs for p in node.parents) and isinstance(self.src[id(node)], _Expr):
+            if any(id(p) in needs for p in node.parents) and isinstance(self.src[id(node)], Expr):
                 needs.add(id(node))
                 for p in node.parents:
                     uses[id(p)] = uses.get(id(p), 0) + 1
@@ -548,43 +244,43 @@ class _Trace:
                 continue
             upstream, guard = adjoint.pop(key)
             operands = [self.src[id(p)] for p in node.parents] + [self.src[key]]
-            partials = _symbolic_partials(node.op, operands)
+            partials = symbolic_partials(node.op, operands)
             for parent, local in zip(node.parents, partials):
                 pkey = id(parent)
                 if pkey not in needs:
                     continue
-                contribution = _times(local, upstream)
-                options = _alternatives(contribution)
+                contribution = times(local, upstream)
+                options = alternatives(contribution)
                 if not options:
                     continue
                 if len(options) == 1:
                     extra, expr = options[0]
                     where = guard + extra
-                    text = _source(expr)
+                    text = source(expr)
                 else:
-                    where, expr, text = guard, None, _conditional_source(contribution)
+                    where, expr, text = guard, None, conditional_source(contribution)
                 if pkey in targets:
                     writer.emit(where, f"{targets[pkey]} += {text}")
                 elif uses[pkey] == 1:
                     if expr is not None and (isinstance(expr, float)
-                                             or (isinstance(expr, _Expr) and expr.prec == _ATOM
+                                             or (isinstance(expr, Expr) and expr.prec == ATOM
                                                  and expr.src.isidentifier())):
                         adjoint[pkey] = (expr, where)  # pass-through: no statement
                     else:
                         name = f"g{self.src[pkey].src[1:]}"
                         writer.emit(where, f"{name} = {text}")
-                        adjoint[pkey] = (_Expr(name), where)
+                        adjoint[pkey] = (Expr(name), where)
                 else:
                     name = f"g{self.src[pkey].src[1:]}"
                     if pkey not in adjoint:
                         inits.append(name)
-                        adjoint[pkey] = (_Expr(name), where)
+                        adjoint[pkey] = (Expr(name), where)
                     else:
                         old = adjoint[pkey][1]
                         common = 0
                         while common < min(len(old), len(where)) and old[common] == where[common]:
                             common += 1
-                        adjoint[pkey] = (_Expr(name), old[:common])
+                        adjoint[pkey] = (Expr(name), old[:common])
                     writer.emit(where, f"{name} += {text}")
         lines = writer.lines
         if inits:
@@ -651,7 +347,7 @@ class _Program:
         value_and_grad = [f"def value_and_grad({signature}):", *body, *zero, *backward,
                           f"    return {result}, {tuple_src}"]
         self.source = "\n".join(forward) + "\n\n" + "\n".join(value_and_grad) + "\n"
-        namespace = dict(_NAMESPACE)
+        namespace = dict(NAMESPACE)
         exec(self.source, namespace)  # noqa: S102 - our own generated code
         self.forward: Callable[..., float] = namespace["forward"]
         self.value_and_grad: Callable[..., tuple[float, tuple[float, ...]]] = \
@@ -680,7 +376,7 @@ class _Program:
                 f"    return total, ({grads}{',' if len(first) == 1 else ''})",
             ]
             source = "\n".join(lines) + "\n"
-            namespace = dict(_NAMESPACE)
+            namespace = dict(NAMESPACE)
             exec(source, namespace)  # noqa: S102 - our own generated code
             self.batches[shared] = (source, namespace["value_and_grad_batch"])
         return self.batches[shared][1]

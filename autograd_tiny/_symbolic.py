@@ -1,0 +1,341 @@
+"""Python source from the rule table: forward formulas, and derivative rules run on
+expressions that print themselves, for ``compiler``'s generated code.
+
+Imports only the engine. A rule from ``RULES`` is called with ``Expr`` objects
+in place of numbers; what comes back is the source of its local partials. A
+comparison inside a rule (relu, abs) asks an oracle, so the rule runs once per
+branch and the partial becomes an if/else.
+
+>>> x, out = Expr("x"), Expr("out")
+>>> [source(p) for p in symbolic_partials("tanh", [x, out])]
+['1.0 - out * out']
+>>> [conditional_source(p) for p in symbolic_partials("relu", [x, out])]
+['(1.0 if x > 0.0 else 0.0)']
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any, Callable, Union
+
+from .engine import (
+    RULES,
+    Value,
+    _cos,
+    _exp,
+    _log,
+    _log1p,
+    _pow,
+    _relu,
+    _sigmoid,
+    _sin,
+    _softplus,
+    _sqrt,
+)
+
+__all__ = [
+    "FORWARD", "NAMESPACE", "Expr", "If", "Local", "alternatives", "conditional_source",
+    "number_source", "source", "symbolic_partials", "times",
+]
+
+
+# --------------------------------------------------------------------------
+# Forward formulas: op name -> Python source ({0}, {1} are the operands).
+# Function calls use the engine's IEEE-safe float functions (never a math
+# exception); "/" is a bare division whose ZeroDivisionError sends the call
+# back to the eager engine.
+# --------------------------------------------------------------------------
+
+_FUNCTIONS: dict[str, Callable[[float], float]] = {
+    "_exp": _exp, "_log": _log, "_log1p": _log1p, "_sqrt": _sqrt, "_tanh": math.tanh,
+    "_sigmoid": _sigmoid, "_softplus": _softplus, "_relu": _relu, "_sin": _sin, "_cos": _cos,
+}
+
+FORWARD: dict[str, str] = {
+    "+": "{0} + {1}",
+    "-": "{0} - {1}",
+    "*": "{0} * {1}",
+    "/": "{0} / {1}",
+    "**": "_pow({0}, {1})",
+    "neg": "-{0}",
+    "abs": "abs({0})",
+    "exp": "_exp({0})",
+    "log": "_log({0})",
+    "log1p": "_log1p({0})",
+    "sqrt": "_sqrt({0})",
+    "tanh": "_tanh({0})",
+    "sigmoid": "_sigmoid({0})",
+    "softplus": "_softplus({0})",
+    "relu": "0.0 if {0} <= 0.0 else {0}",
+    "leaky_relu": "{0} if {0} > 0.0 else {1} * {0}",
+    "sin": "_sin({0})",
+    "cos": "_cos({0})",
+}
+
+NAMESPACE: dict[str, Any] = {**_FUNCTIONS, "_pow": _pow, "_inf": math.inf, "_nan": math.nan}
+
+
+def number_source(x: float) -> str:
+    if x != x:
+        return "_nan"
+    if math.isinf(x):
+        return "_inf" if x > 0 else "-_inf"
+    return repr(float(x))
+
+
+# --------------------------------------------------------------------------
+# Expressions that print Python source. A derivative rule from RULES is
+# called with these in place of numbers; the result is its source code.
+# Comparisons ask an oracle, so a rule with a branch (relu, abs) is run once
+# per branch and becomes an if/else.
+# --------------------------------------------------------------------------
+
+ATOM, UNARY, PRODUCT, SUM = 4, 3, 2, 1
+
+
+class _Oracle:
+    """Answers the comparisons a rule makes: first from ``decisions``, then True."""
+
+    def __init__(self, decisions: tuple[bool, ...]) -> None:
+        self.decisions = decisions
+        self.conditions: list[str] = []
+
+    def decide(self, condition: str) -> bool:
+        index = len(self.conditions)
+        self.conditions.append(condition)
+        return self.decisions[index] if index < len(self.decisions) else True
+
+
+class Expr(Value):
+    """Source text standing in for a number (a Value so that the module functions accept it)."""
+
+    __slots__ = ("src", "prec", "oracle")
+
+    src: str
+    prec: int
+    oracle: _Oracle | None
+
+    def __init__(self, src: str, prec: int = ATOM, oracle: _Oracle | None = None) -> None:
+        self.src = src
+        self.prec = prec
+        self.oracle = oracle
+
+    def __repr__(self) -> str:
+        return f"Expr({self.src!r})"
+
+    def _wrap(self, prec: int) -> str:
+        return self.src if self.prec > prec else f"({self.src})"
+
+    # -- arithmetic, folding x*1, x*-1, x/1, x+0, x-0, x**1 --------------------
+
+    def _binary(self, other: Any, symbol: str, prec: int, reflected: bool) -> Expr:
+        other = _as_operand(other, self.oracle)
+        left, right = (other, self) if reflected else (self, other)
+        return Expr(f"{_operand(left, prec, False)} {symbol} {_operand(right, prec, True)}",
+                     prec, self.oracle)
+
+    def __add__(self, other: Any) -> Any:
+        return self if _is(other, 0.0) else self._binary(other, "+", SUM, False)
+
+    def __radd__(self, other: Any) -> Any:
+        return self if _is(other, 0.0) else self._binary(other, "+", SUM, True)
+
+    def __sub__(self, other: Any) -> Any:
+        return self if _is(other, 0.0) else self._binary(other, "-", SUM, False)
+
+    def __rsub__(self, other: Any) -> Any:
+        return self._binary(other, "-", SUM, True)
+
+    def __mul__(self, other: Any) -> Any:
+        if _is(other, 1.0):
+            return self
+        if _is(other, -1.0):
+            return -self
+        return self._binary(other, "*", PRODUCT, False)
+
+    def __rmul__(self, other: Any) -> Any:
+        if _is(other, 1.0):
+            return self
+        if _is(other, -1.0):
+            return -self
+        return self._binary(other, "*", PRODUCT, True)
+
+    def __truediv__(self, other: Any) -> Any:
+        return self if _is(other, 1.0) else self._binary(other, "/", PRODUCT, False)
+
+    def __rtruediv__(self, other: Any) -> Any:
+        return self._binary(other, "/", PRODUCT, True)
+
+    def __pow__(self, other: Any) -> Any:
+        if _is(other, 1.0):
+            return self
+        return Expr(f"_pow({self.src}, {source(_as_operand(other, self.oracle))})",
+                     ATOM, self.oracle)
+
+    def __rpow__(self, other: Any) -> Any:
+        return Expr(f"_pow({source(_as_operand(other, self.oracle))}, {self.src})",
+                     ATOM, self.oracle)
+
+    def __neg__(self) -> Any:
+        return Expr(f"-{self._wrap(UNARY)}", UNARY, self.oracle)
+
+    def __abs__(self) -> Any:
+        return self._call("abs")
+
+    def _call(self, function: str) -> Expr:
+        return Expr(f"{function}({self.src})", ATOM, self.oracle)
+
+    def exp(self) -> Any:
+        return self._call("_exp")
+
+    def log(self) -> Any:
+        return self._call("_log")
+
+    def log1p(self) -> Any:
+        return self._call("_log1p")
+
+    def sqrt(self) -> Any:
+        return self._call("_sqrt")
+
+    def tanh(self) -> Any:
+        return self._call("_tanh")
+
+    def sigmoid(self) -> Any:
+        return self._call("_sigmoid")
+
+    def softplus(self) -> Any:
+        return self._call("_softplus")
+
+    def relu(self) -> Any:
+        return self._call("_relu")
+
+    def sin(self) -> Any:
+        return self._call("_sin")
+
+    def cos(self) -> Any:
+        return self._call("_cos")
+
+    # -- comparisons: a branch in a rule ---------------------------------------
+
+    def _compare(self, other: Any, symbol: str) -> bool:
+        if self.oracle is None:
+            raise TypeError(f"cannot compare the expression {self.src}")
+        return self.oracle.decide(f"{self.src} {symbol} {source(_as_operand(other, None))}")
+
+    def __lt__(self, other: Any) -> bool:
+        return self._compare(other, "<")
+
+    def __le__(self, other: Any) -> bool:
+        return self._compare(other, "<=")
+
+    def __gt__(self, other: Any) -> bool:
+        return self._compare(other, ">")
+
+    def __ge__(self, other: Any) -> bool:
+        return self._compare(other, ">=")
+
+    __hash__ = object.__hash__
+
+
+def _is(x: Any, number: float) -> bool:
+    return not isinstance(x, Expr) and isinstance(x, (int, float)) and x == number
+
+
+def _as_operand(x: Any, oracle: _Oracle | None) -> Any:
+    if isinstance(x, Expr):
+        return x
+    if isinstance(x, Value):  # a constant the engine wrapped, e.g. in power()
+        return float(x.data)
+    return float(x)
+
+
+def _operand(x: Any, prec: int, right: bool) -> str:
+    """Source of an operand, in parentheses where Python's precedence needs them."""
+    if isinstance(x, Expr):
+        src, own = x.src, x.prec
+    else:
+        src = number_source(x)
+        own = UNARY if src.startswith("-") else ATOM
+    return f"({src})" if own < prec or (right and own == prec) else src
+
+
+def source(x: Any) -> str:
+    return x.src if isinstance(x, Expr) else number_source(x)
+
+
+Local = Union[float, Expr, "If"]
+
+
+class If:
+    """A local derivative with a branch: ``then if condition else otherwise``."""
+
+    def __init__(self, condition: str, then: Local, otherwise: Local) -> None:
+        self.condition, self.then, self.otherwise = condition, then, otherwise
+
+
+def _same(a: Local, b: Local) -> bool:
+    if isinstance(a, Expr) and isinstance(b, Expr):
+        return a.src == b.src
+    if isinstance(a, float) and isinstance(b, float):
+        return a == b and math.copysign(1.0, a) == math.copysign(1.0, b)
+    return False
+
+
+def symbolic_partials(op: str, operands: Sequence[Any]) -> tuple[Local, ...]:
+    """Run RULES[op] on expressions, once per branch it takes: its partials as source trees."""
+    rule = RULES[op]
+
+    def run(decisions: tuple[bool, ...]) -> tuple[tuple[Local, ...], _Oracle]:
+        oracle = _Oracle(decisions)
+        args = [Expr(a.src, a.prec, oracle) if isinstance(a, Expr) else a for a in operands]
+        try:
+            partials = rule(*args)
+        except ArithmeticError:  # e.g. 1/y with y the constant 0: the forward pass falls back
+            partials = tuple(Expr("_zero_division()") for _ in operands[:-1])
+        return tuple(p if isinstance(p, Expr) else float(p) for p in partials), oracle
+
+    def explore(decisions: tuple[bool, ...]) -> tuple[Local, ...]:
+        partials, oracle = run(decisions)
+        if len(oracle.conditions) == len(decisions):
+            return partials
+        condition = oracle.conditions[len(decisions)]
+        then = explore(decisions + (True,))
+        otherwise = explore(decisions + (False,))
+        return tuple(a if _same(a, b) else If(condition, a, b) for a, b in zip(then, otherwise))
+
+    return explore(())
+
+
+def _zero_division() -> float:
+    raise ZeroDivisionError("division by zero in a derivative")
+
+
+NAMESPACE["_zero_division"] = _zero_division
+
+
+def times(local: Local, upstream: Any) -> Local:
+    """local * upstream through the branches of ``local``; 0 stays the float 0."""
+    if isinstance(local, If):
+        return If(local.condition, times(local.then, upstream), times(local.otherwise, upstream))
+    if isinstance(local, float) and local == 0.0:
+        return 0.0
+    return local * upstream
+
+
+def alternatives(local: Local) -> list[tuple[tuple[str, ...], Any]]:
+    """The non-zero leaves of a branch tree with the conditions that lead to each."""
+    if isinstance(local, If):
+        return ([((local.condition,) + c, e) for c, e in alternatives(local.then)]
+                + [((f"not ({local.condition})",) + c, e)
+                   for c, e in alternatives(local.otherwise)])
+    if isinstance(local, float) and local == 0.0:
+        return []
+    return [((), local)]
+
+
+def conditional_source(local: Local) -> str:
+    if isinstance(local, If):
+        return (f"({conditional_source(local.then)} if {local.condition} "
+                f"else {conditional_source(local.otherwise)})")
+    return source(local)
