@@ -15,6 +15,7 @@ True
 from __future__ import annotations
 
 import math
+import numbers
 import random
 from collections.abc import Sequence
 from typing import Any, TypeVar, Union
@@ -40,6 +41,38 @@ def _check_spread(x: Any, name: str, where: str) -> float:
     return float(x)
 
 
+def _check_seed(seed: Any, where: str) -> None:
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+        raise ValueError(f"{where}: seed must be an int (or None), got {seed!r:.60}")
+
+
+def _points(x: Any) -> list[Any] | None:
+    """``x`` as a list if it is a collection (list, tuple, array), else None."""
+    if isinstance(x, (str, bytes)) or not hasattr(x, "__iter__"):
+        return None
+    return list(x)
+
+
+def _check_centres(centers: Any) -> list[tuple[float, float]]:
+    centres = _points(centers)
+    if centres is None:
+        raise ValueError(f"blobs: centers must be an int or a list of (x, y) points, "
+                         f"got {centers!r:.60}")
+    if not centres:
+        raise ValueError(f"blobs: centers must be a non-empty list of (x, y) points, "
+                         f"got {centers!r:.60}")
+    points = []
+    for i, centre in enumerate(centres):
+        xy = _points(centre)
+        if xy is None or len(xy) != 2 or not all(
+                isinstance(c, numbers.Real) and not isinstance(c, bool) and math.isfinite(c)
+                for c in xy):
+            raise ValueError(f"blobs: centers[{i}] must be two finite numbers (x, y), "
+                             f"got {centre!r:.60}")
+        points.append((float(xy[0]), float(xy[1])))
+    return points
+
+
 def _shuffled(points: list[list[float]], labels: list[int], rng: random.Random) -> Dataset:
     order = list(range(len(points)))
     rng.shuffle(order)
@@ -56,7 +89,7 @@ def xor() -> Dataset:
 
 
 def blobs(n_per_class: int = 50, centers: Union[int, Sequence[Sequence[float]]] = 3,
-          std: float = 1.0, seed: int = 0) -> Dataset:
+          std: float = 1.0, seed: int | None = 0) -> Dataset:
     """Gaussian blobs, ``n_per_class`` points around each centre, label = centre index.
 
     ``centers=3`` means (0, -2), (2, 2), (-2, 2); another int k spreads k
@@ -68,17 +101,14 @@ def blobs(n_per_class: int = 50, centers: Union[int, Sequence[Sequence[float]]] 
     """
     _check_count(n_per_class, "n_per_class", "blobs")
     std = _check_spread(std, "std", "blobs")
-    if isinstance(centers, bool):
-        raise ValueError(f"blobs: centers must be an int or a list of points, got {centers!r}")
-    if isinstance(centers, int):
+    _check_seed(seed, "blobs")
+    if isinstance(centers, int) and not isinstance(centers, bool):
         k = _check_count(centers, "centers", "blobs")
         points = DEFAULT_CENTERS if k == 3 else [
             (3.0 * math.cos(2 * math.pi * i / k - math.pi / 2),
              3.0 * math.sin(2 * math.pi * i / k - math.pi / 2)) for i in range(k)]
     else:
-        points = [tuple(float(c) for c in centre) for centre in centers]  # type: ignore[misc]
-        if not points or any(len(c) != 2 for c in points):
-            raise ValueError(f"blobs: centers must be a non-empty list of (x, y), got {centers!r}")
+        points = _check_centres(centers)
     rng = random.Random(seed)
     X, y = [], []
     for label, (cx, cy) in enumerate(points):
@@ -88,7 +118,7 @@ def blobs(n_per_class: int = 50, centers: Union[int, Sequence[Sequence[float]]] 
     return _shuffled(X, y, rng)
 
 
-def moons(n: int = 200, noise: float = 0.1, seed: int = 0) -> Dataset:
+def moons(n: int = 200, noise: float = 0.1, seed: int | None = 0) -> Dataset:
     """Two interleaving half circles (as scikit-learn's ``make_moons``), Gaussian noise added.
 
     >>> X, y = moons(4, noise=0.0)
@@ -97,6 +127,7 @@ def moons(n: int = 200, noise: float = 0.1, seed: int = 0) -> Dataset:
     """
     _check_count(n, "n", "moons", 2)
     noise = _check_spread(noise, "noise", "moons")
+    _check_seed(seed, "moons")
     rng = random.Random(seed)
     n_outer = n // 2
     n_inner = n - n_outer
@@ -113,7 +144,8 @@ def moons(n: int = 200, noise: float = 0.1, seed: int = 0) -> Dataset:
     return _shuffled(X, y, rng)
 
 
-def circles(n: int = 200, noise: float = 0.1, factor: float = 0.5, seed: int = 0) -> Dataset:
+def circles(n: int = 200, noise: float = 0.1, factor: float = 0.5,
+            seed: int | None = 0) -> Dataset:
     """A circle of radius 1 (label 0) around one of radius ``factor`` (label 1), noise added.
 
     >>> X, y = circles(4, noise=0.0)
@@ -124,6 +156,7 @@ def circles(n: int = 200, noise: float = 0.1, factor: float = 0.5, seed: int = 0
     noise = _check_spread(noise, "noise", "circles")
     if isinstance(factor, bool) or not isinstance(factor, (int, float)) or not 0 < factor < 1:
         raise ValueError(f"circles: factor must be a number in (0, 1), got {factor!r}")
+    _check_seed(seed, "circles")
     rng = random.Random(seed)
     n_outer = n // 2
     X, y = [], []
@@ -137,7 +170,7 @@ def circles(n: int = 200, noise: float = 0.1, factor: float = 0.5, seed: int = 0
 
 
 def train_test_split(X: Sequence[T], y: Sequence[U], test_size: float = 0.25,
-                     seed: int = 0) -> tuple[list[T], list[T], list[U], list[U]]:
+                     seed: int | None = 0) -> tuple[list[T], list[T], list[U], list[U]]:
     """Shuffle with ``seed`` and split: ``(X_train, X_test, y_train, y_test)``.
 
     ``test_size`` is a fraction in (0, 1) or a count of test samples.
@@ -146,6 +179,11 @@ def train_test_split(X: Sequence[T], y: Sequence[U], test_size: float = 0.25,
     >>> len(X_train), len(X_test), X_train == y_train
     (6, 2, True)
     """
+    for data in (X, y):
+        if isinstance(data, str) or not (hasattr(data, "__len__") and hasattr(data, "__getitem__")):
+            raise ValueError(f"train_test_split: X and y must be lists (or arrays), got "
+                             f"{type(X).__name__} and {type(y).__name__}")
+    _check_seed(seed, "train_test_split")
     if len(X) != len(y):
         raise ValueError(f"train_test_split: X has {len(X)} samples but y has {len(y)}")
     n = len(X)

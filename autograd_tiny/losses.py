@@ -15,6 +15,7 @@ logits of ±1000 stay finite.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any, Union
 
@@ -24,6 +25,8 @@ __all__ = ["mse", "binary_cross_entropy", "binary_cross_entropy_with_logits",
            "softmax", "log_softmax", "cross_entropy", "hinge"]
 
 Scalar = Union[Value, float, int]
+# torch's floor on p (1 - p) in the gradient of binary_cross_entropy: 1e-12 as a float32.
+BCE_EPSILON = 9.999999960041972e-13
 
 
 def _is_scalar(x: Any) -> bool:
@@ -57,9 +60,12 @@ def _pairs(pred: Any, target: Any, op: str) -> list[tuple[Any, Any]]:
     if not isinstance(pred, Sequence) or isinstance(pred, str):
         raise TypeError(f"{op} needs a Value, a number or a list of them, "
                         f"got {type(pred).__name__} {pred!r:.60}")
-    if not isinstance(target, Sequence) or isinstance(target, str) or len(target) != len(pred):
-        size = len(target) if isinstance(target, Sequence) else "a single"
-        raise ValueError(f"{op}: {len(pred)} predictions but {size} targets")
+    if not isinstance(target, Sequence) or isinstance(target, str):
+        raise ValueError(f"{op}: {len(pred)} predictions but one target ({target!r:.60}); "
+                         f"give a list of {len(pred)} targets")
+    if len(target) != len(pred):
+        raise ValueError(f"{op}: {len(pred)} predictions but {len(target)} "
+                         f"target{'' if len(target) == 1 else 's'}")
     if not pred:
         raise ValueError(f"{op}: the batch is empty")
     return [pair for p, t in zip(pred, target) for pair in _pairs(p, t, op)]
@@ -119,14 +125,24 @@ def mse(pred: Any, target: Any) -> Value:
     return _mean(terms)
 
 
-def _clamped_log(p: Value) -> Value:
-    # PyTorch clamps each log at -100 so that p = 0 or 1 gives a finite loss.
-    out = p.log()
-    return out if out.data >= -100.0 else Value(-100.0)
+def _bce_term(p: Value, y: float) -> Value:
+    # -[y log p + (1 - y) log(1 - p)], with log(1 - p) as log1p(-p) like torch.
+    if p.data * (1.0 - p.data) >= BCE_EPSILON:
+        return -(y * p.log() + (1.0 - y) * (-p).log1p())
+    # Near 0 and 1 torch clamps each log at -100 and takes the slope
+    # (p - y) / max(p (1 - p), 1e-12), not the log's: a constant loss plus
+    # slope * (p - p.data), a zero that carries the gradient.
+    log_p = math.log(p.data) if p.data > 0.0 else -math.inf
+    log_q = math.log1p(-p.data) if p.data < 1.0 else -math.inf
+    loss = -(y * max(log_p, -100.0) + (1.0 - y) * max(log_q, -100.0))
+    slope = (p.data - y) / BCE_EPSILON
+    return loss + slope * (p - p.data)
 
 
 def binary_cross_entropy(prob: Any, target: Any) -> Value:
     """BCE on probabilities in [0, 1] (``F.binary_cross_entropy``, logs clamped at -100).
+
+    Where p (1 - p) < 1e-12 the gradient is torch's: (p - y) / 1e-12 per sample.
 
     >>> round(binary_cross_entropy([0.5, 0.5], [0, 1]).data, 6)
     0.693147
@@ -138,7 +154,7 @@ def binary_cross_entropy(prob: Any, target: Any) -> Value:
         if not 0.0 <= p.data <= 1.0:
             raise ValueError(f"binary_cross_entropy: probability {p.data!r} is outside [0, 1]"
                              " (use binary_cross_entropy_with_logits for logits)")
-        terms.append(-(y * _clamped_log(p) + (1.0 - y) * _clamped_log(1.0 - p)))
+        terms.append(_bce_term(p, y))
     return _mean(terms)
 
 

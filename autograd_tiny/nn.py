@@ -86,8 +86,19 @@ def _check_like(expected: Any, got: Any, where: str) -> None:
             _check_like(want, item, f"{where}[{i}]")
     elif isinstance(got, bool) or not isinstance(got, (int, float)):
         raise ValueError(f"{where}: expected a number, got {type(got).__name__} {got!r:.40}")
+    elif isinstance(got, int) and not _fits_a_float(got):
+        raise ValueError(f"{where}: expected a finite number, got an integer too large for a "
+                         f"float ({got.bit_length()} bits, overflows to inf)")
     elif not math.isfinite(got):
         raise ValueError(f"{where}: expected a finite number, got {got!r}")
+
+
+def _fits_a_float(n: int) -> bool:
+    try:
+        float(n)
+    except OverflowError:
+        return False
+    return True
 
 
 def _reject_constant(token: str) -> float:

@@ -31,6 +31,15 @@ def _check_number(x: Any, name: str, where: str, low: float = 0.0,
     return float(x)
 
 
+def _divide(x: float, y: float) -> float:
+    """x / y as IEEE floats (and torch) give it: x / 0 is ±inf, and 0 / 0 is nan."""
+    if y != 0.0:
+        return x / y
+    if x == 0.0 or math.isnan(x):
+        return math.nan
+    return math.copysign(math.inf, x) * math.copysign(1.0, y)
+
+
 class Optimizer:
     """Base class: holds the parameters; ``step()`` updates them, ``zero_grad()`` clears grads.
 
@@ -49,6 +58,12 @@ class Optimizer:
             if not isinstance(p, Value):
                 raise TypeError(f"{where} parameters must be Values, got "
                                 f"{type(p).__name__} {p!r:.60}")
+        first_index: dict[int, int] = {}
+        for i, p in enumerate(self.params):
+            j = first_index.setdefault(id(p), i)
+            if j != i:  # it would be stepped twice per step()
+                raise ValueError(f"{where}: parameter {i} is the same Value as parameter {j} "
+                                 f"({p!r}); list each parameter once")
 
     def zero_grad(self) -> None:
         """Set every parameter's ``.grad`` to 0.0."""
@@ -128,4 +143,5 @@ class Adam(Optimizer):
                 g = g + wd * p.data
             m[i] = m[i] + (1.0 - beta1) * (g - m[i])  # torch's lerp(m, g, 1 - beta1)
             v[i] = beta2 * v[i] + (1.0 - beta2) * (g * g)
-            p.data = p.data - step_size * m[i] / (math.sqrt(v[i]) / correction2_sqrt + eps)
+            denominator = math.sqrt(v[i]) / correction2_sqrt + eps  # 0 only when eps = 0
+            p.data = p.data - step_size * _divide(m[i], denominator)

@@ -2,9 +2,10 @@
 
 Imports nn, losses, optim, data and the engine (never the CLI). ``fit`` picks
 a loss from the model's output size unless told (one output: BCE with logits;
-k outputs: cross-entropy), trains with Adam on shuffled mini-batches, and
-returns a ``History``. One optimisation step is ``train_step``, a small
-function that ``fit(step=...)`` can replace (e.g. by a compiled version).
+k outputs: cross-entropy), checks that the labels suit it, trains with Adam on
+shuffled mini-batches, and returns a ``History``. One optimisation step is
+``train_step``, a small function that ``fit(step=...)`` can replace (e.g. by a
+compiled version).
 
 >>> from autograd_tiny.data import xor
 >>> from autograd_tiny.nn import MLP
@@ -122,6 +123,18 @@ def _check_dataset(X: Any, y: Any, where: str) -> None:
         raise ValueError(f"{where}: the dataset is empty")
 
 
+def _is_int(x: Any) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool)
+
+
+def _mse_one_hot(outputs: Sequence[Any], targets: Sequence[Any]) -> Value:
+    """mse for k-output models, reading an int label i as the one-hot row (i == j for j < k)."""
+    rows = [[float(j == t) for j in range(len(out))]
+            if _is_int(t) and isinstance(out, (list, tuple)) else t
+            for out, t in zip(outputs, targets)]
+    return mse(outputs, rows)
+
+
 def _pick_loss(model: Any, loss: Union[str, LossFn, None], first_output: Any) -> LossFn:
     if callable(loss):
         return loss
@@ -134,7 +147,39 @@ def _pick_loss(model: Any, loss: Union[str, LossFn, None], first_output: Any) ->
     if loss not in LOSSES:
         raise ValueError(f"fit: unknown loss {loss!r} (must be one of {', '.join(LOSSES)} "
                          f"or a function (outputs, targets) -> Value)")
+    if loss == "mse" and not isinstance(first_output, Value):
+        return _mse_one_hot
     return LOSSES[loss]
+
+
+def _check_labels(first_output: Any, loss: Union[str, LossFn, None], y: Sequence[Any],
+                  where: str) -> None:
+    """Raise ValueError before training on labels the default or named loss would misread."""
+    if callable(loss):
+        return
+    if isinstance(first_output, Value):
+        allowed: tuple[int, ...]
+        if loss is None:
+            allowed, need = (0, 1), "binary cross-entropy, which needs labels 0 and 1"
+        elif loss == "hinge":
+            allowed, need = (-1, 0, 1), "hinge, which needs labels -1 and 1 (0 reads as -1)"
+        else:
+            return
+        for i, label in enumerate(y):
+            if not (isinstance(label, (int, float)) and label in allowed):
+                classes = max((t for t in y if _is_int(t)), default=1) + 1
+                hint = (f"; for {classes} classes give the model {classes} outputs "
+                        f"(MLP(nin, [..., {classes}]))" if classes > 2 else "")
+                raise ValueError(f"{where}: the model has 1 output, so it trains with {need}; "
+                                 f"got {label!r:.40} (y[{i}]){hint}")
+        return
+    k = len(first_output)
+    for i, label in enumerate(y):
+        if loss == "mse" and isinstance(label, (list, tuple)):
+            continue  # already a row of k targets
+        if not (_is_int(label) and 0 <= label < k):
+            raise ValueError(f"{where}: the model has {k} outputs, so it needs class labels "
+                             f"0..{k - 1} (ints); got {label!r:.40} (y[{i}])")
 
 
 def train_step(model: Any, loss_fn: LossFn, optimizer: Optimizer,
@@ -171,6 +216,7 @@ def evaluate(model: Any, X: Sequence[Any], y: Sequence[Any],
     _check_dataset(X, y, "evaluate")
     with no_grad():
         outputs = [_outputs(model, x) for x in X]
+        _check_labels(outputs[0], loss, y, "evaluate")
         loss_value = _pick_loss(model, loss, outputs[0])(outputs, list(y)).data
     threshold = _threshold(model)
     correct = sum(_label(out, threshold) == target for out, target in zip(outputs, y))
@@ -200,8 +246,20 @@ def accuracy(model: Any, X: Sequence[Any], y: Sequence[Any]) -> float:
     return sum(p == t for p, t in zip(predict(model, X), y)) / len(y)
 
 
+def _check_optimizer(model: Module, optimizer: Optimizer, lr: float | None) -> None:
+    if lr is not None:
+        raise ValueError(f"fit: lr={lr!r} is for the default Adam; the given optimizer "
+                         f"{type(optimizer).__name__} has its own (set it there)")
+    held = {id(p) for p in getattr(optimizer, "params", ())}
+    missing = sum(id(p) not in held for p in model.parameters())
+    if missing:
+        raise ValueError(f"fit: the optimizer does not hold {missing} of the model's "
+                         f"{len(model.parameters())} parameters (build it on "
+                         f"model.parameters())")
+
+
 def fit(model: Module, X: Sequence[Any], y: Sequence[Any], *, epochs: int = 100,
-        batch_size: int = DEFAULT_BATCH_SIZE, lr: float = DEFAULT_LR,
+        batch_size: int = DEFAULT_BATCH_SIZE, lr: float | None = None,
         optimizer: Optimizer | None = None, loss: Union[str, LossFn, None] = None,
         seed: int = 0, shuffle: bool = True,
         validation_data: tuple[Sequence[Any], Sequence[Any]] | None = None,
@@ -211,6 +269,12 @@ def fit(model: Module, X: Sequence[Any], y: Sequence[Any], *, epochs: int = 100,
     Defaults: Adam(lr=0.02), mini-batches of 16 shuffled by ``seed``, the loss
     picked from the output size. ``progress=None`` shows a tqdm bar only when
     stderr is a terminal; ``progress=False`` never does.
+
+    Labels: one output with the default loss needs 0/1 (``loss="hinge"``: ±1);
+    k outputs need class indices 0..k-1, which ``loss="mse"`` reads as one-hot
+    rows. ``lr`` sets the default Adam's rate; a given ``optimizer`` carries its
+    own and must hold every parameter of the model. Other labels, or ``lr``
+    with ``optimizer``, raise ValueError before any step.
 
     >>> from autograd_tiny.data import xor
     >>> from autograd_tiny.nn import MLP
@@ -226,9 +290,15 @@ def fit(model: Module, X: Sequence[Any], y: Sequence[Any], *, epochs: int = 100,
             raise ValueError("fit: validation_data must be a pair (X_val, y_val)")
         _check_dataset(*validation_data, "fit validation_data")
     if optimizer is None:
-        optimizer = Adam(model.parameters(), lr=lr)
+        optimizer = Adam(model.parameters(), lr=DEFAULT_LR if lr is None else lr)
+    else:
+        _check_optimizer(model, optimizer, lr)
     with no_grad():
-        loss_fn = _pick_loss(model, loss, _outputs(model, X[0]))
+        first_output = _outputs(model, X[0])
+        loss_fn = _pick_loss(model, loss, first_output)
+    _check_labels(first_output, loss, y, "fit")
+    if validation_data is not None:
+        _check_labels(first_output, loss, validation_data[1], "fit validation_data")
     step = step or train_step
     rng = random.Random(seed)
     order = list(range(len(X)))

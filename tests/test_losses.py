@@ -81,6 +81,29 @@ def test_bce_clamps_log_at_minus_100_like_torch():
     assert binary_cross_entropy([1.0, 0.0], [1, 0]).data == 0.0
 
 
+TORCH_BCE_EPSILON = 9.999999960041972e-13  # 1e-12 as a float32
+
+
+@pytest.mark.parametrize("p, y, loss, grad", [
+    (0.0, 1, 100.0, -1 / TORCH_BCE_EPSILON),  # torch: (p - y) / max(p (1 - p), 1e-12)
+    (1.0, 0, 100.0, 1 / TORCH_BCE_EPSILON),
+    (0.0, 0, 0.0, 0.0),
+    (1.0, 1, 0.0, 0.0),
+    (1e-50, 1, 100.0, (1e-50 - 1) / TORCH_BCE_EPSILON),
+    (0.5, 1, math.log(2.0), -2.0),
+])
+def test_bce_keeps_torch_gradient_where_the_log_is_clamped(p, y, loss, grad):
+    prob = Value(p)
+    out = binary_cross_entropy(prob, y)
+    out.backward()
+    assert out.data == pytest.approx(loss, rel=1e-15)
+    assert prob.grad == pytest.approx(grad, rel=1e-12)
+    prob.grad = 0.0
+    out = binary_cross_entropy([prob, Value(0.5)], [y, 1])  # the batch mean halves it
+    out.backward()
+    assert prob.grad == pytest.approx(grad / 2, rel=1e-12)
+
+
 def test_hinge_binary_reads_zero_labels_as_minus_one():
     assert hinge([2.0, 0.5], [1, -1]).data == hinge([2.0, 0.5], [1, 0]).data == 0.75
 
@@ -91,7 +114,12 @@ def test_hinge_multiclass_single_and_batch():
 
 
 @pytest.mark.parametrize("call, error, words", [
-    (lambda: mse([1.0, 2.0], [1.0]), ValueError, "2 predictions"),
+    (lambda: mse([1.0, 2.0], [1.0]), ValueError, "2 predictions but 1 target"),
+    (lambda: mse([1.0, 2.0], 1.0), ValueError,
+     "mse: 2 predictions but one target (1.0); give a list of 2 targets"),
+    (lambda: mse([[1.0, 2.0, 3.0]], [0]), ValueError,
+     "mse: 3 predictions but one target (0); give a list of 3 targets"),
+    (lambda: mse(1.0, [1.0, 2.0]), ValueError, "mse: one prediction but 2 targets"),
     (lambda: cross_entropy([0.0, 1.0], 2), ValueError, "class index in 0..1"),
     (lambda: cross_entropy([[0.0, 1.0]], [0, 1]), ValueError, "1 rows"),
     (lambda: binary_cross_entropy(1.5, 1), ValueError, "outside [0, 1]"),
@@ -160,6 +188,59 @@ def test_bce_matches_torch(pairs):
     theirs = torch.nn.functional.binary_cross_entropy(
         torch.tensor(probs, dtype=torch.float64), torch.tensor(targets, dtype=torch.float64))
     assert close(ours, theirs.item())
+
+
+def _bce_with_torch(torch, probs, targets):
+    values = [Value(p) for p in probs]
+    loss = binary_cross_entropy(values, targets)
+    loss.backward()
+    t_probs = torch.tensor(probs, dtype=torch.float64, requires_grad=True)
+    t_loss = torch.nn.functional.binary_cross_entropy(
+        t_probs, torch.tensor(targets, dtype=torch.float64))
+    t_loss.backward()
+    return loss.data, [v.grad for v in values], t_loss.item(), t_probs.grad.tolist()
+
+
+EDGE_PROBABILITIES = [0.0, 1e-50, 1e-13, 0.5, 1.0 - 1e-16, 1.0]
+
+
+@pytest.mark.parametrize("y", [0, 1])
+@pytest.mark.parametrize("p", EDGE_PROBABILITIES)
+def test_bce_gradient_matches_torch_at_the_edges(p, y):
+    torch = pytest.importorskip("torch")
+    loss, grads, t_loss, t_grads = _bce_with_torch(torch, [p], [y])
+    assert loss == t_loss
+    assert close(grads[0], t_grads[0], 1e-12)
+
+
+def test_bce_gradient_matches_torch_on_a_batch_of_edges():
+    torch = pytest.importorskip("torch")
+    probs = [p for p in EDGE_PROBABILITIES for _ in (0, 1)]
+    targets = [y for _ in EDGE_PROBABILITIES for y in (0, 1)]
+    loss, grads, t_loss, t_grads = _bce_with_torch(torch, probs, targets)
+    assert close(loss, t_loss)
+    assert all(close(g, t, 1e-12) for g, t in zip(grads, t_grads))
+
+
+@settings(max_examples=60)
+@given(st.lists(st.tuples(probability, st.sampled_from([0, 1])), min_size=1, max_size=6))
+def test_bce_gradient_matches_torch_on_random_probabilities(pairs):
+    torch = pytest.importorskip("torch")
+    probs, targets = [p for p, _ in pairs], [y for _, y in pairs]
+    loss, grads, t_loss, t_grads = _bce_with_torch(torch, probs, targets)
+    assert close(loss, t_loss)
+    assert all(close(g, t, 1e-12) for g, t in zip(grads, t_grads))
+
+
+@settings(max_examples=40)
+@given(st.lists(st.tuples(st.floats(1e-6, 1.0 - 1e-6), probability), min_size=1, max_size=6))
+def test_bce_gradient_with_soft_targets_matches_torch(pairs):
+    torch = pytest.importorskip("torch")
+    probs, targets = [p for p, _ in pairs], [y for _, y in pairs]
+    _, grads, _, t_grads = _bce_with_torch(torch, probs, targets)
+    for p, y, g, t in zip(probs, targets, grads, t_grads):
+        # -y/p + (1-y)/(1-p) and torch's (p-y)/(p(1-p)) agree up to rounding of each term.
+        assert abs(g - t) <= 1e-13 * (y / p + (1 - y) / (1 - p))
 
 
 @settings(max_examples=40)

@@ -139,3 +139,16 @@ def test_forward_matches_torch_with_the_same_weights():
                         + torch.tensor(layers[1]["bias"], dtype=torch.float64))
     for ours, theirs in zip(model(x), out.tolist()):
         assert math.isclose(ours.data, theirs, rel_tol=1e-12)
+
+
+def test_load_state_dict_rejects_a_huge_integer_with_a_value_error():
+    target = MLP(2, [3, 1], seed=0)
+    before = target.state_dict()
+    bad = target.state_dict()
+    bad["layers"][1]["bias"][0] = -(10**400)
+    with pytest.raises(ValueError, match=r"layers\[1\]\.bias\[0\]: .*too large for a float"):
+        target.load_state_dict(bad)
+    assert target.state_dict() == before
+    bad["layers"][1]["bias"][0] = 10**300  # a big integer that is a float is fine
+    target.load_state_dict(bad)
+    assert target.layers[1].neurons[0].b.data == 1e300

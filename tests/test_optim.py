@@ -122,7 +122,49 @@ def test_step_builds_no_graph():
     (lambda: Adam([Value(1.0)], betas=(0.9, 1.0)), ValueError, "betas"),
     (lambda: Adam([Value(1.0)], betas=0.9), ValueError, "betas"),
     (lambda: Adam([Value(1.0)], eps=-1.0), ValueError, "eps"),
+    (lambda: Adam([Value(1.0)], eps=math.nan), ValueError, "eps.*nan"),
+    (lambda: Adam([Value(1.0)], lr=math.inf), ValueError, "lr.*inf"),
+    (lambda: Adam([Value(1.0)], betas=(-0.1, 0.9)), ValueError, r"betas\[0\].*-0.1"),
+    (lambda: Adam([Value(1.0)], betas=(0.9, math.nan)), ValueError, r"betas\[1\].*nan"),
+    (lambda: Adam([Value(1.0)], weight_decay=-1e-3), ValueError, "weight_decay.*-0.001"),
+    (lambda: SGD([Value(1.0)], lr=math.nan), ValueError, "lr.*nan"),
+    (lambda: SGD([Value(1.0)], lr=0.1, momentum=-0.5), ValueError, "momentum.*-0.5"),
+    (lambda: SGD([Value(1.0)], lr=0.1, weight_decay=math.inf), ValueError, "weight_decay.*inf"),
 ])
 def test_bad_arguments_raise_errors_naming_them(make, error, words):
     with pytest.raises(error, match=words):
         make()
+
+
+def test_adam_with_eps_zero_gives_nan_on_a_zero_gradient_like_torch():
+    w, u = Value(1.0), Value(2.0)
+    opt = Adam([w, u], lr=0.1, eps=0.0)
+    w.grad, u.grad = 0.0, 3.0
+    opt.step()  # 0 / (sqrt(0) + 0) is nan as IEEE floats (and torch) have it
+    assert math.isnan(w.data)
+    assert u.data == pytest.approx(1.9, rel=1e-12)
+
+
+def test_adam_with_eps_zero_matches_torch():
+    torch = pytest.importorskip("torch")
+    params = [torch.tensor(1.0, dtype=torch.float64, requires_grad=True),
+              torch.tensor(2.0, dtype=torch.float64, requires_grad=True)]
+    opt = torch.optim.Adam(params, lr=0.1, eps=0.0)
+    params[0].grad = torch.tensor(0.0, dtype=torch.float64)
+    params[1].grad = torch.tensor(3.0, dtype=torch.float64)
+    opt.step()
+    w, u = Value(1.0), Value(2.0)
+    ours = Adam([w, u], lr=0.1, eps=0.0)
+    w.grad, u.grad = 0.0, 3.0
+    ours.step()
+    assert math.isnan(params[0].item()) and math.isnan(w.data)
+    assert u.data == pytest.approx(params[1].item(), rel=1e-12)
+
+
+@pytest.mark.parametrize("make", [lambda ps: SGD(ps, lr=0.1), lambda ps: Adam(ps)])
+def test_a_parameter_listed_twice_is_rejected(make):
+    w, u = Value(1.0), Value(2.0)
+    with pytest.raises(ValueError, match=r"parameter 2 is the same Value as parameter 0"):
+        make([w, u, w])
+    assert (w.data, u.data) == (1.0, 2.0)
+    make([Value(1.0), Value(1.0)])  # equal numbers in distinct Values are fine

@@ -175,3 +175,14 @@ def test_a_save_killed_at_any_moment_never_leaves_a_corrupt_file(tmp_path):
     assert stale_seen > 0, "no kill landed inside a save: the test proved nothing"
     MLP(2, [32, 32, 1], seed=0).save(path)
     assert [p.name for p in tmp_path.iterdir()] == ["model.json"]
+
+
+def test_a_huge_integer_in_the_file_raises_a_value_error_naming_the_file(tmp_path):
+    path = tmp_path / "huge.json"
+    path.write_bytes(_with_token(tmp_path, str(10**400)))
+    target = model(5)
+    before = target.state_dict()
+    with pytest.raises(ValueError, match=r"cannot load .*huge\.json.*state\.layers\[1\]\.bias"
+                                         r"\[0\]: .*integer too large for a float"):
+        target.load(path)
+    assert target.state_dict() == before

@@ -9,7 +9,8 @@ import tracemalloc
 import pytest
 
 from autograd_tiny.data import blobs, circles, moons, train_test_split, xor
-from autograd_tiny.losses import binary_cross_entropy_with_logits, cross_entropy, mse
+from autograd_tiny.engine import no_grad
+from autograd_tiny.losses import binary_cross_entropy_with_logits, cross_entropy, hinge, mse
 from autograd_tiny.nn import MLP
 from autograd_tiny.optim import SGD, Adam
 from autograd_tiny.train import History, accuracy, evaluate, fit, predict, train_step
@@ -176,3 +177,95 @@ def test_bad_arguments_raise_value_errors(kwargs, words):
 def test_mismatched_data_raises():
     with pytest.raises(ValueError, match="4 samples but y has 3"):
         fit(MLP(2, [2, 1], seed=0), xor()[0], [0, 1, 1])
+
+
+# -- labels that the loss cannot read ---------------------------------------------------
+
+@pytest.mark.parametrize("make", [
+    lambda: MLP(2, [4, 1], seed=0),
+    lambda: MLP(2, [4, 1], output_activation="sigmoid", seed=0),
+])
+def test_one_output_with_three_classes_asks_for_three_outputs(make):
+    model = make()
+    before = model.state_dict()
+    with pytest.raises(ValueError, match=r"fit: .*1 output.*labels 0 and 1.*got 2 "
+                                         r"\(y\[\d+\]\).*give the model 3 outputs"):
+        fit(model, *blobs(30), epochs=1)
+    assert model.state_dict() == before
+
+
+def test_one_output_with_hinge_accepts_plus_minus_one_only():
+    X, y = xor()
+    fit(MLP(2, [4, 1], seed=0), X, [-1, 1, 1, -1], loss="hinge", epochs=1)
+    with pytest.raises(ValueError, match=r"fit: .*hinge.*-1 and 1.*got 2"):
+        fit(MLP(2, [4, 1], seed=0), X, [0, 1, 2, 0], loss="hinge", epochs=1)
+
+
+@pytest.mark.parametrize("loss", [None, "cross_entropy", "hinge", "mse"])
+def test_k_outputs_need_labels_in_range_k(loss):
+    X, y = blobs(5)  # labels 0, 1, 2
+    with pytest.raises(ValueError, match=r"fit: the model has 2 outputs.*labels 0\.\.1.*got 2"):
+        fit(MLP(2, [4, 2], seed=0), X, y, loss=loss, epochs=1)
+    with pytest.raises(ValueError, match=r"labels 0\.\.2.*got 1\.5"):
+        fit(MLP(2, [4, 3], seed=0), X, [1.5] * len(y), loss=loss, epochs=1)
+
+
+def test_validation_labels_are_checked_too():
+    X, y = xor()
+    with pytest.raises(ValueError, match=r"fit validation_data: .*labels 0 and 1.*got 3"):
+        fit(MLP(2, [4, 1], seed=0), X, y, validation_data=(X, [0, 1, 3, 0]), epochs=1)
+
+
+def test_evaluate_checks_labels_for_the_default_loss():
+    X, y = blobs(5)
+    with pytest.raises(ValueError, match=r"evaluate: .*1 output.*labels 0 and 1"):
+        evaluate(MLP(2, [4, 1], seed=0), X, y)
+
+
+def test_mse_on_k_outputs_reads_class_labels_as_one_hot_rows():
+    X, y = blobs(4, seed=2)
+    model = MLP(2, [4, 3], seed=0)
+    with no_grad():
+        outputs = [model(x) for x in X]
+        one_hot = [[float(i == label) for i in range(3)] for label in y]
+        expected = mse(outputs, one_hot).data
+    assert evaluate(model, X, y, loss="mse")[0] == pytest.approx(expected, rel=1e-12)
+    history = fit(model, X, y, loss="mse", epochs=1, lr=0.0, shuffle=False, batch_size=len(y))
+    assert history.loss == [pytest.approx(expected, rel=1e-12)]
+    assert evaluate(model, X, one_hot, loss="mse")[0] == pytest.approx(expected, rel=1e-12)
+
+
+def test_hinge_on_k_outputs_is_the_multiclass_hinge():
+    X, y = blobs(4, seed=2)
+    model = MLP(2, [4, 3], seed=0)
+    with no_grad():
+        expected = hinge([model(x) for x in X], y).data
+    history = fit(model, X, y, loss="hinge", epochs=1, lr=0.0, shuffle=False, batch_size=len(y))
+    assert history.loss == [pytest.approx(expected, rel=1e-12)]
+
+
+# -- a given optimizer ------------------------------------------------------------------
+
+def test_lr_together_with_an_optimizer_is_rejected():
+    model = MLP(2, [4, 1], seed=0)
+    with pytest.raises(ValueError, match=r"fit: lr=0\.5 is for the default Adam.*optimizer"):
+        fit(model, *xor(), optimizer=SGD(model.parameters(), lr=0.1), lr=0.5, epochs=1)
+
+
+def test_an_optimizer_of_another_model_is_rejected():
+    model, other = MLP(2, [4, 1], seed=0), MLP(2, [4, 1], seed=1)
+    before = model.state_dict()
+    with pytest.raises(ValueError, match=r"fit: the optimizer does not hold 17 of the "
+                                         r"model's 17 parameters"):
+        fit(model, *xor(), optimizer=SGD(other.parameters(), lr=0.1), epochs=1)
+    with pytest.raises(ValueError, match=r"does not hold 5 of the model's 17 parameters"):
+        fit(model, *xor(), optimizer=SGD(model.parameters()[:12], lr=0.1), epochs=1)
+    assert model.state_dict() == before
+    extra = SGD([*model.parameters(), *other.parameters()], lr=0.1)  # a superset is fine
+    assert fit(model, *xor(), optimizer=extra, epochs=1).epochs == 1
+
+
+def test_fit_leaves_the_garbage_collector_alone():
+    enabled = gc.isenabled()
+    fit(MLP(2, [2, 1], seed=0), *xor(), epochs=2)
+    assert gc.isenabled() == enabled
