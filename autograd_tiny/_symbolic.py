@@ -10,7 +10,7 @@ branch and the partial becomes an if/else.
 >>> [source(p) for p in symbolic_partials("tanh", [x, out])]
 ['1.0 - out * out']
 >>> [conditional_source(p) for p in symbolic_partials("relu", [x, out])]
-['(1.0 if x > 0.0 else 0.0)']
+['(0.0 if x <= 0.0 else 1.0)']
 """
 
 from __future__ import annotations

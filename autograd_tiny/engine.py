@@ -25,13 +25,12 @@ from contextlib import contextmanager
 from typing import Any, Callable, Union
 
 __all__ = [
-    "Value", "RULES", "no_grad", "is_grad_enabled", "detect_anomaly", "gradients",
-    "reverse_topological_order",
+    "Value", "RULES", "local_partials", "to_float", "no_grad", "is_grad_enabled",
+    "detect_anomaly", "gradients", "reverse_topological_order",
     "exp", "log", "log1p", "sqrt", "tanh", "sigmoid", "softplus", "relu", "leaky_relu",
     "sin", "cos", "power",
 ]
 
-Number = Union[int, float]
 Scalar = Union["Value", int, float]
 
 _INF = math.inf
@@ -213,22 +212,24 @@ def _user_location() -> str:
     frame = sys._getframe(1)
     while frame is not None:
         filename = frame.f_code.co_filename
-        if not os.path.abspath(filename).startswith(_PACKAGE_DIR):
+        if not os.path.abspath(filename).startswith(_PACKAGE_DIR + os.sep):
             return f"{filename}:{frame.f_lineno}"
         frame = frame.f_back  # type: ignore[assignment]
     return "<unknown>"
-
-
-def _describe(op: str, parents: Sequence[Value]) -> str:
-    return f"{op} of " + ", ".join(repr(p) for p in parents) if parents else op
 
 
 # --------------------------------------------------------------------------
 # The Value node
 # --------------------------------------------------------------------------
 
-def _to_float(x: Any, where: str) -> float:
-    """Convert a user's number to float, or raise an error naming it and ``where``."""
+def to_float(x: Any, where: str) -> float:
+    """Convert a user's number to float, or raise an error naming it and ``where``.
+
+    What ``Value()`` accepts: int, float, bool and real numbers with ``__float__``.
+
+    >>> to_float(3, "my_function()")
+    3.0
+    """
     if isinstance(x, Value):
         raise TypeError(
             f"{where} got a Value ({x!r}); use it directly to keep the graph, "
@@ -275,7 +276,7 @@ class Value:
     _y: Value | None
 
     def __init__(self, data: Any, label: str = "") -> None:
-        self.data = data if type(data) is float else _to_float(data, "Value()")
+        self.data = data if type(data) is float else to_float(data, "Value()")
         if type(label) is not str:
             raise TypeError(f"Value() label must be a str, got {type(label).__name__} {label!r}")
         self.grad = 0.0
@@ -433,7 +434,7 @@ class Value:
         >>> x.grad
         4.0
         """
-        seed = gradient if type(gradient) is float else _to_float(gradient, "backward(gradient)")
+        seed = gradient if type(gradient) is float else to_float(gradient, "backward(gradient)")
         if _MODE.get() & _ANOMALY:
             order = reverse_topological_order(self)
             adjoint = _propagate(order, seed, create_graph=False)
@@ -448,7 +449,7 @@ def _data(x: Any) -> float:
         return x.data
     if isinstance(x, (int, float)):
         return float(x)
-    return _to_float(x, "comparison with a Value")
+    return to_float(x, "comparison with a Value")
 
 
 def _constant(x: Any, op: str) -> Value:
@@ -456,7 +457,7 @@ def _constant(x: Any, op: str) -> Value:
     if isinstance(x, Value):
         return x
     leaf = Value.__new__(Value)
-    leaf.data = x if type(x) is float else _to_float(x, f"operand of {op}")
+    leaf.data = x if type(x) is float else to_float(x, f"operand of {op}")
     leaf.grad = 0.0
     leaf.label = ""
     leaf.op = ""
@@ -498,7 +499,7 @@ def _node(data: float, op: str, x: Value, y: Value | None = None) -> Value:
 # --------------------------------------------------------------------------
 
 def _real(x: Any, op: str) -> float:
-    return x if type(x) is float else _to_float(x, f"{op}()")
+    return x if type(x) is float else to_float(x, f"{op}()")
 
 
 def exp(x: Scalar) -> Any:
@@ -583,9 +584,12 @@ RULES: dict[str, Callable[..., tuple[Any, ...]]] = {
     "-": lambda x, y, out: (1.0, -1.0),
     "*": lambda x, y, out: (y, x),
     "/": lambda x, y, out: (1 / y, -out / y),
-    # NOTE: d/dy x**y is taken as 0 where x <= 0 (x**y has no real derivative in y
-    # there), so a constant exponent on a negative base never turns into nan.
-    "**": lambda x, y, out: (y * power(x, y - 1), out * log(x) if x > 0 else 0.0),
+    # NOTE: d/dx x**y is taken as 0 at x = y = 0 (not 0 * inf), as in PyTorch, so
+    # polynomials sum(c * x**i) have a finite gradient at 0. d/dy x**y is taken as 0
+    # where x <= 0 (no real derivative in y there): a constant exponent on a negative
+    # base never turns into nan.
+    "**": lambda x, y, out: (0.0 if x == 0 and y == 0 else y * power(x, y - 1),
+                             out * log(x) if x > 0 else 0.0),
     "neg": lambda x, out: (-1.0,),
     # NOTE: abs'(0) = 0, as in PyTorch.
     "abs": lambda x, out: (1.0 if x > 0 else -1.0 if x < 0 else 0.0,),
@@ -596,8 +600,8 @@ RULES: dict[str, Callable[..., tuple[Any, ...]]] = {
     "tanh": lambda x, out: (1 - out * out,),
     "sigmoid": lambda x, out: (out * (1 - out),),
     "softplus": lambda x, out: (sigmoid(x),),
-    # NOTE: relu'(0) = 0, as in PyTorch.
-    "relu": lambda x, out: (1.0 if x > 0 else 0.0,),
+    # NOTE: relu'(0) = 0 and relu'(nan) = 1, as in PyTorch.
+    "relu": lambda x, out: (0.0 if x <= 0 else 1.0,),
     "leaky_relu": lambda x, a, out: (1.0 if x > 0 else a, 0.0 if x > 0 else x),
     "sin": lambda x, out: (cos(x),),
     "cos": lambda x, out: (-sin(x),),
@@ -637,7 +641,15 @@ def reverse_topological_order(root: Value) -> list[Value]:
     return order
 
 
-def _local_partials(node: Value, create_graph: bool) -> tuple[Any, ...]:
+def local_partials(node: Value, create_graph: bool = False) -> tuple[Any, ...]:
+    """The local partial derivatives of ``node``'s op, one per input, from ``RULES``.
+
+    Floats by default; Values (a differentiable graph) with ``create_graph=True``.
+
+    >>> x, y = Value(3.0), Value(4.0)
+    >>> local_partials(x * y)
+    (4.0, 3.0)
+    """
     rule = RULES[node.op]
     parents = node.parents
     if create_graph:
@@ -660,7 +672,7 @@ def _propagate(order: list[Value], seed: Any, create_graph: bool) -> dict[Value,
         if not parents:
             continue
         upstream = adjoint[node]
-        for parent, local in zip(parents, _local_partials(node, create_graph)):
+        for parent, local in zip(parents, local_partials(node, create_graph)):
             contribution = local * upstream
             if check and not math.isfinite(float(contribution)):
                 where = _ORIGIN.get(node, "an unknown place (build the graph inside "
@@ -719,7 +731,7 @@ def _backward_into_grad(root: Value, seed: float) -> None:
                 else:
                     local_x, local_y = rules[node.op](x.data, y.data, node.data)
             except ArithmeticError:  # e.g. log'(0) = 1/0: redo it with IEEE floats
-                local_x, *rest = _local_partials(node, False)
+                local_x, *rest = local_partials(node, False)
                 local_y = rest[0] if rest else 0.0
             x.grad += local_x * upstream
             remaining = uses[x] - 1
@@ -755,3 +767,8 @@ def gradients(output: Value, inputs: Sequence[Value], *, create_graph: bool = Fa
     order = reverse_topological_order(output)
     adjoint = _propagate(order, 1.0, create_graph)
     return [adjoint.get(item, 0.0) for item in inputs]
+
+
+# Old private names, still imported by viz and explain.
+_local_partials = local_partials
+_to_float = to_float

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from .engine import Value, _to_float, gradients
+from .engine import Value, gradients, to_float
 
 __all__ = [
     "GradientCheckError", "GradientRow", "check_grad", "compare_grad", "format_rows",
@@ -89,7 +89,7 @@ def numerical_grad(f: Callable[..., Any], *args: float, eps: float = 1e-6) -> li
     """
     if not eps > 0:
         raise ValueError(f"numerical_grad needs eps > 0, got {eps!r}")
-    point = [_to_float(a, "numerical_grad argument") for a in args]
+    point = [to_float(a, "numerical_grad argument") for a in args]
     result = []
     for i, x in enumerate(point):
         h = _step(x, eps)
@@ -157,7 +157,7 @@ def compare_grad(
         raise ValueError(f"gradient check order must be 1 or 2, got {order!r}")
     if not args:
         raise ValueError("a gradient check needs at least one argument to differentiate")
-    point = [_to_float(a, "gradient check argument") for a in args]
+    point = [to_float(a, "gradient check argument") for a in args]
     labels = list(names) if names is not None else [f"x{i}" for i in range(len(point))]
     if len(labels) != len(point):
         raise ValueError(f"gradient check got {len(labels)} names for {len(point)} arguments")

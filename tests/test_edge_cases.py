@@ -41,6 +41,8 @@ EDGE_CASES = [
     ("softplus(1000)", "1000.0", lambda: at.softplus(Value(1000.0)).data),
     ("relu(nan)", "nan", lambda: at.relu(Value(math.nan)).data),
     ("relu'(0)", "0.0", lambda: _grad_of(at.relu, 0.0)),
+    ("relu'(nan)", "1.0", lambda: _grad_of(at.relu, math.nan)),
+    ("d/dx x ** 0 at 0", "0.0", lambda: _grad_of(lambda x: x ** 0, 0.0)),
     ("abs'(0)", "0.0", lambda: _grad_of(abs, 0.0)),
     ("leaky_relu'(0)", "0.01", lambda: _grad_of(at.leaky_relu, 0.0)),
     ("sqrt'(0)", "inf", lambda: _grad_of(at.sqrt, 0.0)),

@@ -74,3 +74,29 @@ def test_random_expression_dags_second_derivatives_match(case):
     value = expression(*args)
     assume(math.isfinite(value) and abs(value) < 1e4)
     assert check_grad(expression, *args, rtol=1e-3, atol=1e-5, order=2)
+
+
+@pytest.mark.parametrize("n, expected", [(0, 0.0), (1, 1.0), (2, 0.0), (3, 0.0)])
+def test_integer_power_at_zero_has_the_exact_gradient(n, expected):
+    x = Value(0.0)
+    (x ** n).backward()
+    assert x.grad == expected
+
+
+def test_polynomial_gradient_at_zero_is_its_linear_coefficient():
+    x = Value(0.0)
+    p = sum(c * x ** i for i, c in enumerate([1.0, 2.0, 3.0]))
+    p.backward()
+    assert (p.data, x.grad) == (1.0, 2.0)
+
+
+def test_negative_power_at_zero_is_infinite_not_nan():
+    x = Value(0.0)
+    (x ** -1).backward()
+    assert x.grad == -math.inf
+
+
+def test_mixed_second_derivative_of_power_at_zero_exponent_is_one_over_x():
+    from autograd_tiny import grad
+    d_dx = lambda x, y: grad(lambda a: a ** y)(x)
+    assert grad(d_dx, argnums=1)(2.0, 0.0) == pytest.approx(0.5)
