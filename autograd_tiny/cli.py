@@ -19,30 +19,39 @@ d/dx = 6
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
+import os
 import pathlib
 import sys
+import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Callable, NoReturn
 
 from . import __version__
 from .data import blobs, circles, moons, train_test_split, xor
-from .engine import Value, gradients, reverse_topological_order
+from .engine import Value
 from .explain import explain
 from .expr import Expression, ExpressionError, check_variable_name, parse
-from .gradcheck import GradientCheckError, GradientRow, check_grad, numerical_grad
+from .gradcheck import compare_grad, format_rows
 from .nn import ACTIVATIONS, MLP
 from .optim import SGD, Adam, Optimizer
 from .train import History, accuracy, evaluate, fit
-from .viz import RendererNotFoundError, RenderError, render_svg
+from .viz import MAX_NODES, RendererNotFoundError, RenderError, graph_size, render_svg
 
 __all__ = ["main", "build_parser", "UsageError"]
 
 PROG = "autograd-tiny"
 DEFAULT_DEMO_OUT = "autograd-tiny-demo"
-MAX_GRAPH_VALUES = 500
+# Upper bounds for train: past them a run takes hours or exhausts memory.
+MAX_WIDTH = 4096
+MAX_LAYERS = 32
+MAX_PARAMETERS = 100_000
+MAX_EPOCHS = 100_000
+MAX_BATCH_SIZE = 100_000
+DIVERGED = 10.0  # a final loss this many times the untrained model's: training diverged
 
 
 class UsageError(Exception):
@@ -93,6 +102,18 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _bounded_int(limit: int) -> Callable[[str], int]:
+    """A positive integer of at most ``limit``."""
+
+    def parse_bounded(text: str) -> int:
+        value = _positive_int(text)
+        if value > limit:
+            raise argparse.ArgumentTypeError(f"at most {limit} allowed, got {text!r:.60}")
+        return value
+
+    return parse_bounded
+
+
 def _int(text: str) -> int:
     try:
         return int(text)
@@ -104,11 +125,18 @@ def _hidden(text: str) -> tuple[int, ...]:
     sizes = []
     for part in text.split(","):
         part = part.strip()
-        if not part.isdigit() or int(part) < 1:
+        # isdecimal, not isdigit: '²' is a digit that int() refuses.
+        if not (part.isascii() and part.isdecimal()) or int(part) < 1:
             raise argparse.ArgumentTypeError(
                 f"expected layer sizes as positive integers separated by commas "
                 f"(like 16,16), got {text!r:.60}")
+        if int(part) > MAX_WIDTH:
+            raise argparse.ArgumentTypeError(
+                f"a layer may have at most {MAX_WIDTH} neurons, got {part!r:.60}")
         sizes.append(int(part))
+    if len(sizes) > MAX_LAYERS:
+        raise argparse.ArgumentTypeError(
+            f"at most {MAX_LAYERS} hidden layers, got {len(sizes)}")
     return tuple(sizes)
 
 
@@ -135,6 +163,41 @@ def _variable(text: str) -> tuple[str, float]:
 # Expressions: graph, explain, gradcheck
 # --------------------------------------------------------------------------
 
+@contextlib.contextmanager
+def _evaluating(expression: Expression) -> Iterator[None]:
+    """Any failure while computing ``expression`` becomes a one-line UsageError."""
+    try:
+        yield
+    except (UsageError, KeyboardInterrupt):
+        raise
+    except Exception as error:
+        raise UsageError(f"cannot evaluate {expression.source!r:.80}: "
+                         f"{type(error).__name__}: {error}") from None
+
+
+def _svg_target(text: str) -> pathlib.Path:
+    """The --out of graph, checked before any work: an .svg file we can write."""
+    target = pathlib.Path(text)
+    if not text or text.endswith(("/", os.sep)) or target.is_dir():
+        raise UsageError(f"--out must name an .svg file, not a folder: {text!r:.80}")
+    if target.suffix.lower() != ".svg":
+        raise UsageError(f"--out must name an .svg file, got {text!r:.80}")
+    if not target.parent.is_dir():
+        raise UsageError(f"--out: the folder {str(target.parent)!r:.80} does not exist")
+    _check_writable(target.parent, text)
+    return target
+
+
+def _check_writable(folder: pathlib.Path, text: str) -> None:
+    # A real probe: os.access says yes to root even where writes fail (/proc).
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        raise UsageError(f"--out: cannot write in the folder {str(folder)!r:.80} "
+                         f"(from {text!r:.80}): {error.strerror or error}") from None
+
+
 def _expression(args: argparse.Namespace) -> tuple[Expression, dict[str, float]]:
     """The parsed expression and its variables; UsageError for anything wrong."""
     variables: dict[str, float] = {}
@@ -157,7 +220,8 @@ def _leaves(variables: dict[str, float]) -> dict[str, Value]:
 
 
 def _result(expression: Expression, leaves: dict[str, Value]) -> Value:
-    out = expression.evaluate(leaves)
+    with _evaluating(expression):
+        out = expression.evaluate(leaves)
     return out if isinstance(out, Value) else Value(out)
 
 
@@ -174,21 +238,19 @@ def _print_gradients(leaves: dict[str, Value]) -> None:
 
 def _run_graph(args: argparse.Namespace) -> int:
     expression, variables = _expression(args)
-    target = pathlib.Path(args.out)
-    if target.suffix.lower() != ".svg":
-        raise UsageError(f"--out must name an .svg file, got {args.out!r:.80}")
-    if not target.parent.is_dir():
-        raise UsageError(f"--out: the folder {str(target.parent)!r:.80} does not exist")
+    target = _svg_target(args.out)
     leaves = _leaves(variables)
     out = _result(expression, leaves)
-    size = len(reverse_topological_order(out))
-    if size > MAX_GRAPH_VALUES:
-        raise UsageError(f"the expression makes {size} values; graph draws at most "
-                         f"{MAX_GRAPH_VALUES}")
-    out.backward()
+    size = graph_size(out)
+    if size > args.max_nodes:
+        raise UsageError(f"the graph would have {size} nodes (values and ops), more than "
+                         f"--max-nodes {args.max_nodes} (layout gets slow); pass "
+                         f"--max-nodes {size} to draw it anyway")
+    with _evaluating(expression):
+        out.backward()
     print(f"{expression.source} = {_number(out.data)}{_at(variables)}")
     _print_gradients(leaves)
-    render_svg(out, target)
+    render_svg(out, target, max_nodes=args.max_nodes)
     print(f"wrote {target}")
     return 0
 
@@ -197,9 +259,10 @@ def _run_explain(args: argparse.Namespace) -> int:
     expression, variables = _expression(args)
     leaves = _leaves(variables)
     out = _result(expression, leaves)
-    steps = explain(out)
+    with _evaluating(expression):
+        steps = explain(out)
     print(f"{expression.source} = {_number(out.data)}{_at(variables)}")
-    print(f"backward pass from n0 (the output), {len(steps)} step"
+    print(f"backward pass from {steps.root} (the output), {len(steps)} step"
           f"{'' if len(steps) == 1 else 's'}: contribution = local * upstream, "
           f"total = the input's gradient so far")
     print(steps.table())
@@ -207,57 +270,26 @@ def _run_explain(args: argparse.Namespace) -> int:
     return 0
 
 
-def _gradcheck_table(rows: Sequence[GradientRow], rtol: float, atol: float) -> str:
-    header = ("variable", "analytic", "numeric", "abs error", "rel error", "")
-    cells = [header]
-    for row in rows:
-        cells.append((row.argument, _number(row.analytic), _number(row.numeric),
-                      f"{row.abs_error:.2e}", f"{row.rel_error:.2e}",
-                      "ok" if row.agrees(rtol, atol) else "MISMATCH"))
-    widths = [max(len(line[i]) for line in cells) for i in range(len(header))]
-    lines = []
-    for line in cells:
-        parts = [cell.ljust(w) if i in (0, 5) else cell.rjust(w)
-                 for i, (cell, w) in enumerate(zip(line, widths))]
-        lines.append("  ".join(parts).rstrip())
-    return "\n".join(lines)
-
-
 def _run_gradcheck(args: argparse.Namespace) -> int:
     expression, variables = _expression(args)
     if not variables:
         raise UsageError("gradcheck needs at least one variable: --var NAME=NUMBER")
     names = list(variables)
-    point = list(variables.values())
 
     def function(*values: Any) -> Any:
         return expression.evaluate(dict(zip(names, values)))
 
-    function.__name__ = repr(expression.source)
-    try:
-        check_grad(function, *point, eps=args.eps, rtol=args.rtol, atol=args.atol,
-                   order=args.order, names=names)
-    except GradientCheckError as error:
-        rows = error.rows
-        passed = False
-    else:
-        # check_grad returns only True; recompute the first-order rows to show them.
-        inputs = [Value(x) for x in point]
-        out = function(*inputs)
-        analytic = (gradients(out, inputs) if isinstance(out, Value)
-                    else [0.0] * len(inputs))
-        numeric = numerical_grad(function, *point, eps=args.eps)
-        rows = [GradientRow(n, float(a), d) for n, a, d in zip(names, analytic, numeric)]
-        passed = True
+    with _evaluating(expression):
+        rows = compare_grad(function, *variables.values(), eps=args.eps, order=args.order,
+                            names=names)
     print(f"{expression.source}{_at(variables)}")
-    print(_gradcheck_table(rows, args.rtol, args.atol))
+    print(format_rows(rows, args.rtol, args.atol))
     bad = sum(not row.agrees(args.rtol, args.atol) for row in rows)
-    if passed:
-        print(f"ok: analytic and numeric derivatives agree (rtol={args.rtol:g}, "
-              f"atol={args.atol:g})")
+    tolerances = f"(rtol={args.rtol:g}, atol={args.atol:g})"
+    if not bad:
+        print(f"ok: analytic and numeric derivatives agree {tolerances}")
         return 0
-    print(f"MISMATCH: {bad} of {len(rows)} derivatives differ (rtol={args.rtol:g}, "
-          f"atol={args.atol:g})")
+    print(f"MISMATCH: {bad} of {len(rows)} derivatives differ {tolerances}")
     return 1
 
 
@@ -303,6 +335,7 @@ class _Run:
     X_train: list[list[float]]
     y_train: list[int]
     n_test: int
+    initial_loss: float
     loss: float
     train_accuracy: float
     test_accuracy: float | None
@@ -313,6 +346,18 @@ class _Run:
     @property
     def architecture(self) -> str:
         return f"{'-'.join(map(str, [self.model.nin, *self.model.nouts]))} {self.model.activation}"
+
+
+def _layer_sizes(name: str, hidden: tuple[int, ...] | None) -> list[int]:
+    """The MLP's layer sizes for ``name``; UsageError if it has too many parameters."""
+    spec = DATASETS[name]
+    sizes = [*(hidden or spec.hidden), 1 if spec.classes == 2 else spec.classes]
+    widths = [2, *sizes]
+    parameters = sum((nin + 1) * nout for nin, nout in zip(widths, widths[1:]))
+    if parameters > MAX_PARAMETERS:
+        raise UsageError(f"--hidden {','.join(map(str, sizes[:-1]))} makes {parameters} "
+                         f"parameters; at most {MAX_PARAMETERS} train in reasonable time")
+    return sizes
 
 
 def _train(name: str, *, hidden: tuple[int, ...] | None = None, activation: str | None = None,
@@ -326,7 +371,7 @@ def _train(name: str, *, hidden: tuple[int, ...] | None = None, activation: str 
         X_train, y_train = X, y
     else:
         X_train, X_test, y_train, y_test = train_test_split(X, y, spec.test_size, seed=seed)
-    sizes = [*(hidden or spec.hidden), 1 if spec.classes == 2 else spec.classes]
+    sizes = _layer_sizes(name, hidden)
     model = MLP(2, sizes, activation=activation or spec.activation, seed=seed)
     rate = lr if lr is not None else (spec.lr if optimizer == "adam" else SGD_LR)
     optim: Optimizer = (Adam(model.parameters(), lr=rate) if optimizer == "adam"
@@ -335,6 +380,7 @@ def _train(name: str, *, hidden: tuple[int, ...] | None = None, activation: str 
     print(f"training {spec.title}: MLP {'-'.join(map(str, [2, *sizes]))} "
           f"{model.activation}, {optimizer} lr {rate:g}, {count} epochs, "
           f"{len(X_train)} training points", flush=True)
+    initial_loss = evaluate(model, X_train, y_train)[0]
     start = time.perf_counter()
     history = fit(model, X_train, y_train, epochs=count, batch_size=batch_size,
                   optimizer=optim, seed=seed,
@@ -342,8 +388,8 @@ def _train(name: str, *, hidden: tuple[int, ...] | None = None, activation: str 
     seconds = time.perf_counter() - start
     loss, train_accuracy = evaluate(model, X_train, y_train)
     test_accuracy = accuracy(model, X_test, y_test) if X_test else None
-    return _Run(name, model, history, X_train, y_train, len(X_test), loss, train_accuracy,
-                test_accuracy, seconds, optimizer, rate)
+    return _Run(name, model, history, X_train, y_train, len(X_test), initial_loss, loss,
+                train_accuracy, test_accuracy, seconds, optimizer, rate)
 
 
 def _summary(runs: Sequence[_Run]) -> str:
@@ -353,7 +399,7 @@ def _summary(runs: Sequence[_Run]) -> str:
     for run in runs:
         rows.append((
             DATASETS[run.name].title, f"{len(run.X_train)}/{run.n_test}", run.architecture,
-            str(len(run.model.parameters())), str(run.history.epochs), f"{run.loss:.4f}",
+            str(len(run.model.parameters())), str(run.history.epochs), f"{run.loss:.4g}",
             f"{run.train_accuracy:.1%}",
             "n/a" if run.test_accuracy is None else f"{run.test_accuracy:.1%}",
             f"{run.seconds:.1f} s",
@@ -368,12 +414,18 @@ def _summary(runs: Sequence[_Run]) -> str:
 
 
 def _output_folder(text: str) -> pathlib.Path:
+    """The --out folder of train and demo, created and probed before any training."""
+    if not text.strip():
+        raise UsageError("--out: the folder name is empty")
     folder = pathlib.Path(text)
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(f"--out: {text!r:.80} is a file, not a folder")
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise UsageError(f"--out: cannot create the folder {text!r:.80}: "
                          f"{error.strerror or error}") from None
+    _check_writable(folder, text)
     return folder
 
 
@@ -421,35 +473,62 @@ def _save_model(run: _Run, folder: pathlib.Path, files: _Files) -> None:
 
 
 def _neuron_graph(run: _Run, folder: pathlib.Path, files: _Files) -> None:
-    """The first hidden neuron of ``run.model`` on the last training point, as SVG."""
+    """The first hidden neuron of ``run.model`` on the last training point, as SVG.
+
+    The weights are labelled w1, w2, b for the picture only: their labels and
+    grads are put back afterwards, so the trained model is left as it was.
+    """
     path = folder / "neuron-graph.svg"
     neuron = run.model.layers[0].neurons[0]
-    for i, weight in enumerate(neuron.w, start=1):
-        weight.label = f"w{i}"
-    neuron.b.label = "b"
-    point = run.X_train[-1]
-    inputs = [Value(x, label=f"x{i}") for i, x in enumerate(point, start=1)]
-    out = neuron(inputs)
-    out.label = "out"
-    out.backward()
+    parameters = neuron.parameters()
+    saved = [(p.label, p.grad) for p in parameters]
     try:
-        render_svg(out, path, params=neuron.parameters())
-    except (RendererNotFoundError, RenderError) as error:
-        files.skipped.append((path.name, str(error).splitlines()[0]))
-    else:
-        files.written.append((path, f"one {neuron.activation} neuron of the {run.name} model "
-                                    f"at x = {point}, after backward"))
+        for i, weight in enumerate(neuron.w, start=1):
+            weight.label = f"w{i}"
+        neuron.b.label = "b"
+        for parameter in parameters:
+            parameter.grad = 0.0
+        point = run.X_train[-1]
+        inputs = [Value(x, label=f"x{i}") for i, x in enumerate(point, start=1)]
+        out = neuron(inputs)
+        out.label = "out"
+        out.backward()
+        try:
+            render_svg(out, path, params=parameters)
+        except (RendererNotFoundError, RenderError) as error:
+            files.skipped.append((path.name, str(error).splitlines()[0]))
+        else:
+            files.written.append((path, f"one {neuron.activation} neuron of the {run.name} "
+                                        f"model at x = {point}, after backward"))
     finally:
-        neuron.zero_grad()
+        for parameter, (label, grad) in zip(parameters, saved):
+            parameter.label, parameter.grad = label, grad
+
+
+def _diverged(runs: Sequence[_Run]) -> bool:
+    """Report (stderr) each run whose loss blew up; True if any did.
+
+    Blown up: the final loss is inf or nan, or over ten times the untrained model's.
+    """
+    bad = [run for run in runs
+           if not math.isfinite(run.loss) or run.loss > DIVERGED * run.initial_loss]
+    for run in bad:
+        _fail(f"training {DATASETS[run.name].title} diverged: the final loss is "
+              f"{run.loss:.4g} (untrained: {run.initial_loss:.4g}); try a smaller --lr "
+              f"(it was {run.lr:g})")
+    return bool(bad)
 
 
 def _run_train(args: argparse.Namespace) -> int:
-    folder = _output_folder(args.out) if args.out else None
+    _layer_sizes(args.dataset, args.hidden)
+    folder = _output_folder(args.out) if args.out is not None else None
     run = _train(args.dataset, hidden=args.hidden, activation=args.activation,
                  optimizer=args.optimizer, lr=args.lr, epochs=args.epochs,
                  batch_size=args.batch_size, seed=args.seed)
     print()
     print(_summary([run]))
+    if _diverged([run]):
+        return 1
     if folder is not None:
         files = _Files()
         _save_model(run, folder, files)
@@ -475,7 +554,7 @@ def _run_demo(args: argparse.Namespace) -> int:
     print()
     files.report()
     print(f"done in {time.perf_counter() - start:.1f} s")
-    return 0
+    return 1 if _diverged(runs) else 0
 
 
 # --------------------------------------------------------------------------
@@ -522,16 +601,19 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("dataset", choices=sorted(DATASETS), metavar="DATASET",
                        help=f"one of {', '.join(sorted(DATASETS))}")
     train.add_argument("--hidden", type=_hidden, metavar="SIZES",
-                       help="hidden layer sizes, e.g. 16,16 (default: per dataset)")
+                       help=f"hidden layer sizes, e.g. 16,16; at most {MAX_LAYERS} layers "
+                            f"of {MAX_WIDTH} and {MAX_PARAMETERS} parameters in all "
+                            f"(default: per dataset)")
     train.add_argument("--activation", choices=ACTIVATIONS,
                        help="hidden activation (default: tanh for xor, relu otherwise)")
     train.add_argument("--optimizer", choices=("adam", "sgd"), default="adam",
                        help=f"adam, or sgd with momentum {SGD_MOMENTUM} (default: adam)")
     train.add_argument("--lr", type=_positive_float,
                        help=f"learning rate (default: per dataset for adam, {SGD_LR} for sgd)")
-    train.add_argument("--epochs", type=_positive_int, help="epochs (default: per dataset)")
-    train.add_argument("--batch-size", type=_positive_int, default=16, metavar="N",
-                       help="mini-batch size (default: 16)")
+    train.add_argument("--epochs", type=_bounded_int(MAX_EPOCHS),
+                       help=f"epochs, at most {MAX_EPOCHS} (default: per dataset)")
+    train.add_argument("--batch-size", type=_bounded_int(MAX_BATCH_SIZE), default=16,
+                       metavar="N", help="mini-batch size (default: 16)")
     train.add_argument("--seed", type=_int, default=0, help="data, model and shuffling seed")
     train.add_argument("--out", metavar="DIR", help="folder for the model and pictures")
     train.set_defaults(run=_run_train)
@@ -543,6 +625,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_expression_arguments(graph)
     graph.add_argument("--out", default="graph.svg", metavar="FILE.svg",
                        help="the SVG file to write (default: graph.svg)")
+    graph.add_argument("--max-nodes", type=_positive_int, default=MAX_NODES, metavar="N",
+                       help=f"refuse graphs of more than N nodes, values and ops "
+                            f"(default: {MAX_NODES}; layout time grows steeply)")
     graph.set_defaults(run=_run_graph)
 
     explain_ = commands.add_parser(
@@ -588,6 +673,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except (RendererNotFoundError, RenderError, OSError) as error:
         _fail(str(error))
+        return 1
+    except MemoryError:
+        _fail("out of memory; try a smaller model, dataset or expression")
+        return 1
+    except RecursionError:
+        _fail("too deeply nested to finish (RecursionError)")
         return 1
     except SystemExit as exit_:  # --help and --version
         return exit_.code if isinstance(exit_.code, int) else 0

@@ -8,7 +8,7 @@ a node, its inputs in order, exactly as ``Value.backward()`` walks them.
 
 Nodes are called by their label, or ``n<i>`` for their place ``i`` in
 ``reverse_topological_order`` (``n0`` is the root), the same names
-``draw_dot`` shows.
+``draw_dot`` shows; ``node_names`` keeps every name to one node.
 
 >>> from autograd_tiny import Value
 >>> a = Value(2.0, label="a")
@@ -32,7 +32,7 @@ from typing import Any
 
 from .engine import Value, _local_partials, _to_float, reverse_topological_order
 
-__all__ = ["Explanation", "Step", "explain"]
+__all__ = ["Explanation", "Step", "explain", "node_names"]
 
 COLUMNS = ("step", "node", "op", "input", "local", "upstream", "contribution", "total")
 
@@ -120,6 +120,34 @@ class Explanation:
         printer.text(self.table())
 
 
+def node_names(order: list[Value]) -> dict[Value, str]:
+    """Each node's name in the table: its label, or ``n<i>`` for its place in ``order``.
+
+    ``order`` is ``reverse_topological_order(root)``. A name never stands for
+    two nodes: a label already taken (by an earlier node of the same label, or
+    by the auto name of an unlabelled node) gets the first free ``#2``, ``#3``...
+    The same rule as ``viz.node_names`` (the layering map keeps the modules
+    apart; a test keeps the two equal).
+
+    >>> from autograd_tiny import Value
+    >>> first, second = Value(1.0, label="x"), Value(2.0, label="x")
+    >>> [s.input for s in explain(first * second)]
+    ['x', 'x#2']
+    """
+    names = {node: f"n{i}" for i, node in enumerate(order) if not node.label}
+    taken = set(names.values())
+    for node in order:
+        if node.label:
+            name = node.label
+            suffix = 2
+            while name in taken:
+                name = f"{node.label}#{suffix}"
+                suffix += 1
+            names[node] = name
+            taken.add(name)
+    return names
+
+
 def explain(root: Value, gradient: Any = 1.0) -> Explanation:
     """Run ``root.backward(gradient)`` and return its steps, in order.
 
@@ -138,7 +166,7 @@ def explain(root: Value, gradient: Any = 1.0) -> Explanation:
         raise TypeError(f"explain() needs a Value, got {type(root).__name__}")
     seed = gradient if type(gradient) is float else _to_float(gradient, "explain(gradient)")
     order = reverse_topological_order(root)
-    names = {node: node.label or f"n{i}" for i, node in enumerate(order)}
+    names = node_names(order)
     # The same loop as the engine's backward pass, keeping each product.
     adjoint: dict[Value, float] = {root: seed}
     steps: list[Step] = []

@@ -43,11 +43,29 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     if name.isidentifier() and (callable(getattr(engine, name, None)) or name == "abs")
 }
 
+
+def _ieee(op: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    """``op`` with engine semantics even when both operands are numbers.
+
+    Two plain numbers (``1/0``) go through an engine Value under ``no_grad``,
+    so they follow the engine's IEEE table (``1/0`` → inf, ``0/0`` → nan)
+    instead of raising; with a Value on either side ``op`` is the engine op.
+    """
+
+    def apply(x: Any, y: Any) -> Any:
+        if isinstance(x, engine.Value) or isinstance(y, engine.Value):
+            return op(x, y)
+        with engine.no_grad():
+            return op(engine.Value(x), y).data
+
+    return apply
+
+
 _BINARY: dict[type, Callable[[Any, Any], Any]] = {
-    ast.Add: lambda x, y: x + y,
-    ast.Sub: lambda x, y: x - y,
-    ast.Mult: lambda x, y: x * y,
-    ast.Div: lambda x, y: x / y,
+    ast.Add: _ieee(lambda x, y: x + y),
+    ast.Sub: _ieee(lambda x, y: x - y),
+    ast.Mult: _ieee(lambda x, y: x * y),
+    ast.Div: _ieee(lambda x, y: x / y),
     ast.Pow: engine.power,
 }
 _UNARY: dict[type, Callable[[Any], Any]] = {
@@ -206,6 +224,10 @@ class Expression:
         """The expression's value, with each variable taken from ``values`` (Values or numbers).
 
         Numbers give a float; Values give a Value whose graph records every op.
+        Arithmetic follows the engine's IEEE rules either way: ``1/0`` is inf.
+
+        >>> parse("1/0 - x/0", ["x"]).evaluate({"x": -1.0})
+        inf
         """
         missing = [name for name in self.names if name not in values]
         if missing:

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -107,14 +108,44 @@ def test_gradcheck_passes_with_a_table_and_exit_0(capsys):
     assert status == 0
     rows = {row[0]: row for row in table_rows(out, "x") + table_rows(out, "y")}
     assert float(rows["x"][1]) == pytest.approx(2 * (1 - math.tanh(1) ** 2) + 0.5)
-    assert rows["x"][-1] == "ok" and rows["y"][-1] == "ok"
+    assert float(rows["y"][2]) == pytest.approx(0.5 * (1 - math.tanh(1) ** 2) - 0.125)
+    assert len(rows["x"]) == len(rows["y"]) == 5  # no "<- mismatch" mark
     assert out.splitlines()[-1].startswith("ok:")
 
 
-def test_gradcheck_second_order_passes(capsys):
+def second_order_rows(out):
+    """Rows like ['dx', 'dy', analytic, numeric, ...] keyed by 'dx dy'."""
+    return {" ".join(row[:2]): row[2:] for row in (line.split() for line in out.splitlines())
+            if len(row) >= 2 and row[0].startswith("d") and row[1].startswith("d")
+            and not row[0].startswith("d/")}
+
+
+def test_gradcheck_second_order_shows_every_second_derivative(capsys):
     status, out, _ = run(capsys, "gradcheck", "sin(x) * exp(y)", "--var", "x=1", "--var",
                          "y=0.5", "--order", "2")
     assert status == 0, out
+    rows = second_order_rows(out)
+    assert sorted(rows) == ["dx dx", "dx dy", "dy dx", "dy dy"]
+    e = math.exp(0.5)
+    assert float(rows["dx dx"][0]) == pytest.approx(-math.sin(1) * e)
+    assert float(rows["dx dy"][0]) == pytest.approx(math.cos(1) * e)
+    assert float(rows["dy dx"][1]) == pytest.approx(math.cos(1) * e, rel=1e-6)
+    assert float(rows["dy dy"][0]) == pytest.approx(math.sin(1) * e)
+    assert out.splitlines()[-1].startswith("ok:")
+
+
+def test_gradcheck_second_order_mismatch_exits_1_and_marks_the_row(capsys, monkeypatch):
+    # Right first derivative, but computed from x's number: d/dx of it is lost (0).
+    monkeypatch.setitem(engine.RULES, "sin", lambda x, out: (math.cos(float(x)),))
+    status, out, err = run(capsys, "gradcheck", "sin(x)", "--var", "x=1", "--order", "2")
+    assert status == 1
+    assert err == ""
+    assert table_rows(out, "x")[0][-1] != "mismatch"
+    rows = second_order_rows(out)
+    assert float(rows["dx dx"][0]) == 0.0
+    assert float(rows["dx dx"][1]) == pytest.approx(-math.sin(1.0), rel=1e-6)
+    assert rows["dx dx"][-2:] == ["<-", "mismatch"]
+    assert out.splitlines()[-1].startswith("MISMATCH: 1 of 2")
 
 
 def test_gradcheck_exits_1_on_a_wrong_rule(capsys, monkeypatch):
@@ -123,10 +154,149 @@ def test_gradcheck_exits_1_on_a_wrong_rule(capsys, monkeypatch):
     assert status == 1
     assert err == ""
     rows = {row[0]: row for row in table_rows(out, "x") + table_rows(out, "y")}
-    assert rows["x"][-1] == "MISMATCH"
+    assert rows["x"][-2:] == ["<-", "mismatch"]
     assert float(rows["x"][1]) == pytest.approx(math.sin(1.0))
-    assert rows["y"][-1] == "ok"
+    assert len(rows["y"]) == 5
     assert out.splitlines()[-1].startswith("MISMATCH: 1 of 2")
+
+
+# -- evaluation: IEEE arithmetic on constants, never a traceback ----------------------
+
+def test_constants_divided_by_zero_follow_ieee_like_the_engine():
+    assert parse("1/0").evaluate({}) == math.inf
+    assert parse("-1/0").evaluate({}) == -math.inf
+    assert math.isnan(parse("0/0").evaluate({}))
+    assert parse("1/0 + x", ["x"]).evaluate({"x": engine.Value(1.0)}).data == math.inf
+
+
+@pytest.mark.parametrize("expression, shown", [("1/0", "inf"), ("0/0", "nan"),
+                                               ("-1/0", "-inf")])
+def test_explain_and_graph_of_a_constant_division_by_zero_print_ieee_values(
+        capsys, tmp_path, expression, shown):
+    # A leading space: '-1/0' alone would read as an option.
+    status, out, err = run(capsys, "explain", " " + expression)
+    assert (status, err) == (0, "")
+    assert out.splitlines()[0] == f"{expression} = {shown}"
+    status, out, err = run(capsys, "graph", " " + expression, "--out", str(tmp_path / "g.svg"))
+    assert (status, err) == (0, "")
+    assert out.splitlines()[0] == f"{expression} = {shown}"
+    assert (tmp_path / "g.svg").read_text().startswith("<?xml")
+
+
+def test_gradcheck_with_an_infinite_constant_reports_a_mismatch_not_a_crash(capsys):
+    status, out, err = run(capsys, "gradcheck", "x+1/0", "--var", "x=1")
+    assert status == 1 and err == ""
+    (row,) = table_rows(out, "x")
+    assert float(row[1]) == 1.0 and row[2] == "nan"  # inf - inf differences
+
+
+@pytest.mark.parametrize("command", ["graph", "explain", "gradcheck"])
+def test_any_failure_while_evaluating_is_one_error_line_exit_2(
+        capsys, tmp_path, monkeypatch, command):
+    monkeypatch.chdir(tmp_path)
+
+    def broken(*args):
+        raise OverflowError("math range error")
+
+    monkeypatch.setitem(FUNCTIONS, "exp", broken)
+    status, out, err = run(capsys, command, "exp(x)", "--var", "x=1")
+    assert (status, out) == (2, "")
+    assert err == ("autograd-tiny: error: cannot evaluate 'exp(x)': "
+                   "OverflowError: math range error\n")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("command", ["graph", "explain"])
+def test_a_failing_backward_rule_is_one_error_line_exit_2(capsys, tmp_path, monkeypatch,
+                                                          command):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setitem(engine.RULES, "sin", lambda x, out: (1 / 0,))
+    status, out, err = run(capsys, command, "sin(x)", "--var", "x=1")
+    assert (status, out) == (2, "")
+    assert err.startswith("autograd-tiny: error: cannot evaluate 'sin(x)': ZeroDivisionError")
+    assert len(err.splitlines()) == 1
+
+
+def test_memory_error_is_one_error_line_exit_1(capsys, monkeypatch):
+    def exhausted(*args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr(cli, "_train", exhausted)
+    status, out, err = run(capsys, "train", "xor")
+    assert (status, out) == (1, "")
+    assert err == ("autograd-tiny: error: out of memory; try a smaller model, dataset or "
+                   "expression\n")
+
+
+# -- graph size and --out: checked before any output ----------------------------------
+
+def sum_of_sines(n):
+    return " + ".join(["sin(x)"] * n)
+
+
+def test_graph_too_big_to_lay_out_fast_is_refused_before_printing(capsys, tmp_path):
+    svg = tmp_path / "g.svg"
+    # 40 sin(x) terms: x, 40 sines, 39 sums = 80 values, 79 ops = 159 nodes.
+    status, out, err = run(capsys, "graph", sum_of_sines(40), "--var", "x=1",
+                           "--out", str(svg))
+    assert (status, out) == (2, "")
+    assert err == ("autograd-tiny: error: the graph would have 159 nodes (values and ops), "
+                   "more than --max-nodes 150 (layout gets slow); pass --max-nodes 159 "
+                   "to draw it anyway\n")
+    assert not svg.exists()
+    status, out, err = run(capsys, "graph", sum_of_sines(40), "--var", "x=1",
+                           "--out", str(svg), "--max-nodes", "159")
+    assert status == 0, err
+    assert f"d/dx = {40 * math.cos(1):.10g}" in out.splitlines()
+    assert svg.read_text().startswith("<?xml")
+
+
+def test_graph_out_that_is_a_folder_is_refused_before_any_work(capsys, tmp_path):
+    folder = tmp_path / "d.svg"
+    folder.mkdir()
+    for out_arg in (str(folder), str(folder) + "/"):
+        status, out, err = run(capsys, "graph", "x*x", "--var", "x=1", "--out", out_arg)
+        assert (status, out) == (2, "")
+        assert err == (f"autograd-tiny: error: --out must name an .svg file, not a folder: "
+                       f"{out_arg!r}\n")
+    assert list(folder.iterdir()) == []
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs /proc")
+def test_graph_out_in_an_unwritable_folder_is_refused_before_any_work(capsys):
+    status, out, err = run(capsys, "graph", "x*x", "--var", "x=1", "--out", "/proc/g.svg")
+    assert (status, out) == (2, "")
+    assert err.startswith("autograd-tiny: error: --out: cannot write in the folder '/proc'")
+    assert len(err.splitlines()) == 1
+
+
+@pytest.mark.parametrize("command", [["train", "xor"], ["demo"]])
+def test_train_and_demo_out_that_is_a_file_is_refused_before_training(capsys, tmp_path,
+                                                                       command):
+    existing = tmp_path / "model.json"
+    existing.write_text("keep me")
+    status, out, err = run(capsys, *command, "--out", str(existing))
+    assert (status, out) == (2, "")
+    assert err == f"autograd-tiny: error: --out: {str(existing)!r} is a file, not a folder\n"
+    assert existing.read_text() == "keep me"
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs /proc")
+@pytest.mark.parametrize("command", [["train", "xor"], ["demo"]])
+def test_train_and_demo_out_that_cannot_be_written_is_refused_before_training(capsys,
+                                                                               command):
+    status, out, err = run(capsys, *command, "--out", "/proc")
+    assert (status, out) == (2, "")
+    assert err.startswith("autograd-tiny: error: --out: cannot write in the folder '/proc'")
+
+
+@pytest.mark.parametrize("command", [["train", "xor"], ["demo"]])
+def test_empty_out_is_refused(capsys, tmp_path, monkeypatch, command):
+    monkeypatch.chdir(tmp_path)
+    status, out, err = run(capsys, *command, "--out", "")
+    assert (status, out) == (2, "")
+    assert err == "autograd-tiny: error: --out: the folder name is empty\n"
+    assert list(tmp_path.iterdir()) == []
 
 
 # -- bad input: one line on stderr, exit 2, nothing executed -------------------------
@@ -211,7 +381,8 @@ def test_bad_expression_is_one_error_line_exit_2_and_runs_nothing(
     (["graph", "-x*y", "--var", "x=1", "--var", "y=1"], "leading space"),
     (["graph", "x", "--var", "x=1", "--out", "no/such/folder/g.svg"], "does not exist"),
     (["graph", "x", "--var", "x=1", "--out", "g.png"], ".svg"),
-    (["graph", "+".join(["x"] * 600), "--var", "x=1"], "at most 500"),
+    (["graph", "+".join(["x"] * 600), "--var", "x=1"], "pass --max-nodes 1199"),
+    (["graph", "x", "--var", "x=1", "--max-nodes", "0"], "--max-nodes"),
     (["gradcheck", "2 * 3"], "at least one variable"),
     (["gradcheck", "x", "--var", "x=1", "--eps", "0"], "--eps"),
     (["gradcheck", "x", "--var", "x=1", "--order", "3"], "--order"),
@@ -224,6 +395,14 @@ def test_bad_expression_is_one_error_line_exit_2_and_runs_nothing(
     (["train", "xor", "--hidden", "16,,16"], "--hidden"),
     (["train", "xor", "--hidden", "a,b"], "--hidden"),
     (["train", "xor", "--hidden", "-4"], "--hidden"),
+    (["train", "xor", "--hidden", "\u00b2"], "argument --hidden: expected layer sizes"),
+    (["train", "xor", "--hidden", "4,\u0663"], "argument --hidden: expected layer sizes"),
+    (["train", "blobs", "--hidden", "100000000"], "at most 4096 neurons, got '100000000'"),
+    (["train", "blobs", "--hidden", ",".join(["2"] * 33)], "at most 32 hidden layers, got 33"),
+    (["train", "blobs", "--hidden", "4096,4096"],
+     "--hidden 4096,4096 makes 16805891 parameters; at most 100000"),
+    (["train", "xor", "--epochs", "100001"], "argument --epochs: at most 100000 allowed"),
+    (["train", "xor", "--batch-size", "100001"], "argument --batch-size: at most 100000"),
     (["train", "xor", "--activation", "gelu"], "--activation"),
     (["train", "xor", "--optimizer", "rmsprop"], "--optimizer"),
     (["train", "xor", "--lr", "-1"], "--lr"),
@@ -315,6 +494,33 @@ def test_train_each_dataset_with_the_given_options(capsys, dataset, argv, archit
     assert re.fullmatch(r"\d+\.\d%", row[8])  # held-out accuracy
 
 
+def test_hidden_at_the_limits_is_accepted(capsys):
+    status, out, err = run(capsys, "train", "xor", "--hidden", ",".join(["1"] * 32),
+                           "--epochs", "1")
+    assert status in (0, 1), err  # trains (1 only if it diverged)
+    (row,) = table_rows(out, "XOR")
+    assert row[2] == "2-" + "1-" * 32 + "1"
+
+
+def test_diverged_training_prints_a_compact_table_an_error_and_exits_1(capsys):
+    status, out, err = run(capsys, "train", "blobs", "--lr", "1e10", "--optimizer", "sgd",
+                           "--epochs", "2")
+    assert status == 1
+    (row,) = table_rows(out, "blobs")
+    assert row[6] == "nan"
+    assert err == ("autograd-tiny: error: training blobs diverged: the final loss is nan "
+                   "(untrained: 2.003); try a smaller --lr (it was 1e+10)\n")
+
+
+def test_huge_final_loss_is_shown_in_four_significant_digits_and_counts_as_diverged(capsys):
+    status, out, err = run(capsys, "train", "xor", "--lr", "1e300", "--epochs", "5")
+    assert status == 1
+    (row,) = table_rows(out, "XOR")
+    assert re.fullmatch(r"\d\.\d{3}e\+\d{3}", row[6]), row[6]
+    assert float(row[6]) > 1e299
+    assert "diverged" in err and len(err.splitlines()) == 1
+
+
 def test_train_is_reproducible_with_a_seed(capsys):
     first = run(capsys, "train", "moons", "--hidden", "4", "--epochs", "2", "--seed", "3")[1]
     second = run(capsys, "train", "moons", "--hidden", "4", "--epochs", "2", "--seed", "3")[1]
@@ -347,6 +553,22 @@ def test_demo_trains_both_datasets_and_writes_every_file(capsys, tmp_path):
     for name in DEMO_FILES:
         if name.endswith(".png"):
             assert (out_dir / name).read_bytes()[:4] == b"\x89PNG"
+
+
+def test_demo_neuron_graph_leaves_the_trained_weights_labels_and_grads_alone(tmp_path):
+    model = MLP(2, [8, 1], activation="tanh", seed=0)
+    neuron = model.layers[0].neurons[0]
+    for i, parameter in enumerate(model.parameters()):
+        parameter.grad = 0.25 * i
+    before = [(p.data, p.label, p.grad) for p in model.parameters()]
+    run_ = SimpleNamespace(name="xor", model=model, X_train=[[0.0, 1.0]])
+    files = cli._Files()
+    cli._neuron_graph(run_, tmp_path, files)  # type: ignore[arg-type]
+    assert [(p.data, p.label, p.grad) for p in model.parameters()] == before
+    assert [p.label for p in neuron.parameters()] == ["", "", ""]
+    labels = " ".join(ElementTree.parse(tmp_path / "neuron-graph.svg").getroot().itertext())
+    assert all(name in labels for name in ("w1", "w2", "b", "x1", "x2", "out"))
+    assert [path.name for path, _ in files.written] == ["neuron-graph.svg"]
 
 
 def test_demo_without_matplotlib_still_writes_svg_and_json_and_says_what_it_skipped(

@@ -6,7 +6,8 @@ import pytest
 
 from autograd_tiny import Value
 from autograd_tiny.engine import reverse_topological_order
-from autograd_tiny.explain import Explanation, Step, explain
+from autograd_tiny.explain import Explanation, Step, explain, node_names
+from autograd_tiny.viz import node_names as viz_node_names
 from autograd_tiny.viz import to_dot
 
 
@@ -146,3 +147,44 @@ def test_bad_arguments_raise_named_errors() -> None:
         explain(3)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="explain\\(gradient\\) needs a real number"):
         explain(Value(1.0), gradient="one")
+
+
+def two_xs_and_an_n0() -> tuple[Value, Value, Value, Value]:
+    """(x * other_x) + fake_n0, unlabelled root: two leaves say "x", one says "n0"."""
+    x, other_x = Value(2.0, label="x"), Value(5.0, label="x")
+    fake_n0 = Value(1.0, label="n0")
+    return x, other_x, fake_n0, x * other_x + fake_n0
+
+
+def test_distinct_nodes_with_the_same_label_get_distinct_names() -> None:
+    x, other_x, fake_n0, root = two_xs_and_an_n0()
+    steps = explain(root)
+    assert rows(steps) == [
+        ("n0", "+", "n1", 1.0, 1.0, 1.0, 1.0),
+        ("n0", "+", "n0#2", 1.0, 1.0, 1.0, 1.0),
+        ("n1", "*", "x", 5.0, 1.0, 5.0, 5.0),
+        ("n1", "*", "x#2", 2.0, 1.0, 2.0, 2.0),
+    ]
+    assert steps[2].input_value is x and steps[3].input_value is other_x
+    assert steps.root == "n0"
+
+
+def test_the_same_node_used_twice_keeps_one_name() -> None:
+    x = Value(3.0, label="x")
+    assert [s.input for s in explain(x * x)] == ["x", "x"]
+
+
+def test_a_name_that_is_already_a_suffixed_label_still_stays_unique() -> None:
+    a, b, c = Value(1.0, label="x"), Value(2.0, label="x#2"), Value(3.0, label="x")
+    names = node_names(reverse_topological_order(a + b + c))
+    assert names[c] == "x" and names[a] == "x#2" and names[b] == "x#2#2"
+    assert len(set(names.values())) == len(names)
+
+
+def test_explain_and_viz_name_every_node_alike() -> None:
+    *_, root = two_xs_and_an_n0()
+    order = reverse_topological_order(root)
+    assert node_names(order) == viz_node_names(order)
+    dot = to_dot(root, show_grad=False)
+    for name in node_names(order).values():
+        assert f"<td>{name}</td>" in dot

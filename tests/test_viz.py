@@ -163,9 +163,11 @@ def test_too_many_nodes_raises_with_count_and_how_to_raise_the_limit() -> None:
     for _ in range(10):
         x = x + 1
     # 10 additions: 10 results, 10 constants and the first x.
-    with pytest.raises(ValueError, match=r"21 Value nodes, more than max_nodes=20.*max_nodes=21"):
-        draw_dot(x, max_nodes=20)
-    assert draw_dot(x, max_nodes=21).values == 21
+    # Drawn nodes: those 21 values and 10 op ovals.
+    with pytest.raises(ValueError, match=r"31 nodes \(21 values, 10 ops\), more than "
+                                         r"max_nodes=30.*max_nodes=31"):
+        draw_dot(x, max_nodes=30)
+    assert draw_dot(x, max_nodes=31).values == 21
 
 
 def test_deep_chain_draws_without_recursion() -> None:
@@ -301,3 +303,60 @@ def test_renderer_errors_and_timeouts_are_reported(
     monkeypatch.setenv(viz.RENDERER_ENV, str(slow))
     with pytest.raises(RenderError, match="timed out after 0.2 s"):
         render("digraph { a }", timeout=0.2)
+
+
+# -- names, size cap, Digraph.render without a system dot -------------------------
+
+def test_nodes_sharing_a_label_or_an_auto_name_are_told_apart() -> None:
+    x, other_x = Value(2.0, label="x"), Value(5.0, label="x")
+    fake_n0 = Value(1.0, label="n0")
+    source = to_dot(x * other_x + fake_n0, show_grad=False)
+    names = [line.split("<td>")[1].split("</td>")[0] for line in source.splitlines()
+             if "<td>" in line]
+    assert sorted(names) == ["n0", "n0#2", "n1", "x", "x#2"]
+    assert "<td>x#2</td><td>data 5</td>" in source
+    assert "<td>n0#2</td><td>data 1</td>" in source
+    assert "<td>n0</td><td>data 11</td>" in source
+
+
+def test_default_cap_counts_values_and_ops_and_says_how_to_raise_it() -> None:
+    x = Value(1.0, label="x")
+    total = x.sin()
+    for _ in range(39):
+        total = total + x.sin()
+    # x, 40 sines, 39 sums: 80 values and 79 ops.
+    assert viz.graph_size(total) == 159 > viz.MAX_NODES == 150
+    with pytest.raises(ValueError) as caught:
+        draw_dot(total)
+    assert str(caught.value) == (
+        "the graph has 159 nodes (80 values, 79 ops), more than max_nodes=150 (layout gets "
+        "slow); pass draw_dot(..., max_nodes=159) to draw it anyway")
+    assert draw_dot(total, max_nodes=159).ops == 79
+
+
+def test_digraph_render_and_view_work_without_a_system_dot(
+        tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch, no_override: None) -> None:
+    monkeypatch.setenv("PATH", "")
+    dot = draw_dot(small_graph()[2])
+    path = dot.render(tmp_path / "r", format="svg")
+    assert path == str(tmp_path / "r.svg")
+    assert "data -4" in svg_texts((tmp_path / "r.svg").read_bytes())
+    assert (tmp_path / "r").read_text() == dot.source
+    assert dot.render(outfile=tmp_path / "o.png", cleanup=True) == str(tmp_path / "o.png")
+    assert (tmp_path / "o.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert not (tmp_path / "o.gv").exists()
+    opened: list[tuple[object, bool]] = []
+    monkeypatch.setattr(viz.graphviz, "view", lambda p, quiet=False: opened.append((p, quiet)))
+    viewed = dot.view(tmp_path / "v", quiet_view=True)
+    assert viewed == str(tmp_path / "v.svg")  # SVG by default: graphviz-pure has no PDF
+    assert "data -4" in svg_texts((tmp_path / "v.svg").read_bytes())
+    assert opened == [(tmp_path / "v.svg", True)]
+
+
+def test_digraph_render_with_no_renderer_at_all_gives_install_help(
+        tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch, no_override: None) -> None:
+    monkeypatch.setattr(viz.metadata, "distribution", no_distribution)
+    monkeypatch.setenv("PATH", "")
+    with pytest.raises(RendererNotFoundError, match="pip install graphviz-pure"):
+        draw_dot(small_graph()[2]).render(tmp_path / "r", format="svg")
+    assert not (tmp_path / "r.svg").exists()
