@@ -767,8 +767,3 @@ def gradients(output: Value, inputs: Sequence[Value], *, create_graph: bool = Fa
     order = reverse_topological_order(output)
     adjoint = _propagate(order, 1.0, create_graph)
     return [adjoint.get(item, 0.0) for item in inputs]
-
-
-# Old private names, still imported by viz and explain.
-_local_partials = local_partials
-_to_float = to_float

@@ -30,7 +30,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from .engine import Value, _local_partials, _to_float, reverse_topological_order
+from ._names import node_names
+from .engine import Value, local_partials, reverse_topological_order, to_float
 
 __all__ = ["Explanation", "Step", "explain", "node_names"]
 
@@ -120,34 +121,6 @@ class Explanation:
         printer.text(self.table())
 
 
-def node_names(order: list[Value]) -> dict[Value, str]:
-    """Each node's name in the table: its label, or ``n<i>`` for its place in ``order``.
-
-    ``order`` is ``reverse_topological_order(root)``. A name never stands for
-    two nodes: a label already taken (by an earlier node of the same label, or
-    by the auto name of an unlabelled node) gets the first free ``#2``, ``#3``...
-    The same rule as ``viz.node_names`` (the layering map keeps the modules
-    apart; a test keeps the two equal).
-
-    >>> from autograd_tiny import Value
-    >>> first, second = Value(1.0, label="x"), Value(2.0, label="x")
-    >>> [s.input for s in explain(first * second)]
-    ['x', 'x#2']
-    """
-    names = {node: f"n{i}" for i, node in enumerate(order) if not node.label}
-    taken = set(names.values())
-    for node in order:
-        if node.label:
-            name = node.label
-            suffix = 2
-            while name in taken:
-                name = f"{node.label}#{suffix}"
-                suffix += 1
-            names[node] = name
-            taken.add(name)
-    return names
-
-
 def explain(root: Value, gradient: Any = 1.0) -> Explanation:
     """Run ``root.backward(gradient)`` and return its steps, in order.
 
@@ -164,7 +137,7 @@ def explain(root: Value, gradient: Any = 1.0) -> Explanation:
     """
     if not isinstance(root, Value):
         raise TypeError(f"explain() needs a Value, got {type(root).__name__}")
-    seed = gradient if type(gradient) is float else _to_float(gradient, "explain(gradient)")
+    seed = gradient if type(gradient) is float else to_float(gradient, "explain(gradient)")
     order = reverse_topological_order(root)
     names = node_names(order)
     # The same loop as the engine's backward pass, keeping each product.
@@ -174,7 +147,7 @@ def explain(root: Value, gradient: Any = 1.0) -> Explanation:
         if not node.parents:
             continue
         upstream = adjoint[node]
-        for parent, local in zip(node.parents, _local_partials(node, False)):
+        for parent, local in zip(node.parents, local_partials(node, False)):
             contribution = local * upstream
             total = adjoint[parent] + contribution if parent in adjoint else contribution
             adjoint[parent] = total

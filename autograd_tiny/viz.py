@@ -41,7 +41,8 @@ from typing import Any, Union
 import graphviz
 
 from ._atomic import write_atomic
-from .engine import Value, _local_partials, reverse_topological_order
+from ._names import node_names
+from .engine import Value, local_partials, reverse_topological_order
 
 __all__ = [
     "ValueGraph", "draw_dot", "to_dot", "render", "render_svg", "find_renderer",
@@ -181,34 +182,6 @@ def _value_label(name: str, node: Value, show_grad: bool, fill: str) -> str:
             f'bgcolor="{fill}"><tr>{"".join(cells)}</tr></table>>')
 
 
-def node_names(order: list[Value]) -> dict[Value, str]:
-    """Each node's name in pictures and tables: its label, or ``n<i>`` for its place.
-
-    ``order`` is ``reverse_topological_order(root)``. A name never stands for
-    two nodes: a label already taken (by an earlier node of the same label, or
-    by the auto name of an unlabelled node) gets the first free ``#2``, ``#3``...
-    ``explain.node_names`` is the same rule (layering keeps them apart; a test
-    keeps them equal).
-
-    >>> from autograd_tiny import Value
-    >>> x, other_x = Value(1.0, label="x"), Value(2.0, label="x")
-    >>> sorted(node_names(reverse_topological_order(x * other_x)).values())
-    ['n0', 'x', 'x#2']
-    """
-    names = {node: f"n{i}" for i, node in enumerate(order) if not node.label}
-    taken = set(names.values())
-    for node in order:
-        if node.label:
-            name = node.label
-            suffix = 2
-            while name in taken:
-                name = f"{node.label}#{suffix}"
-                suffix += 1
-            names[node] = name
-            taken.add(name)
-    return names
-
-
 def graph_size(root: Value) -> int:
     """How many nodes ``draw_dot(root)`` draws: one box per Value, one oval per op.
 
@@ -276,7 +249,7 @@ def draw_dot(root: Value, *, show_grad: bool = True, rankdir: str = "LR",
             continue
         dot.node(f"{name}op", node.op, shape="ellipse", style="filled",
                  fillcolor=COLORS["op"], margin="0.05", height="0.3")
-        partials = _local_partials(node, False) if edge_labels else [None] * len(node.parents)
+        partials = local_partials(node, False) if edge_labels else [None] * len(node.parents)
         for parent, local in zip(node.parents, partials):
             label = {} if local is None else {"label": _number(float(local))}
             dot.edge(ids[parent], f"{name}op", **label)
