@@ -19,20 +19,17 @@ import math
 from collections.abc import Sequence
 from typing import Any, Callable, Union
 
-from .engine import (
-    RULES,
-    Value,
-    _cos,
-    _exp,
-    _log,
-    _log1p,
-    _pow,
-    _relu,
-    _sigmoid,
-    _sin,
-    _softplus,
-    _sqrt,
-)
+from ._ieee import cos as _cos
+from ._ieee import exp as _exp
+from ._ieee import log as _log
+from ._ieee import log1p as _log1p
+from ._ieee import real_pow as _pow
+from ._ieee import relu as _relu
+from ._ieee import sigmoid as _sigmoid
+from ._ieee import sin as _sin
+from ._ieee import softplus as _softplus
+from ._ieee import sqrt as _sqrt
+from .engine import RULES, Value
 
 __all__ = [
     "FORWARD", "NAMESPACE", "Expr", "If", "Local", "alternatives", "conditional_source",

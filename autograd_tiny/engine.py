@@ -1,7 +1,8 @@
 """The engine: ``Value`` nodes, the derivative table, and the backward pass.
 
-This module owns the computation graph and nothing else; it imports nothing
-from the rest of the package (``tests/test_layering.py`` enforces that).
+This module owns the computation graph and nothing else; of the package it
+imports only ``_ieee``, the float math beneath it (``tests/test_layering.py``
+enforces that).
 
 >>> x = Value(3.0, label="x")
 >>> y = x * x * x
@@ -24,6 +25,19 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Callable, Union
 
+from ._ieee import IEEEFloat as _IEEEFloat
+from ._ieee import cos as _cos
+from ._ieee import div as _div
+from ._ieee import exp as _exp
+from ._ieee import log as _log
+from ._ieee import log1p as _log1p
+from ._ieee import real_pow as _pow
+from ._ieee import relu as _relu
+from ._ieee import sigmoid as _sigmoid
+from ._ieee import sin as _sin
+from ._ieee import softplus as _softplus
+from ._ieee import sqrt as _sqrt
+
 __all__ = [
     "Value", "RULES", "local_partials", "to_float", "no_grad", "is_grad_enabled",
     "detect_anomaly", "gradients", "reverse_topological_order",
@@ -33,123 +47,7 @@ __all__ = [
 
 Scalar = Union["Value", int, float]
 
-_INF = math.inf
-_NAN = math.nan
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
-
-
-# --------------------------------------------------------------------------
-# Forward math on floats, IEEE 754 style: never a Python ``math`` exception,
-# never a complex number. See the edge-case table in the README.
-# --------------------------------------------------------------------------
-
-def _div(x: float, y: float) -> float:
-    try:
-        return x / y
-    except ZeroDivisionError:
-        if x != x or x == 0.0:
-            return _NAN
-        return math.copysign(_INF, x) * math.copysign(1.0, y)
-
-
-def _is_odd_integer(y: float) -> bool:
-    return math.isfinite(y) and y == math.floor(y) and math.floor(y) % 2 == 1
-
-
-def _pow(x: float, y: float) -> float:
-    try:
-        return math.pow(x, y)
-    except OverflowError:
-        return -_INF if x < 0 and _is_odd_integer(y) else _INF
-    except ValueError:
-        if x == 0.0:  # zero to a negative power
-            return math.copysign(_INF, x) if _is_odd_integer(y) else _INF
-        return _NAN  # negative base, fractional exponent: no real result
-
-
-def _exp(x: float) -> float:
-    try:
-        return math.exp(x)
-    except OverflowError:
-        return _INF
-
-
-def _log(x: float) -> float:
-    if x > 0.0:
-        return math.log(x)
-    return -_INF if x == 0.0 else _NAN
-
-
-def _log1p(x: float) -> float:
-    if x > -1.0:
-        return math.log1p(x)
-    return -_INF if x == -1.0 else _NAN
-
-
-def _sqrt(x: float) -> float:
-    return math.sqrt(x) if x >= 0.0 else _NAN
-
-
-def _sin(x: float) -> float:
-    return math.sin(x) if math.isfinite(x) else _NAN
-
-
-def _cos(x: float) -> float:
-    return math.cos(x) if math.isfinite(x) else _NAN
-
-
-def _sigmoid(x: float) -> float:
-    # Two branches so that exp never overflows: exp(-x) for x >= 0, exp(x) below.
-    if x >= 0.0:
-        return 1.0 / (1.0 + math.exp(-x))
-    e = _exp(x)
-    return e / (1.0 + e)
-
-
-def _softplus(x: float) -> float:
-    # log(1 + e^x) = max(x, 0) + log(1 + e^-|x|), finite for every finite x.
-    return (x if x > 0.0 else 0.0) + math.log1p(_exp(-abs(x)))
-
-
-def _relu(x: float) -> float:
-    return 0.0 if x <= 0.0 else x  # nan stays nan
-
-
-class _IEEEFloat(float):
-    """A float whose arithmetic follows IEEE 754 where Python's would raise.
-
-    Used only to re-run a derivative rule whose plain-float evaluation hit a
-    division by zero (e.g. log'(0) = 1/0 = inf).
-    """
-
-    __slots__ = ()
-
-    def __add__(self, other: Any) -> _IEEEFloat:
-        return _IEEEFloat(float(self) + float(other))
-
-    def __radd__(self, other: Any) -> _IEEEFloat:
-        return _IEEEFloat(float(other) + float(self))
-
-    def __sub__(self, other: Any) -> _IEEEFloat:
-        return _IEEEFloat(float(self) - float(other))
-
-    def __rsub__(self, other: Any) -> _IEEEFloat:
-        return _IEEEFloat(float(other) - float(self))
-
-    def __mul__(self, other: Any) -> _IEEEFloat:
-        return _IEEEFloat(float(self) * float(other))
-
-    def __rmul__(self, other: Any) -> _IEEEFloat:
-        return _IEEEFloat(float(other) * float(self))
-
-    def __truediv__(self, other: Any) -> _IEEEFloat:
-        return _IEEEFloat(_div(float(self), float(other)))
-
-    def __rtruediv__(self, other: Any) -> _IEEEFloat:
-        return _IEEEFloat(_div(float(other), float(self)))
-
-    def __neg__(self) -> _IEEEFloat:
-        return _IEEEFloat(-float(self))
 
 
 # --------------------------------------------------------------------------

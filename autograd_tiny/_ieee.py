@@ -1,0 +1,133 @@
+"""Float math the IEEE 754 way: never a Python ``math`` exception, never a complex number.
+
+The engine's forward values (and the compiler's generated code) use these, so
+``log(0)`` is -inf, ``sqrt(-1)`` nan and ``exp(1000)`` inf, as in NumPy and
+PyTorch. Imports nothing of the package.
+
+>>> log(0.0), sqrt(-1.0), real_pow(-8.0, 1 / 3), div(1.0, -0.0)
+(-inf, nan, nan, -inf)
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+__all__ = [
+    "IEEEFloat", "cos", "div", "exp", "log", "log1p", "real_pow", "relu", "sigmoid", "sin",
+    "softplus", "sqrt",
+]
+
+_INF = math.inf
+_NAN = math.nan
+
+
+# --------------------------------------------------------------------------
+
+def div(x: float, y: float) -> float:
+    try:
+        return x / y
+    except ZeroDivisionError:
+        if x != x or x == 0.0:
+            return _NAN
+        return math.copysign(_INF, x) * math.copysign(1.0, y)
+
+
+def _is_odd_integer(y: float) -> bool:
+    return math.isfinite(y) and y == math.floor(y) and math.floor(y) % 2 == 1
+
+
+def real_pow(x: float, y: float) -> float:
+    try:
+        return math.pow(x, y)
+    except OverflowError:
+        return -_INF if x < 0 and _is_odd_integer(y) else _INF
+    except ValueError:
+        if x == 0.0:  # zero to a negative power
+            return math.copysign(_INF, x) if _is_odd_integer(y) else _INF
+        return _NAN  # negative base, fractional exponent: no real result
+
+
+def exp(x: float) -> float:
+    try:
+        return math.exp(x)
+    except OverflowError:
+        return _INF
+
+
+def log(x: float) -> float:
+    if x > 0.0:
+        return math.log(x)
+    return -_INF if x == 0.0 else _NAN
+
+
+def log1p(x: float) -> float:
+    if x > -1.0:
+        return math.log1p(x)
+    return -_INF if x == -1.0 else _NAN
+
+
+def sqrt(x: float) -> float:
+    return math.sqrt(x) if x >= 0.0 else _NAN
+
+
+def sin(x: float) -> float:
+    return math.sin(x) if math.isfinite(x) else _NAN
+
+
+def cos(x: float) -> float:
+    return math.cos(x) if math.isfinite(x) else _NAN
+
+
+def sigmoid(x: float) -> float:
+    # Two branches so that exp never overflows: exp(-x) for x >= 0, exp(x) below.
+    if x >= 0.0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = exp(x)
+    return e / (1.0 + e)
+
+
+def softplus(x: float) -> float:
+    # log(1 + e^x) = max(x, 0) + log(1 + e^-|x|), finite for every finite x.
+    return (x if x > 0.0 else 0.0) + math.log1p(exp(-abs(x)))
+
+
+def relu(x: float) -> float:
+    return 0.0 if x <= 0.0 else x  # nan stays nan
+
+
+class IEEEFloat(float):
+    """A float whose arithmetic follows IEEE 754 where Python's would raise.
+
+    Used only to re-run a derivative rule whose plain-float evaluation hit a
+    division by zero (e.g. log'(0) = 1/0 = inf).
+    """
+
+    __slots__ = ()
+
+    def __add__(self, other: Any) -> IEEEFloat:
+        return IEEEFloat(float(self) + float(other))
+
+    def __radd__(self, other: Any) -> IEEEFloat:
+        return IEEEFloat(float(other) + float(self))
+
+    def __sub__(self, other: Any) -> IEEEFloat:
+        return IEEEFloat(float(self) - float(other))
+
+    def __rsub__(self, other: Any) -> IEEEFloat:
+        return IEEEFloat(float(other) - float(self))
+
+    def __mul__(self, other: Any) -> IEEEFloat:
+        return IEEEFloat(float(self) * float(other))
+
+    def __rmul__(self, other: Any) -> IEEEFloat:
+        return IEEEFloat(float(other) * float(self))
+
+    def __truediv__(self, other: Any) -> IEEEFloat:
+        return IEEEFloat(div(float(self), float(other)))
+
+    def __rtruediv__(self, other: Any) -> IEEEFloat:
+        return IEEEFloat(div(float(other), float(self)))
+
+    def __neg__(self) -> IEEEFloat:
+        return IEEEFloat(-float(self))
