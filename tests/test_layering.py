@@ -25,7 +25,7 @@ ALLOWED: dict[str, set[str]] = {
     "losses": {"engine"},
     "optim": {"engine"},
     "data": set(),
-    "train": {"engine", "nn", "losses", "optim", "data"},
+    "train": {"engine", "nn", "losses", "optim", "data", "compiler"},
     "plots": {"engine", "nn", "train", "data", "_atomic"},
     "cli": {"*"},
     "__init__": {"*"},

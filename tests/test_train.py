@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import math
 import sys
 import tracemalloc
 
@@ -265,7 +266,137 @@ def test_an_optimizer_of_another_model_is_rejected():
     assert fit(model, *xor(), optimizer=extra, epochs=1).epochs == 1
 
 
-def test_fit_leaves_the_garbage_collector_alone():
-    enabled = gc.isenabled()
-    fit(MLP(2, [2, 1], seed=0), *xor(), epochs=2)
-    assert gc.isenabled() == enabled
+# -- the garbage collector -------------------------------------------------------------
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_fit_pauses_the_gc_in_steps_and_restores_it(enabled):
+    seen = []
+
+    def recording_step(*args):
+        seen.append(gc.isenabled())
+        return train_step(*args)
+
+    def failing_step(*args):
+        raise RuntimeError("boom")
+
+    before = gc.isenabled()
+    (gc.enable if enabled else gc.disable)()
+    try:
+        fit(MLP(2, [2, 1], seed=0), *xor(), epochs=2, batch_size=2, step=recording_step)
+        assert seen == [False] * 4
+        assert gc.isenabled() == enabled
+        with pytest.raises(RuntimeError, match="boom"):
+            fit(MLP(2, [2, 1], seed=0), *xor(), epochs=1, step=failing_step)
+        assert gc.isenabled() == enabled
+    finally:
+        (gc.enable if before else gc.disable)()
+
+
+# -- compiled steps ---------------------------------------------------------------------
+
+def no_eager_steps(monkeypatch):
+    """Make any eager train_step inside fit fail the test."""
+    def eager(*args):
+        raise AssertionError("fit ran an eager step")
+    monkeypatch.setattr("autograd_tiny.train.train_step", eager)
+
+
+def fit_both(monkeypatch, make, X, y, **kwargs):
+    eager_model, compiled_model = make(), make()
+    eager = fit(eager_model, X, y, compile=False, **kwargs)
+    with monkeypatch.context() as patch:
+        no_eager_steps(patch)
+        compiled = fit(compiled_model, X, y, **kwargs)
+    return eager, compiled, eager_model.parameters(), compiled_model.parameters()
+
+
+def assert_same_run(eager, compiled, eager_params, compiled_params):
+    assert compiled.loss == pytest.approx(eager.loss, rel=1e-9)
+    assert compiled.val_loss == pytest.approx(eager.val_loss, rel=1e-9)
+    assert compiled.accuracy == eager.accuracy
+    assert compiled.val_accuracy == eager.val_accuracy
+    assert [p.data for p in compiled_params] == pytest.approx(
+        [p.data for p in eager_params], rel=1e-9, abs=1e-12)
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh"])
+def test_compiled_fit_equals_eager_fit_for_one_output_bce(monkeypatch, activation):
+    X, y = moons(40, noise=0.1, seed=0)
+    runs = fit_both(monkeypatch, lambda: MLP(2, [8, 8, 1], activation=activation, seed=0),
+                    X, y, epochs=15, batch_size=8, validation_data=(X[:10], y[:10]))
+    assert_same_run(*runs)
+    assert runs[1].loss[-1] < runs[1].loss[0]
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh"])
+def test_compiled_fit_equals_eager_fit_for_three_class_cross_entropy(monkeypatch, activation):
+    X, y = blobs(15, seed=0)
+    runs = fit_both(monkeypatch, lambda: MLP(2, [8, 3], activation=activation, seed=0),
+                    X, y, epochs=15, batch_size=8)
+    assert_same_run(*runs)
+    assert runs[1].accuracy[-1] > 0.9
+
+
+@pytest.mark.parametrize("sizes, data", [([4, 1], xor()), ([4, 3], blobs(5, seed=1))])
+def test_compiled_fit_equals_eager_fit_for_mse(monkeypatch, sizes, data):
+    runs = fit_both(monkeypatch, lambda: MLP(2, sizes, activation="tanh", seed=0), *data,
+                    epochs=10, batch_size=4, loss="mse")
+    assert_same_run(*runs)
+
+
+@pytest.mark.parametrize("sizes, y, expected", [([4, 3], [0, 1, 2], 1 / 3),
+                                                ([4, 1], [0, 1, 0], 2 / 3)])
+def test_compiled_accuracy_counts_ties_like_argmax(monkeypatch, sizes, y, expected):
+    # At the origin a fresh relu MLP outputs exactly 0 (zero biases): the eager
+    # prediction is class 0 (argmax keeps the first maximum; 0 > 0 is false).
+    eager, compiled, _, _ = fit_both(monkeypatch, lambda: MLP(2, sizes, seed=0),
+                                     [[0.0, 0.0]] * 3, y, epochs=1, lr=0.0, shuffle=False)
+    assert eager.accuracy == compiled.accuracy == [pytest.approx(expected)]
+
+
+class ReadsItsOutput(MLP):
+    """An MLP whose output depends on a value read as a number: cannot be traced."""
+
+    def __call__(self, x):
+        out = super().__call__(x)
+        return out if out.data > 0 else out * 0.5
+
+
+def test_untraceable_models_and_losses_fall_back_to_eager_steps(monkeypatch):
+    calls = []
+    real_train_step = train_step
+
+    def counting(*args):
+        calls.append(1)
+        return real_train_step(*args)
+
+    monkeypatch.setattr("autograd_tiny.train.train_step", counting)
+    X, y = xor()
+    eager = fit(ReadsItsOutput(2, [4, 1], seed=0), X, y, epochs=3, batch_size=2, compile=False)
+    assert len(calls) == 6
+    compiled = fit(ReadsItsOutput(2, [4, 1], seed=0), X, y, epochs=3, batch_size=2,
+                   compile=True)
+    assert compiled == eager and len(calls) == 12  # the TraceError is remembered
+    custom = fit(MLP(2, [4, 1], seed=0), X, y, epochs=1, loss=lambda out, t: mse(out, t))
+    assert len(calls) == 13 and custom.loss[0] > 0.0
+
+
+def test_a_batch_with_non_finite_values_reruns_eagerly(monkeypatch):
+    calls = []
+    real_train_step = train_step
+
+    def counting(*args):
+        calls.append(1)
+        return real_train_step(*args)
+
+    monkeypatch.setattr("autograd_tiny.train.train_step", counting)
+    X, y = [[0.5, 0.5], [0.5, -0.5], [math.inf, 0.0]], [0, 0, 1]
+    runs = [fit(MLP(2, [4, 1], activation="tanh", seed=0), X, y, epochs=1, batch_size=1,
+                shuffle=False, compile=compile) for compile in (False, True)]
+    assert len(calls) == 3 + 1  # eagerly: every sample; compiled: the infinite one only
+    assert repr(runs[0]) == repr(runs[1])  # nan included
+
+
+def test_compile_true_with_a_step_is_rejected():
+    with pytest.raises(ValueError, match="compile=True replaces the default step"):
+        fit(MLP(2, [2, 1], seed=0), *xor(), step=train_step, compile=True)
