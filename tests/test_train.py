@@ -294,11 +294,17 @@ def test_fit_pauses_the_gc_in_steps_and_restores_it(enabled):
 
 # -- compiled steps ---------------------------------------------------------------------
 
+def patch_train_step(monkeypatch, replacement):
+    """Replace the eager step where fit calls it and where the compiled step falls back to it."""
+    monkeypatch.setattr("autograd_tiny.train.train_step", replacement)
+    monkeypatch.setattr("autograd_tiny.steps.train_step", replacement)
+
+
 def no_eager_steps(monkeypatch):
     """Make any eager train_step inside fit fail the test."""
     def eager(*args):
         raise AssertionError("fit ran an eager step")
-    monkeypatch.setattr("autograd_tiny.train.train_step", eager)
+    patch_train_step(monkeypatch, eager)
 
 
 def fit_both(monkeypatch, make, X, y, **kwargs):
@@ -370,7 +376,7 @@ def test_untraceable_models_and_losses_fall_back_to_eager_steps(monkeypatch):
         calls.append(1)
         return real_train_step(*args)
 
-    monkeypatch.setattr("autograd_tiny.train.train_step", counting)
+    patch_train_step(monkeypatch, counting)
     X, y = xor()
     eager = fit(ReadsItsOutput(2, [4, 1], seed=0), X, y, epochs=3, batch_size=2, compile=False)
     assert len(calls) == 6
@@ -389,7 +395,7 @@ def test_a_batch_with_non_finite_values_reruns_eagerly(monkeypatch):
         calls.append(1)
         return real_train_step(*args)
 
-    monkeypatch.setattr("autograd_tiny.train.train_step", counting)
+    patch_train_step(monkeypatch, counting)
     X, y = [[0.5, 0.5], [0.5, -0.5], [math.inf, 0.0]], [0, 0, 1]
     runs = [fit(MLP(2, [4, 1], activation="tanh", seed=0), X, y, epochs=1, batch_size=1,
                 shuffle=False, compile=compile) for compile in (False, True)]
