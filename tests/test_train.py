@@ -300,6 +300,18 @@ def patch_train_step(monkeypatch, replacement):
     monkeypatch.setattr("autograd_tiny.steps.train_step", replacement)
 
 
+def count_eager_steps(monkeypatch) -> list[int]:
+    """Let eager steps run, appending 1 to the returned list for each."""
+    calls: list[int] = []
+
+    def counting(*args):
+        calls.append(1)
+        return train_step(*args)
+
+    patch_train_step(monkeypatch, counting)
+    return calls
+
+
 def no_eager_steps(monkeypatch):
     """Make any eager train_step inside fit fail the test."""
     def eager(*args):
@@ -369,14 +381,7 @@ class ReadsItsOutput(MLP):
 
 
 def test_untraceable_models_and_losses_fall_back_to_eager_steps(monkeypatch):
-    calls = []
-    real_train_step = train_step
-
-    def counting(*args):
-        calls.append(1)
-        return real_train_step(*args)
-
-    patch_train_step(monkeypatch, counting)
+    calls = count_eager_steps(monkeypatch)
     X, y = xor()
     eager = fit(ReadsItsOutput(2, [4, 1], seed=0), X, y, epochs=3, batch_size=2, compile=False)
     assert len(calls) == 6
@@ -388,14 +393,7 @@ def test_untraceable_models_and_losses_fall_back_to_eager_steps(monkeypatch):
 
 
 def test_a_batch_with_non_finite_values_reruns_eagerly(monkeypatch):
-    calls = []
-    real_train_step = train_step
-
-    def counting(*args):
-        calls.append(1)
-        return real_train_step(*args)
-
-    patch_train_step(monkeypatch, counting)
+    calls = count_eager_steps(monkeypatch)
     X, y = [[0.5, 0.5], [0.5, -0.5], [math.inf, 0.0]], [0, 0, 1]
     runs = [fit(MLP(2, [4, 1], activation="tanh", seed=0), X, y, epochs=1, batch_size=1,
                 shuffle=False, compile=compile) for compile in (False, True)]
