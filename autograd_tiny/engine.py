@@ -40,6 +40,7 @@ from ._ieee import sqrt as _sqrt
 
 __all__ = [
     "Value", "RULES", "local_partials", "to_float", "no_grad", "is_grad_enabled",
+    "is_anomaly_enabled",
     "detect_anomaly", "gradients", "reverse_topological_order",
     "exp", "log", "log1p", "sqrt", "tanh", "sigmoid", "softplus", "relu", "leaky_relu",
     "sin", "cos", "power",
@@ -83,6 +84,11 @@ def no_grad() -> Iterator[None]:
 def is_grad_enabled() -> bool:
     """False inside ``no_grad()``."""
     return not _MODE.get() & _NO_GRAD
+
+
+def is_anomaly_enabled() -> bool:
+    """True inside ``detect_anomaly()``."""
+    return bool(_MODE.get() & _ANOMALY)
 
 
 @contextmanager
@@ -523,7 +529,10 @@ def reverse_topological_order(root: Value) -> list[Value]:
     uses: dict[Value, int] = {}
     stack = [root]
     while stack:
-        for parent in stack.pop().parents:
+        node = stack.pop()
+        for parent in (node._x, node._y):
+            if parent is None:
+                break
             if parent in uses:
                 uses[parent] += 1
             else:
@@ -531,7 +540,9 @@ def reverse_topological_order(root: Value) -> list[Value]:
                 stack.append(parent)
     order = [root]
     for node in order:  # the list grows while we walk it
-        for parent in node.parents:
+        for parent in (node._x, node._y):
+            if parent is None:
+                break
             remaining = uses[parent] - 1
             uses[parent] = remaining
             if not remaining:
@@ -548,16 +559,18 @@ def local_partials(node: Value, create_graph: bool = False) -> tuple[Any, ...]:
     >>> local_partials(x * y)
     (4.0, 3.0)
     """
+    x, y = node._x, node._y
+    if x is None:
+        raise ValueError(f"local_partials() needs the result of an op; {node!r} is a leaf")
     rule = RULES[node.op]
-    parents = node.parents
     if create_graph:
-        return rule(*parents, node)
+        return rule(x, node) if y is None else rule(x, y, node)
     try:
-        if len(parents) == 2:
-            return rule(parents[0].data, parents[1].data, node.data)
-        return rule(parents[0].data, node.data)
+        if y is None:
+            return rule(x.data, node.data)
+        return rule(x.data, y.data, node.data)
     except ArithmeticError:  # e.g. log'(0) = 1/0: redo it with IEEE floats
-        args = [_IEEEFloat(p.data) for p in parents]
+        args = [_IEEEFloat(p.data) for p in node.parents]
         return tuple(float(d) for d in rule(*args, _IEEEFloat(node.data)))
 
 

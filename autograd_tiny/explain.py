@@ -31,7 +31,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ._names import node_names
-from .engine import Value, local_partials, reverse_topological_order, to_float
+from .engine import (
+    Value,
+    is_anomaly_enabled,
+    local_partials,
+    reverse_topological_order,
+    to_float,
+)
 
 __all__ = ["Explanation", "Step", "explain", "node_names"]
 
@@ -124,8 +130,9 @@ class Explanation:
 def explain(root: Value, gradient: Any = 1.0) -> Explanation:
     """Run ``root.backward(gradient)`` and return its steps, in order.
 
-    Every ``.grad`` changes exactly as ``root.backward(gradient)`` changes it
-    (it is called); the steps replay the same arithmetic to show the parts.
+    Every ``.grad`` changes exactly as ``root.backward(gradient)`` changes it:
+    the steps are that same arithmetic, each product kept (inside
+    ``detect_anomaly()`` the engine's checked backward runs as well).
 
     >>> from autograd_tiny import Value
     >>> x = Value(3.0, label="x")
@@ -156,5 +163,9 @@ def explain(root: Value, gradient: Any = 1.0) -> Explanation:
                 float(local), float(upstream), float(contribution), float(total),
                 node_value=node, input_value=parent,
             ))
-    root.backward(seed)
+    if is_anomaly_enabled():
+        root.backward(seed)  # the engine's checked pass raises at the first non-finite value
+    else:
+        for node in order:  # what backward() adds: this pass's adjoint of every node
+            node.grad += adjoint[node]
     return Explanation(tuple(steps), root=names[root], seed=seed)

@@ -186,3 +186,24 @@ def test_explain_and_viz_name_every_node_alike() -> None:
     dot = to_dot(root, show_grad=False)
     for name in node_names(order).values():
         assert f"<td>{name}</td>" in dot
+
+
+def test_explain_evaluates_each_rule_once(monkeypatch) -> None:
+    import autograd_tiny.engine as engine
+
+    calls = []
+    real_mul = engine.RULES["*"]
+    monkeypatch.setitem(engine.RULES, "*", lambda *a: calls.append(1) or real_mul(*a))
+    x = Value(3.0, label="x")
+    explain(x * x * x)
+    assert len(calls) == 2 and x.grad == 27.0
+
+
+def test_explain_inside_detect_anomaly_raises_at_a_non_finite_gradient() -> None:
+    from autograd_tiny import detect_anomaly
+
+    x = Value(0.0, label="x")
+    with detect_anomaly():
+        y = x.sqrt()
+        with pytest.raises(FloatingPointError, match="sqrt"):
+            explain(y)
