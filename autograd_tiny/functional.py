@@ -106,20 +106,39 @@ def grad(f: Callable[..., Any], argnums: ArgNums = 0) -> Callable[..., Any]:
     return wrapped
 
 
-def hessian(f: Callable[..., Any]) -> Callable[..., list[list[float]]]:
+def hessian(f: Callable[..., Any]) -> Callable[..., list[list[Any]]]:
     """Return a function computing the matrix of second derivatives of ``f`` in all its arguments.
+
+    One forward pass, one backward pass that builds a graph, then one plain
+    backward pass per row.
 
     >>> hessian(lambda x, y: x * x * y)(3.0, 2.0)
     [[4.0, 6.0], [6.0, 0.0]]
     """
 
     @functools.wraps(f)
-    def wrapped(*args: Any) -> list[list[float]]:
-        n = len(args)
+    def wrapped(*args: Any) -> list[list[Any]]:
+        if not args:
+            raise ValueError("hessian() needs at least one argument to differentiate")
+        depth = _DEPTH.get()
+        nested = depth > 0
+        inputs = [a if isinstance(a, Value) else Value(a, label=f"arg{i}")
+                  for i, a in enumerate(args)]
+        token = _DEPTH.set(depth + 1)
+        try:
+            out = f(*inputs)
+        finally:
+            _DEPTH.reset(token)
+        zeros = [0.0] * len(inputs)
+        if not isinstance(out, Value):
+            return [list(zeros) for _ in inputs]
         rows = []
-        for i in range(n):
-            row = grad(grad(f, argnums=i), argnums=tuple(range(n)))(*args)
-            rows.append(list(row))
+        for first in gradients(out, inputs, create_graph=True):
+            if not isinstance(first, Value):
+                rows.append(list(zeros))
+                continue
+            row = gradients(first, inputs, create_graph=nested)
+            rows.append(row if nested else [float(h) for h in row])
         return rows
 
     return wrapped

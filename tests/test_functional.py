@@ -101,3 +101,22 @@ def test_grad_agrees_with_backward(x, y):
     va, vb = Value(x), Value(y)
     f(va, vb).backward()
     assert grad(f, argnums=(0, 1))(x, y) == (va.grad, vb.grad)
+
+
+def test_hessian_calls_f_once():
+    calls = []
+
+    def f(x, y, z):
+        calls.append(1)
+        return x * y * z + x.sin()
+
+    rows = hessian(f)(0.5, 2.0, 3.0)
+    assert len(calls) == 1
+    assert rows[0] == pytest.approx([-math.sin(0.5), 3.0, 2.0])
+    assert rows[1] == pytest.approx([3.0, 0.0, 0.5])
+    assert rows[2] == pytest.approx([2.0, 0.5, 0.0])
+
+
+def test_hessian_inside_grad_stays_differentiable():
+    # d/dx of the Hessian entry d2/dx2 (x**3) = 6x  ->  6
+    assert grad(lambda x: hessian(lambda v: v ** 3)(x)[0][0])(2.0) == 6.0
