@@ -1,7 +1,7 @@
 """Python source from the rule table: forward formulas, and derivative rules run on
 expressions that print themselves, for ``compiler``'s generated code.
 
-Imports only the engine. A rule from ``RULES`` is called with ``Expr`` objects
+Imports only the engine and ``_ieee``. A rule from ``RULES`` is called with ``Expr`` objects
 in place of numbers; what comes back is the source of its local partials. A
 comparison inside a rule (relu, abs) asks an oracle, so the rule runs once per
 branch and the partial becomes an if/else.

@@ -2,8 +2,9 @@
 
 Imports nothing from the package (and no NumPy). Each generator returns
 ``(X, y)``: ``X`` a list of ``[x1, x2]`` float lists, ``y`` a list of int
-labels, shuffled; randomness comes from a ``random.Random(seed)`` of its own,
-so a seed gives the same data whatever the global random state.
+labels, shuffled (except ``xor``'s four fixed points); randomness comes from
+a ``random.Random(seed)`` of its own, so a seed gives the same data whatever
+the global random state.
 
 >>> X, y = moons(6, seed=0)
 >>> len(X), sorted(y)

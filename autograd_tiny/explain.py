@@ -1,6 +1,7 @@
 """The backward pass as a list of steps, one per edge, with a readable table.
 
-This module imports only the engine. Each step is one use of the chain rule:
+This module imports only the engine (and ``_names``, the naming rule it shares
+with viz). Each step is one use of the chain rule:
 an op node passes its upstream gradient to one of its inputs, times the local
 derivative from ``RULES``, and that input's running total grows by the
 product. Steps follow ``reverse_topological_order`` (root first) and, within

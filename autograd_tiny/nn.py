@@ -1,6 +1,6 @@
 """Neural-network building blocks: ``Module``, ``Neuron``, ``Layer``, ``MLP``, save and load.
 
-Owns the models and their JSON files. Imports only the engine (never losses,
+Owns the models and their JSON files. Imports only the engine and ``_atomic`` (never losses,
 optim, data, train or the CLI). Every weight is drawn from a ``random.Random``
 owned by the model, so a seed reproduces a model whatever the global random
 state; files are JSON (never pickle), written atomically and validated on load.

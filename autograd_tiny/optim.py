@@ -1,9 +1,9 @@
 """Optimizers: ``SGD`` and ``Adam`` on a list of Values, with PyTorch's update formulas.
 
-Imports only the engine. An optimizer reads each parameter's ``.grad`` and
-changes its ``.data`` in place (no graph is built); ``zero_grad()`` resets the
-gradients. The formulas follow ``torch.optim`` line by line, so the same
-gradients give the same trajectory.
+Imports the engine (and ``_ieee``, for division as IEEE floats give it). An
+optimizer reads each parameter's ``.grad`` and changes its ``.data`` in place
+(no graph is built); ``zero_grad()`` resets the gradients. The formulas follow
+``torch.optim`` line by line, so the same gradients give the same trajectory.
 
 >>> w = Value(1.0)
 >>> opt = SGD([w], lr=0.1)
@@ -18,6 +18,7 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
+from ._ieee import div
 from .engine import Value
 
 __all__ = ["Optimizer", "SGD", "Adam"]
@@ -29,15 +30,6 @@ def _check_number(x: Any, name: str, where: str, low: float = 0.0,
         bound = f"in [{low}, {high})" if high != math.inf else f">= {low}"
         raise ValueError(f"{where}: {name} must be a number {bound}, got {x!r}")
     return float(x)
-
-
-def _divide(x: float, y: float) -> float:
-    """x / y as IEEE floats (and torch) give it: x / 0 is ±inf, and 0 / 0 is nan."""
-    if y != 0.0:
-        return x / y
-    if x == 0.0 or math.isnan(x):
-        return math.nan
-    return math.copysign(math.inf, x) * math.copysign(1.0, y)
 
 
 class Optimizer:
@@ -144,4 +136,4 @@ class Adam(Optimizer):
             m[i] = m[i] + (1.0 - beta1) * (g - m[i])  # torch's lerp(m, g, 1 - beta1)
             v[i] = beta2 * v[i] + (1.0 - beta2) * (g * g)
             denominator = math.sqrt(v[i]) / correction2_sqrt + eps  # 0 only when eps = 0
-            p.data = p.data - step_size * _divide(m[i], denominator)
+            p.data = p.data - step_size * div(m[i], denominator)

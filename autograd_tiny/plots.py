@@ -1,6 +1,6 @@
 """Pictures of training with matplotlib: loss and accuracy curves, decision boundaries.
 
-Imports the engine, nn, train and data, and matplotlib, which is an optional
+Imports train (``History``, ``predict``) and ``_atomic``, and matplotlib, which is an optional
 extra (``pip install 'autograd-tiny[plot]'``) imported only inside the
 functions, so ``import autograd_tiny.plots`` always works. Files are drawn
 with the Agg backend (no display, no pyplot state) and written atomically:

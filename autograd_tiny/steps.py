@@ -1,6 +1,6 @@
 """One optimisation step of ``fit``, eager or by compiled replay.
 
-Imports the engine, compiler, losses, optim and nn (never train, data or the
+Imports the engine, compiler, losses and optim (never nn, train, data or the
 CLI). ``train_step`` builds the graph of one mini-batch, runs backward and
 updates; ``CompiledStep`` does the same arithmetic through one traced
 per-sample loss replayed as generated float code (``compiler.compile``), and

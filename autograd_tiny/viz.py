@@ -1,7 +1,7 @@
 """Pictures of a computation graph: DOT source, SVG, and inline Jupyter display.
 
-This module owns drawing; it imports the engine and the ``graphviz`` package,
-nothing else of autograd_tiny. Layout runs in a separate program found by
+This module owns drawing; it imports the engine, the ``graphviz`` package and
+the private helpers ``_atomic`` and ``_names``. Layout runs in a separate program found by
 ``find_renderer()``: the ``graphviz-pure`` program installed with this
 package, or a system ``dot``; the ``graphviz`` package only writes DOT text.
 
