@@ -74,7 +74,7 @@ from ._symbolic import (
     symbolic_partials,
     times,
 )
-from .engine import Value, gradients, reverse_topological_order
+from .engine import Value, forward_order, gradients, reverse_topological_order
 
 __all__ = ["compile", "Compiled", "TraceError", "FORWARD"]
 
@@ -138,24 +138,6 @@ for _name, _attr in list(vars(Value).items()):
         setattr(_Tracer, _name, _keep_tracing(_attr))
 
 
-def _forward_order(root: Value) -> list[Value]:
-    """Nodes in depth-first post-order (parents before users), one neuron after another."""
-    order: list[Value] = []
-    seen: set[int] = set()
-    stack: list[tuple[Value, bool]] = [(root, False)]
-    while stack:
-        node, expanded = stack.pop()
-        if expanded:
-            order.append(node)
-            continue
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        stack.append((node, True))
-        stack.extend((p, False) for p in reversed(node.parents))
-    return order
-
-
 # --------------------------------------------------------------------------
 # Code generation
 # --------------------------------------------------------------------------
@@ -187,7 +169,7 @@ class _Trace:
         self.names = names
         self.leaves = leaves
         self.root = root
-        self.order = _forward_order(root) if isinstance(root, Value) else []
+        self.order = forward_order(root) if isinstance(root, Value) else []
         self.src: dict[int, Any] = {}  # id(node) -> Expr name or float constant
         self.forward_lines: list[str] = []
         arg_index = {id(leaf): i for i, leaf in enumerate(leaves)}
@@ -328,7 +310,7 @@ class _Program:
         if isinstance(root, bool) or not isinstance(root, (Value, int, float)):
             raise TypeError(f"{getattr(f, '__name__', 'f')} must return a scalar Value or "
                             f"number to be compiled, got {type(root).__name__}")
-        for node in _forward_order(root) if isinstance(root, Value) else []:
+        for node in forward_order(root) if isinstance(root, Value) else []:
             node.__class__ = Value  # the graph is plain Values again
         for leaf in leaves:
             leaf.__class__ = Value

@@ -32,7 +32,7 @@ from .losses import binary_cross_entropy_with_logits, cross_entropy, mse
 from .optim import Optimizer
 
 __all__ = [
-    "CompiledStep", "compiled_kind", "decision_threshold", "gc_paused", "is_int",
+    "CompiledStep", "LossFn", "compiled_kind", "decision_threshold", "gc_paused", "is_int",
     "model_outputs", "mse_one_hot", "predicted_label", "train_step",
 ]
 

@@ -37,6 +37,7 @@ from .nn import MLP, Layer, Module, Neuron
 from .optim import Adam, Optimizer
 from .steps import (
     CompiledStep,
+    LossFn,
     compiled_kind,
     decision_threshold,
     gc_paused,
@@ -49,7 +50,6 @@ from .steps import (
 
 __all__ = ["History", "fit", "train_step", "evaluate", "accuracy", "predict", "LOSSES"]
 
-LossFn = Callable[[Any, Any], Value]
 StepFn = Callable[[Any, LossFn, Optimizer, Sequence[Any], Sequence[Any]], "tuple[float, int]"]
 
 LOSSES: dict[str, LossFn] = {

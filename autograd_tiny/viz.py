@@ -42,7 +42,7 @@ import graphviz
 
 from ._atomic import write_atomic
 from ._names import node_names
-from .engine import Value, local_partials, reverse_topological_order
+from .engine import Value, forward_order, local_partials, reverse_topological_order
 
 __all__ = [
     "ValueGraph", "draw_dot", "to_dot", "render", "render_svg", "find_renderer",
@@ -233,7 +233,7 @@ def draw_dot(root: Value, *, show_grad: bool = True, rankdir: str = "LR",
         values=len(order),
         ops=ops,
     )
-    for node in _creation_order(root):
+    for node in forward_order(root):
         name = ids[node]
         if node is root:
             role = "output"
@@ -255,26 +255,6 @@ def draw_dot(root: Value, *, show_grad: bool = True, rankdir: str = "LR",
             dot.edge(ids[parent], f"{name}op", **label)
         dot.edge(f"{name}op", name)
     return dot
-
-
-def _creation_order(root: Value) -> list[Value]:
-    """Inputs before the nodes that use them, first inputs first (as the code ran).
-
-    Emitting nodes in this order puts ``x1`` above ``x2`` in the picture.
-    Iterative depth-first post-order; no recursion, any depth.
-    """
-    done: set[Value] = set()
-    order: list[Value] = []
-    stack: list[tuple[Value, bool]] = [(root, False)]
-    while stack:
-        node, expanded = stack.pop()
-        if expanded:
-            order.append(node)
-        elif node not in done:
-            done.add(node)
-            stack.append((node, True))
-            stack.extend((parent, False) for parent in reversed(node.parents))
-    return order
 
 
 def to_dot(root: Value, **draw_kwargs: Any) -> str:
