@@ -127,7 +127,7 @@ class Expr(Value):
     # -- arithmetic, folding x*1, x*-1, x/1, x+0, x-0, x**1 --------------------
 
     def _binary(self, other: Any, symbol: str, prec: int, reflected: bool) -> Expr:
-        other = _as_operand(other, self.oracle)
+        other = _as_operand(other)
         left, right = (other, self) if reflected else (self, other)
         return Expr(f"{_operand(left, prec, False)} {symbol} {_operand(right, prec, True)}",
                      prec, self.oracle)
@@ -167,11 +167,11 @@ class Expr(Value):
     def __pow__(self, other: Any) -> Any:
         if _is(other, 1.0):
             return self
-        return Expr(f"_pow({self.src}, {source(_as_operand(other, self.oracle))})",
+        return Expr(f"_pow({self.src}, {source(_as_operand(other))})",
                      ATOM, self.oracle)
 
     def __rpow__(self, other: Any) -> Any:
-        return Expr(f"_pow({source(_as_operand(other, self.oracle))}, {self.src})",
+        return Expr(f"_pow({source(_as_operand(other))}, {self.src})",
                      ATOM, self.oracle)
 
     def __neg__(self) -> Any:
@@ -218,7 +218,7 @@ class Expr(Value):
     def _compare(self, other: Any, symbol: str) -> bool:
         if self.oracle is None:
             raise TypeError(f"cannot compare the expression {self.src}")
-        return self.oracle.decide(f"{self.src} {symbol} {source(_as_operand(other, None))}")
+        return self.oracle.decide(f"{self.src} {symbol} {source(_as_operand(other))}")
 
     def __lt__(self, other: Any) -> bool:
         return self._compare(other, "<")
@@ -239,7 +239,7 @@ def _is(x: Any, number: float) -> bool:
     return not isinstance(x, Expr) and isinstance(x, (int, float)) and x == number
 
 
-def _as_operand(x: Any, oracle: _Oracle | None) -> Any:
+def _as_operand(x: Any) -> Any:
     if isinstance(x, Expr):
         return x
     if isinstance(x, Value):  # a constant the engine wrapped, e.g. in power()

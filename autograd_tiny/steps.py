@@ -200,7 +200,7 @@ class CompiledStep:
         return train_step(model, loss_fn, optimizer, xb, yb)
 
 
-def compiled_kind(model: Any, loss_fn: LossFn, first_output: Any, X: Sequence[Any],
+def compiled_kind(loss_fn: LossFn, first_output: Any, X: Sequence[Any],
                    y: Sequence[Any]) -> str | None:
     """Which per-sample loss replays ``loss_fn`` exactly on this data, or None."""
     if not all(isinstance(x, Sequence) and len(x) == len(X[0])

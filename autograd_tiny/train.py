@@ -284,7 +284,7 @@ def fit(model: Module, X: Sequence[Any], y: Sequence[Any], *, epochs: int = 100,
     if step is None:
         step = train_step
         if compile or (compile is None and type(model) in (MLP, Layer, Neuron)):
-            kind = compiled_kind(model, loss_fn, first_output, X, y)
+            kind = compiled_kind(loss_fn, first_output, X, y)
             if kind is not None:
                 outputs = 1 if isinstance(first_output, Value) else len(first_output)
                 step = CompiledStep(model, kind, outputs)
