@@ -516,16 +516,8 @@ RULES: dict[str, Callable[..., tuple[Any, ...]]] = {
 # Backward
 # --------------------------------------------------------------------------
 
-def reverse_topological_order(root: Value) -> list[Value]:
-    """Every node ``root`` depends on, each listed after all the nodes that use it.
-
-    Iterative (no recursion, any depth): count each node's uses, then walk
-    down from ``root`` releasing a node once all its users are done.
-
-    >>> a = Value(1.0, label="a"); b = a + a; c = b * 2
-    >>> [n.op or n.label for n in reverse_topological_order(c)]
-    ['*', '+', '', 'a']
-    """
+def _count_uses(root: Value) -> dict[Value, int]:
+    """How many times each node below ``root`` is an input, counted once per edge."""
     uses: dict[Value, int] = {}
     stack = [root]
     while stack:
@@ -538,6 +530,20 @@ def reverse_topological_order(root: Value) -> list[Value]:
             else:
                 uses[parent] = 1
                 stack.append(parent)
+    return uses
+
+
+def reverse_topological_order(root: Value) -> list[Value]:
+    """Every node ``root`` depends on, each listed after all the nodes that use it.
+
+    Iterative (no recursion, any depth): count each node's uses, then walk
+    down from ``root`` releasing a node once all its users are done.
+
+    >>> a = Value(1.0, label="a"); b = a + a; c = b * 2
+    >>> [n.op or n.label for n in reverse_topological_order(c)]
+    ['*', '+', '', 'a']
+    """
+    uses = _count_uses(root)
     order = [root]
     for node in order:  # the list grows while we walk it
         for parent in (node._x, node._y):
@@ -630,26 +636,16 @@ def _backward_into_grad(root: Value, seed: float) -> None:
 
     Each .grad collects this call's adjoint directly (an attribute, not a
     dictionary entry: much faster). What the grads held before is set aside
-    while counting and added back at the end, so every .grad still gains
+    first and added back at the end, so every .grad still gains
     exactly this call's contribution, summed in the same order as ``gradients``.
     Like any ``.grad +=``, not for two threads at once on graphs sharing nodes.
     """
-    held = {root: root.grad} if root.grad else {}
-    uses: dict[Value, int] = {}
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        for parent in (node._x, node._y):
-            if parent is None:
-                break
-            if parent in uses:
-                uses[parent] += 1
-            else:
-                uses[parent] = 1
-                stack.append(parent)
-                if parent.grad:
-                    held[parent] = parent.grad
-                    parent.grad = 0.0
+    uses = _count_uses(root)
+    held = {node: node.grad for node in uses if node.grad}
+    if root.grad:
+        held[root] = root.grad
+    for node in held:
+        node.grad = 0.0
     root.grad = seed
     rules = RULES
     try:
