@@ -516,67 +516,47 @@ RULES: dict[str, Callable[..., tuple[Any, ...]]] = {
 # Backward
 # --------------------------------------------------------------------------
 
-def _count_uses(root: Value) -> dict[Value, int]:
-    """How many times each node below ``root`` is an input, counted once per edge."""
-    uses: dict[Value, int] = {}
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        for parent in (node._x, node._y):
-            if parent is None:
-                break
-            if parent in uses:
-                uses[parent] += 1
-            else:
-                uses[parent] = 1
-                stack.append(parent)
-    return uses
-
-
-def reverse_topological_order(root: Value) -> list[Value]:
-    """Every node ``root`` depends on, each listed after all the nodes that use it.
-
-    Iterative (no recursion, any depth): count each node's uses, then walk
-    down from ``root`` releasing a node once all its users are done.
-
-    >>> a = Value(1.0, label="a"); b = a + a; c = b * 2
-    >>> [n.op or n.label for n in reverse_topological_order(c)]
-    ['*', '+', '', 'a']
-    """
-    uses = _count_uses(root)
-    order = [root]
-    for node in order:  # the list grows while we walk it
-        for parent in (node._x, node._y):
-            if parent is None:
-                break
-            remaining = uses[parent] - 1
-            uses[parent] = remaining
-            if not remaining:
-                order.append(parent)
-    return order
-
-
 def forward_order(root: Value) -> list[Value]:
     """Every node ``root`` depends on, inputs before their users, first inputs first.
 
-    The order the code ran in (depth-first post-order; iterative, any depth):
-    pictures list ``x1`` above ``x2`` and generated code reads like the source.
+    The order the code ran in: a depth-first walk that lists a node once all
+    its inputs are listed (post-order; iterative, so any depth works).
 
     >>> a = Value(1.0, label="a"); b = Value(2.0, label="b"); c = a * b
     >>> [n.op or n.label for n in forward_order(c)]
     ['a', 'b', '*']
     """
     order: list[Value] = []
-    seen: set[int] = set()  # ids: traced subclasses may refuse comparisons
+    seen: set[Value] = set()
     stack: list[tuple[Value, bool]] = [(root, False)]
     while stack:
-        node, expanded = stack.pop()
-        if expanded:
+        node, inputs_listed = stack.pop()
+        if inputs_listed:
             order.append(node)
-        elif id(node) not in seen:
-            seen.add(id(node))
+        elif node not in seen:
+            seen.add(node)
             stack.append((node, True))
-            stack.extend((parent, False) for parent in reversed(node.parents))
+            x = node._x
+            if x is not None:
+                y = node._y
+                if y is not None:
+                    stack.append((y, False))
+                stack.append((x, False))  # popped first: x's inputs come first
+    return order
+
+
+def reverse_topological_order(root: Value) -> list[Value]:
+    """``forward_order`` backwards: every node listed after all the nodes that use it.
+
+    The order backpropagation visits nodes in: the code, read from its last
+    line up. The root comes first.
+
+    >>> a = Value(1.0, label="a"); b = a + a; c = b * 2
+    >>> [n.op or n.label for n in reverse_topological_order(c)]
+    ['*', '', '+', 'a']
+    """
+    order = forward_order(root)
+    order.reverse()
     return order
 
 
@@ -631,26 +611,23 @@ def _propagate(order: list[Value], seed: Any, create_graph: bool) -> dict[Value,
 
 
 def _backward_into_grad(root: Value, seed: float) -> None:
-    """``backward()``'s fast path: ``reverse_topological_order``'s two passes,
-    applying each node's rule the moment all its users are done.
+    """``backward()``'s fast path: walk ``reverse_topological_order`` once,
+    adding each node's contributions straight into its inputs' ``.grad``.
 
     Each .grad collects this call's adjoint directly (an attribute, not a
     dictionary entry: much faster). What the grads held before is set aside
-    first and added back at the end, so every .grad still gains
-    exactly this call's contribution, summed in the same order as ``gradients``.
+    first and added back at the end, so every .grad still gains exactly this
+    call's contribution, summed in the same order as ``gradients``.
     Like any ``.grad +=``, not for two threads at once on graphs sharing nodes.
     """
-    uses = _count_uses(root)
-    held = {node: node.grad for node in uses if node.grad}
-    if root.grad:
-        held[root] = root.grad
-    for node in held:
+    order = reverse_topological_order(root)
+    held = [(node, node.grad) for node in order if node.grad]
+    for node, _ in held:
         node.grad = 0.0
     root.grad = seed
     rules = RULES
     try:
-        ready = [root]
-        for node in ready:  # the list grows while we walk it
+        for node in order:
             x = node._x
             if x is None:
                 continue
@@ -665,18 +642,10 @@ def _backward_into_grad(root: Value, seed: float) -> None:
                 local_x, *rest = local_partials(node, False)
                 local_y = rest[0] if rest else 0.0
             x.grad += local_x * upstream
-            remaining = uses[x] - 1
-            uses[x] = remaining
-            if not remaining:
-                ready.append(x)
             if y is not None:
                 y.grad += local_y * upstream
-                remaining = uses[y] - 1
-                uses[y] = remaining
-                if not remaining:
-                    ready.append(y)
     finally:
-        for node, before in held.items():
+        for node, before in held:
             node.grad = before + node.grad
 
 

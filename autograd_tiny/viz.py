@@ -214,7 +214,8 @@ def draw_dot(root: Value, *, show_grad: bool = True, rankdir: str = "LR",
         raise TypeError(f"draw_dot() needs a Value, got {type(root).__name__}")
     if rankdir not in ("LR", "RL", "TB", "BT"):
         raise ValueError(f"unknown rankdir: {rankdir!r} (must be one of LR, RL, TB, BT)")
-    order = reverse_topological_order(root)
+    made = forward_order(root)  # statements in the order the code made the nodes
+    order = made[::-1]  # = reverse_topological_order(root): ids from n0, the root
     ops = sum(1 for node in order if node.parents)
     if len(order) + ops > max_nodes:
         raise ValueError(
@@ -233,7 +234,7 @@ def draw_dot(root: Value, *, show_grad: bool = True, rankdir: str = "LR",
         values=len(order),
         ops=ops,
     )
-    for node in forward_order(root):
+    for node in made:
         name = ids[node]
         if node is root:
             role = "output"

@@ -91,7 +91,7 @@ def test_gradient_seed_scales_every_step() -> None:
     explanation = explain(x * 2, gradient=0.5)
     assert explanation.seed == 0.5
     assert rows(explanation) == [("n0", "*", "x", 2.0, 0.5, 1.0, 1.0),
-                                 ("n0", "*", "n2", 3.0, 0.5, 1.5, 1.5)]
+                                 ("n0", "*", "n1", 3.0, 0.5, 1.5, 1.5)]
     assert x.grad == 1.0
 
 
@@ -159,10 +159,10 @@ def test_distinct_nodes_with_the_same_label_get_distinct_names() -> None:
     x, other_x, fake_n0, root = two_xs_and_an_n0()
     steps = explain(root)
     assert rows(steps) == [
-        ("n0", "+", "n1", 1.0, 1.0, 1.0, 1.0),
+        ("n0", "+", "n2", 1.0, 1.0, 1.0, 1.0),
         ("n0", "+", "n0#2", 1.0, 1.0, 1.0, 1.0),
-        ("n1", "*", "x", 5.0, 1.0, 5.0, 5.0),
-        ("n1", "*", "x#2", 2.0, 1.0, 2.0, 2.0),
+        ("n2", "*", "x", 5.0, 1.0, 5.0, 5.0),
+        ("n2", "*", "x#2", 2.0, 1.0, 2.0, 2.0),
     ]
     assert steps[2].input_value is x and steps[3].input_value is other_x
     assert steps.root == "n0"
@@ -174,9 +174,9 @@ def test_the_same_node_used_twice_keeps_one_name() -> None:
 
 
 def test_a_name_that_is_already_a_suffixed_label_still_stays_unique() -> None:
-    a, b, c = Value(1.0, label="x"), Value(2.0, label="x#2"), Value(3.0, label="x")
+    a, b, c = Value(1.0, label="x"), Value(2.0, label="x"), Value(3.0, label="x#2")
     names = node_names(reverse_topological_order(a + b + c))
-    assert names[c] == "x" and names[a] == "x#2" and names[b] == "x#2#2"
+    assert names[a] == "x" and names[b] == "x#2" and names[c] == "x#2#2"
     assert len(set(names.values())) == len(names)
 
 

@@ -30,21 +30,21 @@ GOLDEN = (
     "\tgraph [rankdir=LR]\n"
     "\tnode [fontname=Courier fontsize=12]\n"
     "\tedge [fontname=Courier fontsize=10]\n"
-    f'\tn2 [label=<{TABLE}bgcolor="#dbeafe"><tr><td>a</td><td>data 2</td>'
+    f'\tn3 [label=<{TABLE}bgcolor="#dbeafe"><tr><td>a</td><td>data 2</td>'
     "<td>grad -2</td></tr></table>> margin=0 shape=plaintext]\n"
-    f'\tn3 [label=<{TABLE}bgcolor="#fde68a"><tr><td>b</td><td>data -3</td>'
+    f'\tn2 [label=<{TABLE}bgcolor="#fde68a"><tr><td>b</td><td>data -3</td>'
     "<td>grad 2</td></tr></table>> margin=0 shape=plaintext]\n"
     f'\tn1 [label=<{TABLE}bgcolor="#ffffff"><tr><td>n1</td><td>data -6</td>'
     "<td>grad 1</td></tr></table>> margin=0 shape=plaintext]\n"
     '\tn1op [label="*" fillcolor="#e5e7eb" height=0.3 margin=0.05 shape=ellipse style=filled]\n'
-    "\tn2 -> n1op [label=-3]\n"
-    "\tn3 -> n1op [label=2]\n"
+    "\tn3 -> n1op [label=-3]\n"
+    "\tn2 -> n1op [label=2]\n"
     "\tn1op -> n1\n"
     f'\tn0 [label=<{TABLE}bgcolor="#bbf7d0"><tr><td>c</td><td>data -4</td>'
     "<td>grad 1</td></tr></table>> margin=0 shape=plaintext]\n"
     '\tn0op [label="+" fillcolor="#e5e7eb" height=0.3 margin=0.05 shape=ellipse style=filled]\n'
     "\tn1 -> n0op [label=1]\n"
-    "\tn2 -> n0op [label=1]\n"
+    "\tn3 -> n0op [label=1]\n"
     "\tn0op -> n0\n"
     "}\n"
 )
@@ -313,7 +313,7 @@ def test_nodes_sharing_a_label_or_an_auto_name_are_told_apart() -> None:
     source = to_dot(x * other_x + fake_n0, show_grad=False)
     names = [line.split("<td>")[1].split("</td>")[0] for line in source.splitlines()
              if "<td>" in line]
-    assert sorted(names) == ["n0", "n0#2", "n1", "x", "x#2"]
+    assert sorted(names) == ["n0", "n0#2", "n2", "x", "x#2"]
     assert "<td>x#2</td><td>data 5</td>" in source
     assert "<td>n0#2</td><td>data 1</td>" in source
     assert "<td>n0</td><td>data 11</td>" in source
