@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -624,3 +625,26 @@ def test_python_dash_m_and_the_console_script(tmp_path):
         assert bad.stderr.count("\n") == 1 and "Traceback" not in bad.stderr
         assert subprocess.run(program, capture_output=True, text=True,
                               timeout=60).stdout.startswith("usage: autograd-tiny")
+
+
+# -- the README's console examples ---------------------------------------------------
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def readme_console_examples():
+    """(argv, printed text) of every `$ autograd-tiny ...` block in the README."""
+    blocks = re.findall(r"```console\n\$ autograd-tiny (.*?)\n(.*?)```",
+                        README.read_text(encoding="utf-8"), re.DOTALL)
+    return [(shlex.split(command), printed) for command, printed in blocks]
+
+
+def test_the_readme_shows_at_least_one_console_example():
+    assert readme_console_examples()
+
+
+@pytest.mark.parametrize("argv, printed", readme_console_examples())
+def test_readme_console_example_prints_what_the_readme_shows(capsys, argv, printed):
+    status, out, err = run(capsys, *argv)
+    assert status == 0, err
+    assert out == printed
