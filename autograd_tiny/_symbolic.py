@@ -19,17 +19,8 @@ import math
 from collections.abc import Sequence
 from typing import Any, Callable, Union
 
-from ._ieee import cos as _cos
-from ._ieee import exp as _exp
-from ._ieee import log as _log
-from ._ieee import log1p as _log1p
 from ._ieee import real_pow as _pow
-from ._ieee import relu as _relu
-from ._ieee import sigmoid as _sigmoid
-from ._ieee import sin as _sin
-from ._ieee import softplus as _softplus
-from ._ieee import sqrt as _sqrt
-from .engine import RULES, Value
+from .engine import FLOAT_FUNCTIONS, RULES, Value
 
 __all__ = [
     "FORWARD", "NAMESPACE", "Expr", "If", "Local", "alternatives", "conditional_source",
@@ -44,11 +35,6 @@ __all__ = [
 # back to the eager engine.
 # --------------------------------------------------------------------------
 
-_FUNCTIONS: dict[str, Callable[[float], float]] = {
-    "_exp": _exp, "_log": _log, "_log1p": _log1p, "_sqrt": _sqrt, "_tanh": math.tanh,
-    "_sigmoid": _sigmoid, "_softplus": _softplus, "_relu": _relu, "_sin": _sin, "_cos": _cos,
-}
-
 FORWARD: dict[str, str] = {
     "+": "{0} + {1}",
     "-": "{0} - {1}",
@@ -57,20 +43,16 @@ FORWARD: dict[str, str] = {
     "**": "_pow({0}, {1})",
     "neg": "-{0}",
     "abs": "abs({0})",
-    "exp": "_exp({0})",
-    "log": "_log({0})",
-    "log1p": "_log1p({0})",
-    "sqrt": "_sqrt({0})",
-    "tanh": "_tanh({0})",
-    "sigmoid": "_sigmoid({0})",
-    "softplus": "_softplus({0})",
-    "relu": "0.0 if {0} <= 0.0 else {0}",
     "leaky_relu": "{0} if {0} > 0.0 else {1} * {0}",
-    "sin": "_sin({0})",
-    "cos": "_cos({0})",
+    # the engine's FLOAT_FUNCTIONS, each called by its name with an underscore
+    **{op: f"_{op}({{0}})" for op in FLOAT_FUNCTIONS},
+    "relu": "0.0 if {0} <= 0.0 else {0}",  # inline: no call
 }
 
-NAMESPACE: dict[str, Any] = {**_FUNCTIONS, "_pow": _pow, "_inf": math.inf, "_nan": math.nan}
+NAMESPACE: dict[str, Any] = {
+    **{f"_{op}": function for op, function in FLOAT_FUNCTIONS.items()},
+    "_pow": _pow, "_inf": math.inf, "_nan": math.nan,
+}
 
 
 def number_source(x: float) -> str:
@@ -183,36 +165,6 @@ class Expr(Value):
     def _call(self, function: str) -> Expr:
         return Expr(f"{function}({self.src})", ATOM, self.oracle)
 
-    def exp(self) -> Any:
-        return self._call("_exp")
-
-    def log(self) -> Any:
-        return self._call("_log")
-
-    def log1p(self) -> Any:
-        return self._call("_log1p")
-
-    def sqrt(self) -> Any:
-        return self._call("_sqrt")
-
-    def tanh(self) -> Any:
-        return self._call("_tanh")
-
-    def sigmoid(self) -> Any:
-        return self._call("_sigmoid")
-
-    def softplus(self) -> Any:
-        return self._call("_softplus")
-
-    def relu(self) -> Any:
-        return self._call("_relu")
-
-    def sin(self) -> Any:
-        return self._call("_sin")
-
-    def cos(self) -> Any:
-        return self._call("_cos")
-
     # -- comparisons: a branch in a rule ---------------------------------------
 
     def _compare(self, other: Any, symbol: str) -> bool:
@@ -233,6 +185,18 @@ class Expr(Value):
         return self._compare(other, ">=")
 
     __hash__ = object.__hash__
+
+
+def _call_method(op: str) -> Callable[[Expr], Expr]:
+    def method(self: Expr) -> Expr:
+        return self._call(f"_{op}")
+    method.__name__ = op
+    return method
+
+
+# x.exp(), x.log()... inside a rule print calls of the engine's float functions.
+for _op in FLOAT_FUNCTIONS:
+    setattr(Expr, _op, _call_method(_op))
 
 
 def _is(x: Any, number: float) -> bool:

@@ -39,7 +39,7 @@ from ._ieee import softplus as _softplus
 from ._ieee import sqrt as _sqrt
 
 __all__ = [
-    "Value", "RULES", "local_partials", "to_float", "no_grad", "is_grad_enabled",
+    "Value", "RULES", "FLOAT_FUNCTIONS", "local_partials", "to_float", "no_grad", "is_grad_enabled",
     "is_anomaly_enabled",
     "detect_anomaly", "gradients", "reverse_topological_order", "forward_order",
     "exp", "log", "log1p", "sqrt", "tanh", "sigmoid", "softplus", "relu", "leaky_relu",
@@ -471,6 +471,15 @@ def power(x: Scalar, y: Scalar) -> Any:
     if isinstance(x, Value) or isinstance(y, Value):
         return (x if isinstance(x, Value) else _constant(x, "**")) ** y
     return _pow(_real(x, "power"), _real(y, "power"))
+
+
+# The unary ops that are one float function each, and that function: the
+# table the compiler's generated code and its symbolic rules are built from.
+# (neg, abs and leaky_relu are operators or take two inputs.)
+FLOAT_FUNCTIONS: dict[str, Callable[[float], float]] = {
+    "exp": _exp, "log": _log, "log1p": _log1p, "sqrt": _sqrt, "tanh": math.tanh,
+    "sigmoid": _sigmoid, "softplus": _softplus, "relu": _relu, "sin": _sin, "cos": _cos,
+}
 
 
 # --------------------------------------------------------------------------

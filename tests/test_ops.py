@@ -8,7 +8,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from autograd_tiny import RULES, Value
+from autograd_tiny import RULES, Value, engine
 from autograd_tiny.gradcheck import check_grad
 from autograd_tiny.testing import DOMAINS, OPS, expression_cases
 
@@ -18,6 +18,18 @@ ALL_OPS = sorted(RULES)
 def test_every_op_in_the_table_has_a_domain_strategy_and_a_caller():
     assert set(DOMAINS) == set(RULES), "add a strategy in autograd_tiny.testing.DOMAINS"
     assert set(OPS) == set(RULES), "add a caller in autograd_tiny.testing.OPS"
+
+
+def test_float_functions_cover_every_unary_call_op_and_agree_with_the_methods():
+    unary = {op for op in RULES if RULES[op].__code__.co_argcount == 2}
+    assert set(engine.FLOAT_FUNCTIONS) == unary - {"neg", "abs"}
+    for op, function in engine.FLOAT_FUNCTIONS.items():
+        for x in (-1.5, -0.0, 0.25, 2.0, 40.0):
+            method = getattr(Value(x), op)().data
+            expected = function(x)
+            assert method == expected or (math.isnan(method) and math.isnan(expected)), (op, x)
+            module = getattr(engine, op)(x)
+            assert module == expected or (math.isnan(module) and math.isnan(expected)), (op, x)
 
 
 def test_every_op_records_itself_as_one_node_named_by_its_table_key():
