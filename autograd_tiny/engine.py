@@ -536,21 +536,22 @@ def forward_order(root: Value) -> list[Value]:
     ['a', 'b', '*']
     """
     order: list[Value] = []
-    seen: set[Value] = set()
-    stack: list[tuple[Value, bool]] = [(root, False)]
+    seen: set[Value] = set()  # nodes whose inputs have been pushed
+    stack: list[Value | None] = [root]  # None: "the node below has its inputs listed"
     while stack:
-        node, inputs_listed = stack.pop()
-        if inputs_listed:
-            order.append(node)
+        node = stack.pop()
+        if node is None:
+            order.append(stack.pop())  # type: ignore[arg-type]
         elif node not in seen:
             seen.add(node)
-            stack.append((node, True))
+            stack += (node, None)
             x = node._x
             if x is not None:
                 y = node._y
-                if y is not None:
-                    stack.append((y, False))
-                stack.append((x, False))  # popped first: x's inputs come first
+                if y is not None and y not in seen:
+                    stack.append(y)
+                if x not in seen:
+                    stack.append(x)  # popped first: x's inputs come first
     return order
 
 
