@@ -27,9 +27,10 @@ from typing import Any, Union
 from ._atomic import write_atomic
 from .engine import Value
 
-__all__ = ["Module", "Neuron", "Layer", "MLP", "ACTIVATIONS"]
+__all__ = ["Module", "Neuron", "Layer", "MLP", "ACTIVATIONS", "INITS"]
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear")
+INITS = ("auto", "he", "glorot", "uniform")
 _ACTIVATE = {"relu": Value.relu, "tanh": Value.tanh, "sigmoid": Value.sigmoid}
 FORMAT = "autograd_tiny.state_dict"
 VERSION = 1
@@ -53,11 +54,24 @@ def _check_size(n: Any, name: str, where: str) -> int:
     return n
 
 
-def _init_std(activation: str, fan_in: int, fan_out: int) -> float:
-    # He for relu: Var = 2 / fan_in. Glorot for the rest: Var = 2 / (fan_in + fan_out).
-    if activation == "relu":
-        return math.sqrt(2.0 / fan_in)
-    return math.sqrt(2.0 / (fan_in + fan_out))
+def _check_init(init: Any, where: str) -> str:
+    if init not in INITS:
+        raise ValueError(f"{where}: unknown init {init!r} (must be one of {', '.join(INITS)})")
+    return str(init)
+
+
+def _draw_weights(init: str, activation: str, fan_in: int, fan_out: int,
+                  rng: random.Random) -> list[float]:
+    # He: N(0, 2 / fan_in); relu zeroes half its inputs, halving the variance it passes on.
+    # Glorot: N(0, 2 / (fan_in + fan_out)), balancing the forward and backward signal.
+    # Uniform: U(-1, 1) like micrograd, variance 1/3 whatever the layer's size.
+    if init == "auto":
+        init = "he" if activation == "relu" else "glorot"
+    if init == "uniform":
+        return [rng.uniform(-1.0, 1.0) for _ in range(fan_in)]
+    variance = 2.0 / fan_in if init == "he" else 2.0 / (fan_in + fan_out)
+    std = math.sqrt(variance)
+    return [rng.gauss(0.0, std) for _ in range(fan_in)]
 
 
 def _flatten(tree: Any) -> list[Any]:
@@ -228,7 +242,7 @@ def _as_inputs(x: Any, nin: int, where: str) -> Sequence[Input]:
 
 
 class Neuron(Module):
-    """One unit: ``activation(w · x + b)``; weights He (relu) or Glorot, bias 0.
+    """One unit: ``activation(w · x + b)``; weights drawn as ``init`` says (see MLP), bias 0.
 
     >>> Neuron(3, activation="linear", seed=0)([0.0, 0.0, 0.0])
     Value(data=0.0, grad=0.0)
@@ -236,12 +250,12 @@ class Neuron(Module):
 
     def __init__(self, nin: int, activation: str | None = "relu", *,
                  seed: int | None = None, rng: random.Random | None = None,
-                 fan_out: int = 1) -> None:
+                 fan_out: int = 1, init: str = "auto") -> None:
         self.nin = _check_size(nin, "nin", "Neuron")
         self.activation = _check_activation(activation, "Neuron")
+        self.init = _check_init(init, "Neuron")
         rng = rng if rng is not None else random.Random(seed)
-        std = _init_std(self.activation, nin, fan_out)
-        self.w = [Value(rng.gauss(0.0, std)) for _ in range(nin)]
+        self.w = [Value(w) for w in _draw_weights(self.init, self.activation, nin, fan_out, rng)]
         self.b = Value(0.0)
 
     def _tree(self) -> Any:
@@ -268,12 +282,14 @@ class Layer(Module):
     """
 
     def __init__(self, nin: int, nout: int, activation: str | None = "relu", *,
-                 seed: int | None = None, rng: random.Random | None = None) -> None:
+                 seed: int | None = None, rng: random.Random | None = None,
+                 init: str = "auto") -> None:
         _check_size(nin, "nin", "Layer")
         self.nout = _check_size(nout, "nout", "Layer")
         self.activation = _check_activation(activation, "Layer")
+        self.init = _check_init(init, "Layer")
         rng = rng if rng is not None else random.Random(seed)
-        self.neurons = [Neuron(nin, self.activation, rng=rng, fan_out=nout)
+        self.neurons = [Neuron(nin, self.activation, rng=rng, fan_out=nout, init=self.init)
                         for _ in range(nout)]
         self.nin = nin
 
@@ -296,13 +312,27 @@ class MLP(Module):
     ``output_activation=None`` means linear (logits). A seed reproduces the
     model exactly, whatever the global random state.
 
+    ``init`` chooses how every layer draws its starting weights (biases start
+    at 0), for a layer with ``fan_in`` inputs and ``fan_out`` neurons:
+
+    - ``"he"``: normal, variance ``2 / fan_in`` (suits relu, which zeroes half its inputs);
+    - ``"glorot"``: normal, variance ``2 / (fan_in + fan_out)`` (suits tanh, sigmoid, linear);
+    - ``"uniform"``: uniform on [-1, 1] like micrograd, variance 1/3 whatever the size;
+    - ``"auto"`` (the default): ``"he"`` for relu layers, ``"glorot"`` for the others.
+
     >>> model = MLP(2, [8, 3], seed=0)
     >>> len(model([0.5, -0.5])), len(model.layers)
     (3, 2)
+    >>> relu = dict(activation="relu", output_activation="relu", seed=0)
+    >>> MLP(2, [8, 3], **relu).state_dict() == MLP(2, [8, 3], init="he", **relu).state_dict()
+    True
+    >>> max(abs(w.data) for w in MLP(2, [8, 3], init="uniform", seed=0).parameters()) <= 1
+    True
     """
 
     def __init__(self, nin: int, nouts: Sequence[int], activation: str = "relu",
-                 output_activation: str | None = None, seed: int | None = None) -> None:
+                 output_activation: str | None = None, seed: int | None = None, *,
+                 init: str = "auto") -> None:
         _check_size(nin, "nin", "MLP")
         if isinstance(nouts, int) or not isinstance(nouts, Sequence) or not nouts:
             raise ValueError(f"MLP: nouts must be a non-empty list of layer sizes, got {nouts!r}")
@@ -311,12 +341,14 @@ class MLP(Module):
         self.nouts = sizes
         self.activation = _check_activation(activation, "MLP")
         self.output_activation = _check_activation(output_activation, "MLP")
+        self.init = _check_init(init, "MLP")
         self.seed = seed
         rng = random.Random(seed)
         fans = [nin, *sizes]
         self.layers = [
             Layer(fans[i], sizes[i],
-                  self.output_activation if i == len(sizes) - 1 else self.activation, rng=rng)
+                  self.output_activation if i == len(sizes) - 1 else self.activation,
+                  rng=rng, init=self.init)
             for i in range(len(sizes))
         ]
 
@@ -329,6 +361,8 @@ class MLP(Module):
         return {"layers": [layer._tree() for layer in self.layers]}
 
     def _config(self) -> dict[str, Any]:
+        # The architecture only: seed and init chose starting numbers that a file's state
+        # replaces, so any model of this shape loads any file of this shape (older ones too).
         return {"nin": self.nin, "nouts": self.nouts, "activation": self.activation,
                 "output_activation": self.output_activation}
 

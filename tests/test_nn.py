@@ -9,7 +9,7 @@ import statistics
 import pytest
 
 from autograd_tiny.engine import Value
-from autograd_tiny.nn import MLP, Layer, Neuron
+from autograd_tiny.nn import ACTIVATIONS, INITS, MLP, Layer, Neuron
 
 
 def test_seed_reproduces_the_model_whatever_the_global_random_state():
@@ -41,8 +41,74 @@ def test_glorot_initialisation_for_tanh_and_sigmoid(activation):
     assert abs(statistics.pvariance(weights) / (2 / 300) - 1) < 0.05
 
 
-def test_biases_start_at_zero():
-    assert MLP(2, [3, 1], seed=0).state_dict()["layers"][0]["bias"] == [0.0, 0.0, 0.0]
+@pytest.mark.parametrize("init", INITS)
+def test_biases_start_at_zero_for_every_init(init):
+    assert MLP(2, [3, 1], init=init, seed=0).state_dict()["layers"][0]["bias"] == [0.0] * 3
+
+
+# Drawn by the code before init= existed; rel=1e-12 allows a libm's last-bit difference
+# in random.gauss, and nothing more.
+EARLIER_WEIGHTS = {  # MLP(2, [2, 1], activation=..., seed=0), row by row
+    "relu": [0.9417154046806644, -1.3965781047011498, -0.6797144480784211, 0.3705035674606598,
+             -0.8298453971342351, -0.058885752020440454],
+    "tanh": [0.6658933485975317, -0.9875298482908393, -0.48063069550672305, 0.26198558500524005,
+             -0.8298453971342351, -0.058885752020440454],
+}
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh"])
+@pytest.mark.parametrize("init", [{}, {"init": "auto"}], ids=["default", "auto"])
+def test_auto_init_draws_the_same_weights_as_before_init_existed(activation, init):
+    model = MLP(2, [2, 1], activation=activation, seed=0, **init)
+    weights = [w for layer in model.state_dict()["layers"] for row in layer["weight"] for w in row]
+    assert weights == pytest.approx(EARLIER_WEIGHTS[activation], rel=1e-12)
+
+
+def test_auto_init_is_he_for_relu_layers_and_glorot_for_the_others():
+    rng = random.Random(1)
+    by_hand = [Layer(3, 5, "relu", rng=rng, init="he"),
+               Layer(5, 2, "linear", rng=rng, init="glorot")]
+    expected = {"layers": [layer.state_dict() for layer in by_hand]}
+    assert MLP(3, [5, 2], seed=1).state_dict() == expected
+
+
+def _weights(layer: Layer) -> list[float]:
+    return [w.data for n in layer.neurons for w in n.w]
+
+
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+def test_he_init_has_variance_two_over_fan_in_whatever_the_activation(activation):
+    weights = _weights(Layer(200, 100, activation, init="he", seed=0))
+    assert statistics.pvariance(weights) == pytest.approx(2 / 200, rel=0.05)
+    assert abs(statistics.fmean(weights)) < 0.01
+
+
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+def test_glorot_init_has_variance_two_over_fan_in_plus_fan_out(activation):
+    weights = _weights(Layer(200, 100, activation, init="glorot", seed=0))
+    assert statistics.pvariance(weights) == pytest.approx(2 / 300, rel=0.05)
+
+
+def test_uniform_init_is_micrograds_uniform_on_minus_one_to_one():
+    weights = _weights(Layer(200, 100, "relu", init="uniform", seed=0))
+    assert -1.0 <= min(weights) < -0.999 and 0.999 < max(weights) <= 1.0
+    assert statistics.pvariance(weights) == pytest.approx(1 / 3, rel=0.05)
+    assert abs(statistics.fmean(weights)) < 0.01
+
+
+def test_mlp_init_applies_to_every_layer_including_the_output():
+    rng = random.Random(4)
+    by_hand = [Layer(3, 4, "tanh", rng=rng, init="he"),
+               Layer(4, 2, "sigmoid", rng=rng, init="he")]
+    model = MLP(3, [4, 2], activation="tanh", output_activation="sigmoid", init="he", seed=4)
+    assert model.state_dict() == {"layers": [layer.state_dict() for layer in by_hand]}
+    assert [neuron.init for layer in model.layers for neuron in layer.neurons] == ["he"] * 6
+
+
+def test_a_lone_neuron_counts_one_output_for_glorot():
+    weights = [w.data for seed in range(100)
+               for w in Neuron(200, "tanh", init="glorot", seed=seed).w]
+    assert statistics.pvariance(weights) == pytest.approx(2 / 201, rel=0.05)
 
 
 @pytest.mark.parametrize("activation, function", [
@@ -121,6 +187,10 @@ def test_state_dict_round_trip_and_shape_check():
     (lambda: MLP(2, [3, 1], seed=0)([1.0]), ValueError, "expects 2 inputs, got 1"),
     (lambda: MLP(2, [3, 1], seed=0)(None), TypeError, "NoneType"),
     (lambda: Neuron(2, "softmax"), ValueError, "softmax"),
+    (lambda: MLP(2, [3, 1], init="xavier"), ValueError,
+     r"^MLP: unknown init 'xavier' \(must be one of auto, he, glorot, uniform\)$"),
+    (lambda: Layer(2, 3, init="He"), ValueError, "Layer: unknown init 'He'"),
+    (lambda: Neuron(2, init=None), ValueError, "Neuron: unknown init None"),
 ])
 def test_bad_arguments_raise_errors_naming_them(make, error, words):
     with pytest.raises(error, match=words):

@@ -40,6 +40,28 @@ def test_round_trip_is_exact_and_plain_json(tmp_path):
     assert [os.path.basename(p) for p in os.listdir(tmp_path)] == ["model.json"]
 
 
+def test_init_is_not_saved_so_a_model_of_the_same_shape_loads_the_file(tmp_path):
+    path = tmp_path / "model.json"
+    source = MLP(2, [3, 1], activation="tanh", init="uniform", seed=0)
+    source.save(path)
+    assert "init" not in json.loads(path.read_text(encoding="utf-8"))["config"]
+    assert model(1).load(path).state_dict() == source.state_dict()
+    assert MLP(2, [3, 1], activation="tanh", init="he").load(path).state_dict() == \
+        source.state_dict()
+
+
+def test_a_file_written_before_init_existed_loads_into_a_model_with_any_init(tmp_path):
+    path = tmp_path / "old.json"
+    path.write_text('{"format": "autograd_tiny.state_dict", "version": 1, "model": "MLP", '
+                    '"config": {"nin": 2, "nouts": [1], "activation": "tanh", '
+                    '"output_activation": "linear"}, '
+                    '"state": {"layers": [{"weight": [[0.5, -0.25]], "bias": [0.125]}]}}',
+                    encoding="utf-8")
+    for init in ("auto", "glorot", "uniform"):
+        target = MLP(2, [1], activation="tanh", init=init, seed=3).load(path)
+        assert target.state_dict() == {"layers": [{"weight": [[0.5, -0.25]], "bias": [0.125]}]}
+
+
 def test_save_refuses_non_finite_parameters_and_keeps_the_old_file(tmp_path):
     path = saved(tmp_path)
     before = path.read_bytes()
