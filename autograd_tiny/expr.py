@@ -1,6 +1,6 @@
 """Safe arithmetic expressions for the command line: parsed with ``ast``, never ``eval``.
 
-Imports only the engine. ``parse`` accepts numbers (read as floats), the
+Imports only the engine and ``_ieee``. ``parse`` accepts numbers (read as floats), the
 variable names it is given, ``+ - * / **``, unary ``-`` and ``+``, and calls
 of the op table's functions (``FUNCTIONS``, derived from ``engine.RULES``)
 with positional arguments. Everything else (attributes, subscripts, lambdas,
@@ -25,10 +25,11 @@ import ast
 import builtins
 import inspect
 import keyword
+import operator
 from collections.abc import Iterable, Mapping
 from typing import Any, Callable
 
-from . import engine
+from . import _ieee, engine
 
 __all__ = ["FUNCTIONS", "MAX_LENGTH", "Expression", "ExpressionError", "parse",
            "check_variable_name"]
@@ -44,28 +45,30 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
 }
 
 
-def _ieee(op: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
-    """``op`` with engine semantics even when both operands are numbers.
+def _binary(symbol: str, op: Callable[[Any, Any], Any],
+            on_floats: Callable[[float, float], float]) -> Callable[[Any, Any], Any]:
+    """``op`` when a Value takes part (the engine records a node), else ``on_floats``.
 
-    Two plain numbers (``1/0``) go through an engine Value under ``no_grad``,
-    so they follow the engine's IEEE table (``1/0`` → inf, ``0/0`` → nan)
-    instead of raising; with a Value on either side ``op`` is the engine op.
+    Two plain numbers become floats as ``Value()`` would make them, so constant
+    arithmetic gives what the engine's forward value would, with no graph built.
     """
+    where = f"operand of {symbol}"
 
     def apply(x: Any, y: Any) -> Any:
         if isinstance(x, engine.Value) or isinstance(y, engine.Value):
             return op(x, y)
-        with engine.no_grad():
-            return op(engine.Value(x), y).data
+        return on_floats(engine.to_float(x, where), engine.to_float(y, where))
 
     return apply
 
 
+# On floats + - * cannot raise; / and ** follow the engine's IEEE table
+# (1/0 → inf, 0/0 → nan, 10**400 → inf, (-8)**(1/3) → nan, never complex).
 _BINARY: dict[type, Callable[[Any, Any], Any]] = {
-    ast.Add: _ieee(lambda x, y: x + y),
-    ast.Sub: _ieee(lambda x, y: x - y),
-    ast.Mult: _ieee(lambda x, y: x * y),
-    ast.Div: _ieee(lambda x, y: x / y),
+    ast.Add: _binary("+", operator.add, operator.add),
+    ast.Sub: _binary("-", operator.sub, operator.sub),
+    ast.Mult: _binary("*", operator.mul, operator.mul),
+    ast.Div: _binary("/", operator.truediv, _ieee.div),
     ast.Pow: engine.power,
 }
 _UNARY: dict[type, Callable[[Any], Any]] = {

@@ -14,12 +14,13 @@ import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ElementTree
+from fractions import Fraction
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
-from autograd_tiny import cli, engine
+from autograd_tiny import _cli_train, cli, engine
 from autograd_tiny.expr import FUNCTIONS, MAX_LENGTH, ExpressionError, parse
 from autograd_tiny.nn import MLP
 
@@ -170,6 +171,60 @@ def test_constants_divided_by_zero_follow_ieee_like_the_engine():
     assert parse("1/0 + x", ["x"]).evaluate({"x": engine.Value(1.0)}).data == math.inf
 
 
+@pytest.mark.parametrize("source, x, y, expected", [
+    ("10 ** 400", 10.0, 400.0, math.inf),         # math.pow raises OverflowError
+    ("(-10) ** 401", -10.0, 401.0, -math.inf),    # odd exponent keeps the sign
+    ("(-8) ** (1/3)", -8.0, 1 / 3, math.nan),     # Python's ** gives a complex number
+    ("0 ** -1", 0.0, -1.0, math.inf),             # Python's ** raises ZeroDivisionError
+    ("(-0) ** -1", -0.0, -1.0, -math.inf),
+    ("2 ** 0.5", 2.0, 0.5, math.sqrt(2)),
+])
+def test_constants_raised_to_a_power_follow_ieee_like_the_engine(source, x, y, expected):
+    folded = parse(source).evaluate({})
+    traced = (engine.Value(x) ** y).data
+    assert type(folded) is float
+    for result in (folded, traced):
+        assert result == expected or (math.isnan(expected) and math.isnan(result))
+    assert math.copysign(1.0, folded) == math.copysign(1.0, traced)
+
+
+@pytest.mark.parametrize("source, expected", [
+    ("1e308 * 10 - 1e308 * 10", math.nan),  # inf - inf
+    ("1 / -0", -math.inf),
+    ("(0 - 0) / (0 * 1)", math.nan),
+    ("2 * 3 - 1 / 4", 5.75),
+])
+def test_constant_arithmetic_gives_a_float_like_the_engine_without_a_graph(source, expected):
+    result = parse(source).evaluate({})
+    assert type(result) is float
+    assert result == expected or (math.isnan(expected) and math.isnan(result))
+
+
+def test_integer_and_fraction_variables_are_read_as_floats_like_value_does():
+    assert repr(parse("x * y", ["x", "y"]).evaluate({"x": 2, "y": 3})) == "6.0"
+    assert parse("x / 0", ["x"]).evaluate({"x": Fraction(1, 3)}) == math.inf
+
+
+def test_explain_folds_a_constant_division_by_zero_to_inf_and_keeps_the_gradient(capsys):
+    status, out, err = run(capsys, "explain", "x + 1/0", "--var", "x=1")
+    assert (status, err) == (0, "")
+    lines = out.splitlines()
+    assert lines[0] == "x + 1/0 = inf at x=1"
+    # One + node; 1/0 was folded to a constant leaf (n1), so no / step.
+    assert table_rows(out, "1") == [["1", "n0", "+", "x", "1", "1", "1", "1"]]
+    assert table_rows(out, "2") == [["2", "n0", "+", "n1", "1", "1", "1", "1"]]
+    assert table_rows(out, "3") == []
+    assert lines[-1] == "d/dx = 1"
+
+
+def test_explain_of_an_overflowing_constant_power_gives_inf_and_an_inf_gradient(capsys):
+    status, out, err = run(capsys, "explain", "x * 10**400 + (-8)**(1/3)", "--var", "x=2")
+    assert (status, err) == (0, "")
+    lines = out.splitlines()
+    assert lines[0] == "x * 10**400 + (-8)**(1/3) = nan at x=2"
+    assert lines[-1] == "d/dx = inf"
+
+
 @pytest.mark.parametrize("expression, shown", [("1/0", "inf"), ("0/0", "nan"),
                                                ("-1/0", "-inf")])
 def test_explain_and_graph_of_a_constant_division_by_zero_print_ieee_values(
@@ -222,7 +277,7 @@ def test_memory_error_is_one_error_line_exit_1(capsys, monkeypatch):
     def exhausted(*args, **kwargs):
         raise MemoryError
 
-    monkeypatch.setattr(cli, "_train", exhausted)
+    monkeypatch.setattr(_cli_train, "_train", exhausted)
     status, out, err = run(capsys, "train", "xor")
     assert (status, out) == (1, "")
     assert err == ("autograd-tiny: error: out of memory; try a smaller model, dataset or "
@@ -563,8 +618,8 @@ def test_demo_neuron_graph_leaves_the_trained_weights_labels_and_grads_alone(tmp
         parameter.grad = 0.25 * i
     before = [(p.data, p.label, p.grad) for p in model.parameters()]
     run_ = SimpleNamespace(name="xor", model=model, X_train=[[0.0, 1.0]])
-    files = cli._Files()
-    cli._neuron_graph(run_, tmp_path, files)  # type: ignore[arg-type]
+    files = _cli_train._Files()
+    _cli_train._neuron_graph(run_, tmp_path, files)  # type: ignore[arg-type]
     assert [(p.data, p.label, p.grad) for p in model.parameters()] == before
     assert [p.label for p in neuron.parameters()] == ["", "", ""]
     labels = " ".join(ElementTree.parse(tmp_path / "neuron-graph.svg").getroot().itertext())

@@ -1,0 +1,131 @@
+"""The expression commands of the command line: graph, explain, gradcheck.
+
+Each ``run_*`` takes the parsed arguments, prints its result and returns the
+exit status. The expression goes through ``expr.parse`` (an ``ast``
+whitelist, never ``eval``); a bad one, or any failure while computing it,
+raises ``UsageError`` (one line, exit status 2). Imports ``_cli_args`` and the
+package modules it uses; only ``cli`` imports it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+from ._cli_args import UsageError, svg_target
+from .engine import Value
+from .explain import explain
+from .expr import Expression, ExpressionError, parse
+from .gradcheck import compare_grad, format_rows
+from .viz import graph_size, render_svg
+
+__all__ = ["run_graph", "run_explain", "run_gradcheck"]
+
+
+@contextlib.contextmanager
+def _evaluating(expression: Expression) -> Iterator[None]:
+    """Any failure while computing ``expression`` becomes a one-line UsageError."""
+    try:
+        yield
+    except (UsageError, KeyboardInterrupt):
+        raise
+    except Exception as error:
+        raise UsageError(f"cannot evaluate {expression.source!r:.80}: "
+                         f"{type(error).__name__}: {error}") from None
+
+
+def _expression(args: argparse.Namespace) -> tuple[Expression, dict[str, float]]:
+    """The parsed expression and its variables; UsageError for anything wrong."""
+    variables: dict[str, float] = {}
+    for name, value in args.var or []:
+        if name in variables:
+            raise UsageError(f"--var {name} is given twice")
+        variables[name] = value
+    try:
+        return parse(args.expression, variables), variables
+    except ExpressionError as error:
+        raise UsageError(f"invalid expression: {error}") from None
+
+
+def _number(x: float) -> str:
+    return format(x + 0.0, ".10g")
+
+
+def _leaves(variables: dict[str, float]) -> dict[str, Value]:
+    return {name: Value(value, label=name) for name, value in variables.items()}
+
+
+def _result(expression: Expression, leaves: dict[str, Value]) -> Value:
+    with _evaluating(expression):
+        out = expression.evaluate(leaves)
+    return out if isinstance(out, Value) else Value(out)
+
+
+def _at(variables: dict[str, float]) -> str:
+    if not variables:
+        return ""
+    return " at " + ", ".join(f"{name}={_number(value)}" for name, value in variables.items())
+
+
+def _print_gradients(leaves: dict[str, Value]) -> None:
+    for name, leaf in leaves.items():
+        print(f"d/d{name} = {_number(leaf.grad)}")
+
+
+def run_graph(args: argparse.Namespace) -> int:
+    expression, variables = _expression(args)
+    target = svg_target(args.out)
+    leaves = _leaves(variables)
+    out = _result(expression, leaves)
+    size = graph_size(out)
+    if size > args.max_nodes:
+        raise UsageError(f"the graph would have {size} nodes (values and ops), more than "
+                         f"--max-nodes {args.max_nodes} (layout gets slow); pass "
+                         f"--max-nodes {size} to draw it anyway")
+    with _evaluating(expression):
+        out.backward()
+    print(f"{expression.source} = {_number(out.data)}{_at(variables)}")
+    _print_gradients(leaves)
+    render_svg(out, target, max_nodes=args.max_nodes)
+    print(f"wrote {target}")
+    return 0
+
+
+def run_explain(args: argparse.Namespace) -> int:
+    expression, variables = _expression(args)
+    leaves = _leaves(variables)
+    out = _result(expression, leaves)
+    with _evaluating(expression):
+        steps = explain(out)
+    print(f"{expression.source} = {_number(out.data)}{_at(variables)}")
+    print(f"backward pass from {steps.root} (the output), {len(steps)} step"
+          f"{'' if len(steps) == 1 else 's'}: contribution = local * upstream, "
+          f"total = the input's gradient so far")
+    print(steps.table())
+    _print_gradients(leaves)
+    return 0
+
+
+def run_gradcheck(args: argparse.Namespace) -> int:
+    expression, variables = _expression(args)
+    if not variables:
+        raise UsageError("gradcheck needs at least one variable: --var NAME=NUMBER")
+    names = list(variables)
+
+    def function(*values: Any) -> Any:
+        return expression.evaluate(dict(zip(names, values)))
+
+    with _evaluating(expression):
+        rows = compare_grad(function, *variables.values(), eps=args.eps, order=args.order,
+                            names=names)
+    print(f"{expression.source}{_at(variables)}")
+    print(format_rows(rows, args.rtol, args.atol))
+    bad = sum(not row.agrees(args.rtol, args.atol) for row in rows)
+    tolerances = f"(rtol={args.rtol:g}, atol={args.atol:g})"
+    if not bad:
+        print(f"ok: analytic and numeric derivatives agree {tolerances}")
+        return 0
+    print(f"MISMATCH: {bad} of {len(rows)} derivatives differ {tolerances}")
+    return 1
