@@ -94,8 +94,8 @@ def _layer_sizes(name: str, hidden: tuple[int, ...] | None) -> list[int]:
 
 
 def _train(name: str, *, hidden: tuple[int, ...] | None = None, activation: str | None = None,
-           optimizer: str = "adam", lr: float | None = None, epochs: int | None = None,
-           batch_size: int = 16, seed: int = 0) -> _Run:
+           init: str = "auto", optimizer: str = "adam", lr: float | None = None,
+           epochs: int | None = None, batch_size: int = 16, seed: int = 0) -> _Run:
     spec = DATASETS[name]
     X, y = spec.load(seed)
     X_test: list[list[float]] = []
@@ -105,13 +105,14 @@ def _train(name: str, *, hidden: tuple[int, ...] | None = None, activation: str 
     else:
         X_train, X_test, y_train, y_test = train_test_split(X, y, spec.test_size, seed=seed)
     sizes = _layer_sizes(name, hidden)
-    model = MLP(2, sizes, activation=activation or spec.activation, seed=seed)
+    model = MLP(2, sizes, activation=activation or spec.activation, seed=seed, init=init)
     rate = lr if lr is not None else (spec.lr if optimizer == "adam" else SGD_LR)
     optim: Optimizer = (Adam(model.parameters(), lr=rate) if optimizer == "adam"
                         else SGD(model.parameters(), lr=rate, momentum=SGD_MOMENTUM))
     count = epochs or spec.epochs
+    start_from = "" if init == "auto" else f" ({init} init)"
     print(f"training {spec.title}: MLP {'-'.join(map(str, [2, *sizes]))} "
-          f"{model.activation}, {optimizer} lr {rate:g}, {count} epochs, "
+          f"{model.activation}{start_from}, {optimizer} lr {rate:g}, {count} epochs, "
           f"{len(X_train)} training points", flush=True)
     initial_loss = evaluate(model, X_train, y_train)[0]
     start = time.perf_counter()
@@ -240,7 +241,7 @@ def run_train(args: argparse.Namespace) -> int:
     _layer_sizes(args.dataset, args.hidden)
     folder = output_folder(args.out) if args.out is not None else None
     run = _train(args.dataset, hidden=args.hidden, activation=args.activation,
-                 optimizer=args.optimizer, lr=args.lr, epochs=args.epochs,
+                 init=args.init, optimizer=args.optimizer, lr=args.lr, epochs=args.epochs,
                  batch_size=args.batch_size, seed=args.seed)
     print()
     print(_summary([run]))

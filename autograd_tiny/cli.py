@@ -43,7 +43,7 @@ from ._cli_args import (
 )
 from ._cli_expr import run_explain, run_gradcheck, run_graph
 from ._cli_train import DATASETS, SGD_LR, SGD_MOMENTUM, run_demo, run_train
-from .nn import ACTIVATIONS
+from .nn import ACTIVATIONS, INITS
 from .viz import MAX_NODES, RendererNotFoundError, RenderError
 
 __all__ = ["main", "build_parser", "UsageError"]
@@ -110,6 +110,9 @@ def build_parser() -> argparse.ArgumentParser:
                             f"(default: per dataset)")
     train.add_argument("--activation", choices=ACTIVATIONS,
                        help="hidden activation (default: tanh for xor, relu otherwise)")
+    train.add_argument("--init", choices=INITS, default="auto",
+                       help="starting weights: he, glorot, uniform (micrograd's), or auto: "
+                            "he for relu layers, glorot otherwise (default: auto)")
     train.add_argument("--optimizer", choices=("adam", "sgd"), default="adam",
                        help=f"adam, or sgd with momentum {SGD_MOMENTUM} (default: adam)")
     train.add_argument("--lr", type=positive_float,

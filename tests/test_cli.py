@@ -550,6 +550,28 @@ def test_train_each_dataset_with_the_given_options(capsys, dataset, argv, archit
     assert re.fullmatch(r"\d+\.\d%", row[8])  # held-out accuracy
 
 
+def test_train_init_option_reaches_the_model(capsys, monkeypatch):
+    made = []
+    original = _cli_train.MLP
+
+    def recording_mlp(*args, **kwargs):
+        made.append(original(*args, **kwargs))
+        return made[-1]
+
+    monkeypatch.setattr(_cli_train, "MLP", recording_mlp)
+    status, out, err = run(capsys, "train", "circles", "--init", "uniform", "--epochs", "1")
+    assert status == 0, err
+    assert "relu (uniform init)" in out
+    assert made[0].init == "uniform"
+    assert all(-1.0 <= p.data <= 1.0 for p in made[0].layers[0].parameters())
+
+
+def test_train_rejects_an_unknown_init_in_one_line(capsys):
+    status, out, err = run(capsys, "train", "xor", "--init", "xavier")
+    assert status == 2
+    assert err.count("\n") == 1 and "--init" in err and "xavier" in err
+
+
 def test_hidden_at_the_limits_is_accepted(capsys):
     status, out, err = run(capsys, "train", "xor", "--hidden", ",".join(["1"] * 32),
                            "--epochs", "1")
