@@ -28,6 +28,10 @@ def value_and_grad(x, y):
     g_y += x
     return v1, (g_x, g_y)
 
+``compile(f, has_aux=True)`` is for an ``f`` returning ``(loss, aux)``: the
+generated code also returns the aux values (a model's outputs, say), as
+floats beside the value, the way JAX's ``value_and_grad(f, has_aux=True)`` does.
+
 The backward statements follow the engine's own ``reverse_topological_order``,
 so each gradient is summed in the same order as ``Value.backward`` sums it
 and the results equal the eager engine's (where finite). The generated code
@@ -163,19 +167,25 @@ class _Writer:
 
 
 class _Trace:
-    """One traced op sequence and the source generated from it."""
+    """One traced op sequence and the source generated from it.
 
-    def __init__(self, root: Any, leaves: list[Value], names: list[str]) -> None:
+    ``root`` is the differentiated output; ``aux`` the other outputs (None
+    without ``has_aux``), computed by the forward code and never differentiated.
+    """
+
+    def __init__(self, root: Any, aux: tuple[Any, ...] | None, leaves: list[Value],
+                 names: list[str]) -> None:
         self.names = names
         self.leaves = leaves
         self.root = root
+        self.aux = aux
         self.order = forward_order(root) if isinstance(root, Value) else []
         self.src: dict[int, Any] = {}  # id(node) -> Expr name or float constant
         self.forward_lines: list[str] = []
         arg_index = {id(leaf): i for i, leaf in enumerate(leaves)}
         self.arg_index = arg_index
         counter = 0
-        for node in self.order:
+        for node in _forward_order_of(root, *(aux or ())):
             key = id(node)
             if key in arg_index:
                 self.src[key] = Expr(names[arg_index[key]])
@@ -192,10 +202,18 @@ class _Trace:
                 self.forward_lines.append(f"{name} = {FORWARD[node.op].format(*operands)}")
                 self.src[key] = Expr(name)
 
+    def output_source(self, out: Any) -> str:
+        if isinstance(out, Value):
+            return source(self.src[id(out)])
+        return number_source(float(out))
+
     def result_source(self) -> str:
-        if isinstance(self.root, Value):
-            return source(self.src[id(self.root)])
-        return number_source(float(self.root))
+        return self.output_source(self.root)
+
+    def aux_source(self) -> str:
+        """The aux outputs as a Python tuple display: ``(v3, v5)``, ``(v3,)``, ``()``."""
+        items = [self.output_source(a) for a in self.aux or ()]
+        return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
 
     def backward_lines(self, wrt: Sequence[int], indent: int) -> list[str]:
         """Statements adding d root / d argument to ``g_<name>`` for each index in ``wrt``."""
@@ -274,6 +292,58 @@ def _chained_zero(names: list[str], indent: int) -> str:
     return "    " * indent + " = ".join(names) + " = 0.0"
 
 
+def _forward_order_of(*outputs: Any) -> list[Value]:
+    """``forward_order`` of several outputs at once: each node once, inputs before users."""
+    order: list[Value] = []
+    seen: set[int] = set()
+    for out in outputs:
+        if isinstance(out, Value):
+            for node in forward_order(out):
+                if id(node) not in seen:
+                    seen.add(id(node))
+                    order.append(node)
+    return order
+
+
+def _kind(x: Any) -> str:
+    """How an error message names a returned object (a tracer is a Value to the user)."""
+    if isinstance(x, Value):
+        return "Value"
+    if isinstance(x, (tuple, list)):
+        return f"a {type(x).__name__} of {len(x)} item{'' if len(x) == 1 else 's'}"
+    return type(x).__name__
+
+
+def _is_scalar(x: Any) -> bool:
+    return isinstance(x, (Value, int, float)) and not isinstance(x, bool)
+
+
+def _split_result(f: Callable[..., Any], out: Any, has_aux: bool
+                  ) -> tuple[Any, tuple[Any, ...] | None]:
+    """(loss, aux) from what ``f`` returned (aux None without ``has_aux``), or a TypeError."""
+    name = getattr(f, "__name__", "f")
+    if not has_aux:
+        if not _is_scalar(out):
+            raise TypeError(f"{name} must return a scalar Value or number to be compiled, "
+                            f"got {_kind(out)}")
+        return out, None
+    if not (isinstance(out, tuple) and len(out) == 2):
+        raise TypeError(f"{name} must return a pair (loss, aux) with has_aux=True, "
+                        f"got {_kind(out)}")
+    loss, aux = out
+    if not _is_scalar(loss):
+        raise TypeError(f"{name} returned (loss, aux) with a loss that is not a scalar Value "
+                        f"or number: {_kind(loss)}")
+    if not isinstance(aux, (tuple, list)):
+        raise TypeError(f"{name} returned (loss, aux) with an aux that is not a tuple or list "
+                        f"of Values or numbers: {_kind(aux)}")
+    for i, a in enumerate(aux):
+        if not _is_scalar(a):
+            raise TypeError(f"{name} returned (loss, aux) with aux[{i}] not a Value or "
+                            f"number: {_kind(a)}")
+    return loss, tuple(aux)
+
+
 _SAFE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9]*\Z")
 _RESERVED = re.compile(r"[vgp][0-9]+\Z")
 
@@ -285,7 +355,7 @@ def _argument_names(f: Callable[..., Any], count: int) -> list[str]:
         names = list(code.co_varnames[:count])
         if (len(set(names)) == count
                 and all(_SAFE_NAME.match(n) and not _RESERVED.match(n)
-                        and not keyword.iskeyword(n) and n not in {"total", "rows", "shared"}
+                        and not keyword.iskeyword(n) and n not in {"total", "rows", "shared", "aux"}
                         for n in names)):
             return names
     return [f"a{i}" for i in range(count)]
@@ -294,7 +364,8 @@ def _argument_names(f: Callable[..., Any], count: int) -> list[str]:
 class _Program:
     """The generated functions for one argument count."""
 
-    def __init__(self, f: Callable[..., Any], args: Sequence[Any], params: list[Value]) -> None:
+    def __init__(self, f: Callable[..., Any], args: Sequence[Any], params: list[Value],
+                 has_aux: bool) -> None:
         leaves = []
         for a in args:
             leaf = Value(a)
@@ -303,41 +374,45 @@ class _Program:
         for p in params:
             p.__class__ = _Tracer
         try:
-            root = f(*leaves)
+            out = f(*leaves)
         finally:
             for p in params:
                 p.__class__ = Value
-        if isinstance(root, bool) or not isinstance(root, (Value, int, float)):
-            raise TypeError(f"{getattr(f, '__name__', 'f')} must return a scalar Value or "
-                            f"number to be compiled, got {type(root).__name__}")
-        for node in forward_order(root) if isinstance(root, Value) else []:
+        root, aux = _split_result(f, out, has_aux)
+        for node in _forward_order_of(root, *(aux or ())):
             node.__class__ = Value  # the graph is plain Values again
         for leaf in leaves:
             leaf.__class__ = Value
         self.names = names = ([f"p{i}" for i in range(len(params))]
                               + _argument_names(f, len(args)))
-        self.trace = trace = _Trace(root, [*params, *leaves], names)
+        self.trace = trace = _Trace(root, aux, [*params, *leaves], names)
         signature = ", ".join(names)
         body = ["    " + line for line in trace.forward_lines]
         result = trace.result_source()
+        if has_aux:
+            result = f"{result}, {trace.aux_source()}"
         forward = [f"def forward({signature}):", *body, f"    return {result}"]
         wrt = names[len(params):]
         grads = ", ".join(f"g_{n}" for n in wrt)
         backward = trace.backward_lines(range(len(params), len(names)), 1)
         zero = [_chained_zero([f"g_{n}" for n in wrt], 1)] if wrt else []
         tuple_src = f"({grads},)" if len(wrt) == 1 else f"({grads})"
+        value = f"({result})" if has_aux else result
         value_and_grad = [f"def value_and_grad({signature}):", *body, *zero, *backward,
-                          f"    return {result}, {tuple_src}"]
+                          f"    return {value}, {tuple_src}"]
         self.source = "\n".join(forward) + "\n\n" + "\n".join(value_and_grad) + "\n"
         namespace = dict(NAMESPACE)
         exec(self.source, namespace)  # noqa: S102 - our own generated code
-        self.forward: Callable[..., float] = namespace["forward"]
-        self.value_and_grad: Callable[..., tuple[float, tuple[float, ...]]] = \
+        self.forward: Callable[..., Any] = namespace["forward"]
+        self.value_and_grad: Callable[..., tuple[Any, tuple[float, ...]]] = \
             namespace["value_and_grad"]
         self.batches: dict[int, tuple[str, Callable[..., Any]]] = {}
 
     def batch(self, shared: int) -> Callable[..., Any]:
-        """A function summing value and d/d the first ``shared`` arguments over rows."""
+        """A function summing value and d/d the first ``shared`` arguments over rows.
+
+        With aux it also lists each row's aux tuple: ``(total, aux), grads``.
+        """
         if shared not in self.batches:
             names, trace = self.names, self.trace
             first, rest = names[:shared], names[shared:]
@@ -347,15 +422,19 @@ class _Program:
             grads = ", ".join(f"g_{n}" for n in first)
             zero = [_chained_zero([f"g_{n}" for n in first] + ["total"], 1)]
             row = ", ".join(rest) + ("," if len(rest) == 1 else "")
+            has_aux = trace.aux is not None
             lines = [
                 "def value_and_grad_batch(shared, rows):",
                 unpack,
                 *zero,
+                *(["    aux = []"] if has_aux else []),
                 f"    for {row or '_'} in rows:",
                 *body,
                 f"        total += {trace.result_source()}",
+                *([f"        aux.append({trace.aux_source()})"] if has_aux else []),
                 *backward,
-                f"    return total, ({grads}{',' if len(first) == 1 else ''})",
+                f"    return {'(total, aux)' if has_aux else 'total'}, "
+                f"({grads}{',' if len(first) == 1 else ''})",
             ]
             source = "\n".join(lines) + "\n"
             namespace = dict(NAMESPACE)
@@ -367,9 +446,11 @@ class _Program:
 class Compiled:
     """``f`` traced and replayed as generated float code; see ``compile``."""
 
-    def __init__(self, f: Callable[..., Any], params: Sequence[Value] = ()) -> None:
+    def __init__(self, f: Callable[..., Any], params: Sequence[Value] = (),
+                 has_aux: bool = False) -> None:
         self.f = f
         self.params = list(params)
+        self.has_aux = has_aux
         for p in self.params:
             if p.__class__ is not Value:
                 raise TypeError(f"compile() params must be Values, got {type(p).__name__} {p!r}")
@@ -381,7 +462,7 @@ class Compiled:
     def _program(self, count: int, args: Sequence[Any]) -> _Program:
         program = self._programs.get(count)
         if program is None:
-            program = self._programs[count] = _Program(self.f, args, self.params)
+            program = self._programs[count] = _Program(self.f, args, self.params, self.has_aux)
         self._last = program
         return program
 
@@ -393,80 +474,100 @@ class Compiled:
         batches = "".join("\n" + source for source, _ in self._last.batches.values())
         return self._last.source + batches
 
-    def __call__(self, *args: Any) -> float:
+    def __call__(self, *args: Any) -> Any:
+        """f(*args) as a float; with ``has_aux``, ``(value, aux)``, aux a tuple of floats."""
         program = self._programs.get(len(args)) or self._program(len(args), args)
         try:
             return program.forward(*[p.data for p in self.params], *args)
         except ArithmeticError:
-            return self._eager(args)[0]
+            value, aux, _ = self._eager(args)
+            return self._with_aux(value, aux)
 
-    def value_and_grad(self, *args: Any) -> tuple[float, tuple[float, ...]]:
-        """(f(*args), tuple of df/d each argument)."""
+    def value_and_grad(self, *args: Any) -> tuple[Any, tuple[float, ...]]:
+        """(f(*args), tuple of df/d each argument); with ``has_aux``, ((value, aux), grads)."""
         program = self._programs.get(len(args)) or self._program(len(args), args)
         try:
             if self.params:
                 return program.value_and_grad(*[p.data for p in self.params], *args)
             return program.value_and_grad(*args)
         except ArithmeticError:
-            value, grads = self._eager(args)
-            return value, grads[len(self.params):]
+            value, aux, grads = self._eager(args)
+            return self._with_aux(value, aux), grads[len(self.params):]
 
     def value_and_grad_batch(self, shared: Sequence[Any], rows: Iterable[Sequence[Any]]
-                             ) -> tuple[float, tuple[float, ...]]:
+                             ) -> tuple[Any, tuple[float, ...]]:
         """Sum over rows of f(*shared, *row), and of its gradient in ``shared``.
 
         One generated function loops over all rows and accumulates the
-        gradients itself: what a training step on a batch needs.
+        gradients itself: what a training step on a batch needs. With
+        ``has_aux`` the sum comes with a list of each row's aux:
+        ``((total, [aux_row0, aux_row1, ...]), grads)``.
 
         >>> cf = compile(lambda w, x: w * x)
         >>> cf.value_and_grad_batch([2.0], [(1.0,), (3.0,)])
         (8.0, (4.0,))
+        >>> cf = compile(lambda w, x: (w * x, [w + x]), has_aux=True)
+        >>> cf.value_and_grad_batch([2.0], [(1.0,), (3.0,)])
+        ((8.0, [(3.0,), (5.0,)]), (4.0,))
         """
         shared = [*[p.data for p in self.params], *shared]
-        total, grads = self._batch(shared, list(rows))
-        return total, grads[len(self.params):]
+        value, grads = self._batch(shared, list(rows))
+        return value, grads[len(self.params):]
 
-    def accumulate_grad(self, rows: Iterable[Sequence[Any]]) -> float:
+    def accumulate_grad(self, rows: Iterable[Sequence[Any]]) -> Any:
         """Add d/d p of the sum of f(*row) to ``p.grad`` for each of ``params``; return the sum.
+
+        With ``has_aux``: ``(sum, [aux_row0, aux_row1, ...])``.
 
         >>> w = Value(2.0)
         >>> step = compile(lambda x, y: (w * x - y) ** 2, params=[w])
         >>> step.accumulate_grad([(1.0, 1.0), (2.0, 3.0)]), w.grad
         (2.0, 6.0)
+        >>> step = compile(lambda x, y: ((w * x - y) ** 2, [w * x]), params=[w], has_aux=True)
+        >>> step.accumulate_grad([(1.0, 1.0), (2.0, 3.0)])
+        (2.0, [(2.0,), (4.0,)])
         """
-        total, grads = self._batch([p.data for p in self.params], list(rows))
+        value, grads = self._batch([p.data for p in self.params], list(rows))
         for p, g in zip(self.params, grads):
             p.grad += g
-        return total
+        return value
 
     def _batch(self, shared: list[Any], rows: list[Sequence[Any]]
-               ) -> tuple[float, tuple[float, ...]]:
+               ) -> tuple[Any, tuple[float, ...]]:
         if not rows:
-            return 0.0, (0.0,) * len(shared)
+            return self._with_aux(0.0, []), (0.0,) * len(shared)
         count = len(shared) - len(self.params) + len(rows[0])
         program = self._program(count, [*shared[len(self.params):], *rows[0]])
         function = program.batch(len(shared))
         try:
             return function(shared, rows)
         except ArithmeticError:
-            total, sums = 0.0, [0.0] * len(shared)
+            total, sums, auxes = 0.0, [0.0] * len(shared), []
             for row in rows:
-                value, grads = self._eager([*shared[len(self.params):], *row])
+                value, aux, grads = self._eager([*shared[len(self.params):], *row])
                 total += value
                 sums = [s + g for s, g in zip(sums, grads)]
-            return total, tuple(sums)
+                auxes.append(aux)
+            return self._with_aux(total, auxes), tuple(sums)
 
-    def _eager(self, args: Sequence[Any]) -> tuple[float, tuple[float, ...]]:
-        """Value and gradients (params first, then args) from the eager engine."""
+    def _with_aux(self, value: float, aux: Any) -> Any:
+        return (value, aux) if self.has_aux else value
+
+    def _eager(self, args: Sequence[Any]
+               ) -> tuple[float, tuple[float, ...] | None, tuple[float, ...]]:
+        """Value, aux (None without ``has_aux``), gradients (params first): the eager engine."""
         leaves = [Value(a) for a in args]
-        out = self.f(*leaves)
+        out, aux = _split_result(self.f, self.f(*leaves), self.has_aux)
+        aux_values = None if aux is None else tuple(
+            a.data if isinstance(a, Value) else float(a) for a in aux)
         targets = [*self.params, *leaves]
         if not isinstance(out, Value):
-            return float(out), (0.0,) * len(targets)
-        return out.data, tuple(float(g) for g in gradients(out, targets))
+            return float(out), aux_values, (0.0,) * len(targets)
+        return out.data, aux_values, tuple(float(g) for g in gradients(out, targets))
 
 
-def compile(f: Callable[..., Any], *, params: Sequence[Value] = ()) -> Compiled:  # noqa: A001
+def compile(f: Callable[..., Any], *, params: Sequence[Value] = (),  # noqa: A001
+            has_aux: bool = False) -> Compiled:
     """Trace ``f`` at its first call and replay it as generated straight-line float code.
 
     ``params``: Values that ``f`` uses without taking them as arguments (a
@@ -476,7 +577,18 @@ def compile(f: Callable[..., Any], *, params: Sequence[Value] = ()) -> Compiled:
     >>> cf = compile(lambda x: (x * x).relu())
     >>> cf.value_and_grad(3.0)
     (9.0, (6.0,))
+
+    ``has_aux``: ``f`` returns a pair ``(loss, aux)``: ``loss`` the scalar that
+    is differentiated, ``aux`` a tuple or list of Values or numbers from the
+    same computation (a model's outputs, say), given back as a tuple of floats
+    and never differentiated. As in JAX, the value becomes the pair:
+
+    >>> cf = compile(lambda x: (x * x, [x + 1.0, 2]), has_aux=True)
+    >>> cf(3.0)
+    (9.0, (4.0, 2.0))
+    >>> cf.value_and_grad(3.0)
+    ((9.0, (4.0, 2.0)), (6.0,))
     """
     if not callable(f):
         raise TypeError(f"compile() needs a function, got {type(f).__name__} {f!r}")
-    return Compiled(f, params)
+    return Compiled(f, params, has_aux)

@@ -95,28 +95,6 @@ def train_step(model: Any, loss_fn: LossFn, optimizer: Optimizer,
 # The compiled step: one trace of a per-sample loss, replayed on every batch
 # --------------------------------------------------------------------------
 
-def _gate(x: Value, strict: Value | float) -> Value:
-    """max(x, 0), whose slope is [x > 0] where ``strict`` is 1 and [x >= 0] where it is 0."""
-    loose = x + (-x).relu()  # max(x, 0) again, but with slope 1 at 0 (relu'(0) = 0)
-    if isinstance(strict, float):
-        return x.relu() if strict else loose
-    return strict * x.relu() + (1.0 - strict) * loose
-
-
-def _count_probe(probe: Value, margins: Sequence[Value], strict: Sequence[Value | float]
-                 ) -> Value:
-    """Exactly 0 while ``probe`` is 0; its slope in ``probe`` is 1 if every margin passes, else 0.
-
-    h_i = gate(s_i + h_{i-1}) - gate(s_i) with h_0 = probe: at probe = 0 both
-    gates see the same number, so h_i is 0, its slopes in s_i cancel exactly
-    (sums of ±1 and 0), and its slope in probe is the product of the gates' steps.
-    """
-    h = probe
-    for s, t in zip(margins, strict):
-        h = _gate(s + h, t) - _gate(s, t)
-    return h
-
-
 class CompiledStep:
     """``train_step`` as compiled replay, for the built-in mean losses; eager where it cannot be.
 
@@ -131,12 +109,11 @@ class CompiledStep:
       the eager, max-shifted form to within rounding of the largest logit gap.
     - mse: (z - y)**2, on the one-hot row for k outputs.
 
-    The correct count comes from the same replay: a ``probe`` parameter at 0
-    whose gradient sums the indicator "prediction == label", computed from the
-    logits' signs exactly as ``predicted_label`` compares them (see ``_count_probe``).
-    A batch whose loss, count or gradients are not finite reruns eagerly, as
-    does every batch once tracing fails (``TraceError``: the model reads a
-    value as a number).
+    The replay also returns each sample's model outputs (``has_aux``), from
+    which the correct count follows as ``predicted_label`` decides it.
+    A batch whose loss or gradients are not finite reruns eagerly, as does
+    every batch once tracing fails (``TraceError``: the model reads a value as
+    a number).
     """
 
     def __init__(self, model: Any, kind: str, outputs: int) -> None:
@@ -145,22 +122,22 @@ class CompiledStep:
         self.outputs = outputs
         self.threshold = decision_threshold(model)
         self.params = model.parameters()
-        self.probe = Value(0.0)
         self.one_hot = [tuple(float(i == j) for j in range(outputs)) for i in range(outputs)]
-        self.function: Any = compile_function(self._sample, params=[*self.params, self.probe])
+        self.function: Any = compile_function(self._sample, params=self.params, has_aux=True)
 
-    def _sample(self, *args: Value) -> Value:
+    def _sample(self, *args: Value) -> tuple[Value, Sequence[Value]]:
+        """(loss of one sample, the model's outputs); args are the inputs, then the label."""
         k = self.outputs
         x, label = list(args[:len(args) - k]), args[len(args) - k:]
         out = model_outputs(self.model, x)
         if k == 1:
             y = label[0]
             loss = out.softplus() - y * out if self.kind == "bce" else (out - y) * (out - y)
-            return loss + _count_probe(self.probe, [(2.0 * y - 1.0) * (out - self.threshold)], [y])
-        target = label[0] * out[0]
-        for t, z in zip(label[1:], out[1:]):
-            target = target + t * z
+            return loss, (out,)
         if self.kind == "ce":
+            target = label[0] * out[0]
+            for t, z in zip(label[1:], out[1:]):
+                target = target + t * z
             loss = out[0] - target
             for z in out[1:]:
                 loss = loss + (z - target - loss).softplus()
@@ -168,12 +145,16 @@ class CompiledStep:
             loss = (out[0] - label[0]) * (out[0] - label[0])
             for t, z in zip(label[1:], out[1:]):
                 loss = loss + (z - t) * (z - t)
-        # argmax keeps the first maximum: class i < label must be strictly below it.
-        strict: list[Value | float] = [0.0] * k
-        for i in range(k - 2, -1, -1):
-            above = label[i + 1]
-            strict[i] = above if isinstance(strict[i + 1], float) else strict[i + 1] + above
-        return loss + _count_probe(self.probe, [target - z for z in out], strict)
+        return loss, out
+
+    def _correct(self, outputs: Sequence[tuple[float, ...]], yb: Sequence[Any]) -> int:
+        """How many rows of model outputs predict their label, as ``predicted_label`` decides."""
+        if self.outputs == 1:
+            threshold = self.threshold
+            return sum(int(z > threshold) == t for (z,), t in zip(outputs, yb))
+        classes = range(self.outputs)
+        # predicted_label's argmax: max() keeps the first of equal scores
+        return sum(max(classes, key=scores.__getitem__) == t for scores, t in zip(outputs, yb))
 
     def __call__(self, model: Any, loss_fn: LossFn, optimizer: Optimizer,
                  xb: Sequence[Any], yb: Sequence[Any]) -> tuple[float, int]:
@@ -183,20 +164,17 @@ class CompiledStep:
             else:
                 rows = [(*x, *self.one_hot[t]) for x, t in zip(xb, yb)]
             optimizer.zero_grad()
-            self.probe.grad = 0.0
             try:
-                total = self.function.accumulate_grad(rows)
+                total, outputs = self.function.accumulate_grad(rows)
             except (TraceError, NotImplementedError):
                 self.function = None  # remembered: every later batch runs eagerly
             else:
                 terms = len(rows) * (self.outputs if self.kind == "mse" else 1)
                 for p in self.params:
                     p.grad /= terms
-                correct = self.probe.grad
-                if (math.isfinite(total) and math.isfinite(sum(p.grad for p in self.params))
-                        and correct == int(correct) and 0 <= correct <= len(rows)):
+                if math.isfinite(total) and math.isfinite(sum(p.grad for p in self.params)):
                     optimizer.step()
-                    return total / terms, int(correct)
+                    return total / terms, self._correct(outputs, yb)
         return train_step(model, loss_fn, optimizer, xb, yb)
 
 

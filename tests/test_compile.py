@@ -222,3 +222,115 @@ def test_batched_results_equal_the_eager_engine_on_random_graphs(steps, shared, 
     close_to_sum(total, [value for value, _ in per_row])
     for k in range(len(shared)):
         close_to_sum(grads[k], [g[k] for _, g in per_row])
+
+
+# -- has_aux: outputs besides the differentiated value ------------------------------
+
+def eager_with_aux(f, *args):
+    """((value, aux), grads) from the eager engine, f returning (loss, aux)."""
+    leaves = [Value(a) for a in args]
+    out, aux = f(*leaves)
+    aux = tuple(a.data if isinstance(a, Value) else float(a) for a in aux)
+    return (out.data, aux), tuple(gradients(out, leaves))
+
+
+def same_floats(got, expected):
+    """Equal float sequences, nan equal to nan."""
+    assert len(got) == len(expected), (got, expected)
+    for g, e in zip(got, expected):
+        assert g == e or (math.isnan(g) and math.isnan(e)), (got, expected)
+
+
+def with_aux(steps):
+    """The random graph of ``steps``, returning (last node, every node and 1.5) as (loss, aux)."""
+    def f(*args):
+        pool = list(args)
+        for op, i, j, constant in steps:
+            x = pool[i % len(pool)]
+            if op in UNARY:
+                pool.append(UNARY[op](x))
+            else:
+                y = constant if constant is not None else pool[j % len(pool)]
+                pool.append(BINARY[op](x, y))
+        return pool[-1], [*pool, 1.5]
+    return f
+
+
+def test_aux_comes_back_as_floats_beside_the_value():
+    cf = compile(lambda x, y: (x * y, [x + y, y, 2]), has_aux=True)
+    assert cf(3.0, 4.0) == (12.0, (7.0, 4.0, 2.0))
+    assert cf.value_and_grad(3.0, 4.0) == ((12.0, (7.0, 4.0, 2.0)), (4.0, 3.0))
+    assert compile(lambda x: (x * x, ()), has_aux=True).value_and_grad(3.0) == ((9.0, ()), (6.0,))
+
+
+def test_aux_is_shown_in_the_generated_source():
+    cf = compile(lambda x, y: (x * y, [x - y]), has_aux=True)
+    cf.value_and_grad_batch([1.0], [(2.0,)])
+    assert "    return v0, (v1,)" in cf.source
+    assert "    return (v0, (v1,)), (g_x, g_y)" in cf.source
+    assert "        aux.append((v1,))" in cf.source
+    assert "    return (total, aux), (g_x,)" in cf.source
+
+
+@given(program, st.lists(number, min_size=1, max_size=3))
+def test_aux_values_equal_the_eager_values_on_random_graphs(steps, args):
+    f = with_aux(steps)
+    (value, aux), grads = compile(f, has_aux=True).value_and_grad(*args)
+    (expected_value, expected_aux), expected_grads = eager_with_aux(f, *args)
+    same_floats(aux, expected_aux)
+    assert_same((value, grads), (expected_value, expected_grads))
+    same_floats(compile(f, has_aux=True)(*args)[1], expected_aux)
+
+
+@given(program, st.lists(number, min_size=2, max_size=3),
+       st.lists(number, min_size=1, max_size=4))
+def test_batched_aux_lists_each_rows_aux_on_random_graphs(steps, shared, column):
+    f = with_aux(steps)
+    rows = [(c,) for c in column]
+    (total, aux_rows), _ = compile(f, has_aux=True).value_and_grad_batch(shared, rows)
+    assert len(aux_rows) == len(rows)
+    for aux, row in zip(aux_rows, rows):
+        same_floats(aux, eager_with_aux(f, *shared, *row)[0][1])
+
+
+def test_accumulate_grad_with_aux_gives_each_rows_aux_and_adds_to_params():
+    w = Value(2.0)
+    cf = compile(lambda x, y: ((w * x - y) ** 2, [w * x, y]), params=[w], has_aux=True)
+    assert cf.accumulate_grad([(1.0, 1.0), (2.0, 3.0)]) == (2.0, [(2.0, 1.0), (4.0, 3.0)])
+    assert w.grad == 6.0
+    assert cf.accumulate_grad([]) == (0.0, [])
+    assert cf.value_and_grad_batch([], []) == ((0.0, []), ())
+
+
+def test_aux_survives_the_fall_back_to_the_eager_engine():
+    # x / y with y = 0 raises ZeroDivisionError in the generated code: the eager
+    # engine computes that call (or that batch) instead, aux included.
+    w = Value(3.0)
+    cf = compile(lambda x, y: (w * x / y, [x / y, w * y]), params=[w], has_aux=True)
+    assert cf(1.0, 0.0) == (math.inf, (math.inf, 0.0))
+    (value, aux), grads = cf.value_and_grad(1.0, 0.0)
+    assert (value, aux) == (math.inf, (math.inf, 0.0))
+    assert grads[0] == math.inf
+    total, aux_rows = cf.accumulate_grad([(1.0, 2.0), (1.0, 0.0)])
+    assert total == math.inf
+    assert aux_rows == [(0.5, 6.0), (math.inf, 0.0)]
+    assert w.grad == math.inf
+
+
+def test_an_argument_named_aux_does_not_clash_with_the_generated_code():
+    cf = compile(lambda aux, total: (aux * total, [aux + total]), has_aux=True)
+    assert cf.value_and_grad_batch([2.0], [(3.0,), (4.0,)]) == ((14.0, [(5.0,), (6.0,)]), (7.0,))
+
+
+@pytest.mark.parametrize("f, words", [
+    (lambda x: x * 2, r"must return a pair \(loss, aux\) with has_aux=True, got Value"),
+    (lambda x: (x, [x], x), r"pair \(loss, aux\).*got a tuple of 3 items"),
+    (lambda x: [x, [x]], r"pair \(loss, aux\).*got a list of 2 items"),
+    (lambda x: ([x], [x]), r"loss that is not a scalar Value or number: a list of 1 item"),
+    (lambda x: (x, x), r"aux that is not a tuple or list of Values or numbers: Value"),
+    (lambda x: (x, [x, "label"]), r"aux\[1\] not a Value or number: str"),
+    (lambda x: (x, [True]), r"aux\[0\] not a Value or number: bool"),
+])
+def test_has_aux_with_a_wrong_result_shape_raises_a_type_error_naming_it(f, words):
+    with pytest.raises(TypeError, match=words):
+        compile(f, has_aux=True)(1.0)

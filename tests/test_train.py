@@ -362,6 +362,26 @@ def test_compiled_fit_equals_eager_fit_for_mse(monkeypatch, sizes, data):
     assert_same_run(*runs)
 
 
+@pytest.mark.parametrize("sizes, data", [([16, 16, 3], blobs(20, seed=2)),
+                                          ([16, 16, 1], moons(60, noise=0.2, seed=2))])
+def test_compiled_fit_equals_eager_fit_with_fits_defaults(monkeypatch, sizes, data):
+    # The timed models (2-16-16-3 blobs, 2-16-16-1 moons), default loss, batch
+    # size and optimizer: every epoch's loss and accuracy match.
+    runs = fit_both(monkeypatch, lambda: MLP(2, sizes, seed=0), *data, epochs=6)
+    assert_same_run(*runs)
+    assert 0.5 < runs[1].accuracy[-1] < 1.0  # a count that has room to be wrong
+
+
+def test_compiled_fit_equals_eager_fit_for_a_sigmoid_output(monkeypatch):
+    # A sigmoid output predicts 1 above 0.5, not above 0: the compiled count
+    # must use the same threshold (mse is the compiled loss for this model).
+    X, y = moons(40, noise=0.1, seed=1)
+    runs = fit_both(monkeypatch, lambda: MLP(2, [8, 1], output_activation="sigmoid", seed=0),
+                    X, y, epochs=8, batch_size=8, loss="mse")
+    assert_same_run(*runs)
+    assert len(set(runs[1].accuracy)) > 1
+
+
 @pytest.mark.parametrize("sizes, y, expected", [([4, 3], [0, 1, 2], 1 / 3),
                                                 ([4, 1], [0, 1, 0], 2 / 3)])
 def test_compiled_accuracy_counts_ties_like_argmax(monkeypatch, sizes, y, expected):
