@@ -3,10 +3,14 @@
 ``compile(f)`` calls ``f`` on traced Values at its first call (again when the
 number of arguments changes), records the operations, and writes plain
 straight-line Python for the forward pass and for the backward pass. The
-backward formulas are not written here: each comes from evaluating the
+backward formulas are not written by hand: each comes from evaluating the
 engine's rule table, ``RULES``, on small expression objects that print Python
-source instead of computing (they live in ``_symbolic``). Imports only the
-engine and ``_symbolic``.
+source instead of computing. This module is the public face, ``compile`` and
+``Compiled`` (calls, batches, the eager fallback); the tracing lives in
+``_tracing`` (with ``TraceError``), the writing of the source in ``_codegen``,
+the printing expressions and ``FORWARD`` in ``_symbolic``. Imports the engine,
+``_tracing``, ``_codegen`` and ``_symbolic``; ``TraceError`` and ``FORWARD`` are
+re-exported from here, their public home.
 
 >>> cf = compile(lambda x, y: x * y + y)
 >>> cf(3.0, 4.0)
@@ -60,387 +64,15 @@ so IEEE results (inf, nan) match ``Value`` exactly.
 
 from __future__ import annotations
 
-import keyword
-import re
-import sys
 from collections.abc import Iterable, Sequence
 from typing import Any, Callable
 
-from ._symbolic import (
-    ATOM,
-    FORWARD,
-    NAMESPACE,
-    Expr,
-    alternatives,
-    conditional_source,
-    number_source,
-    source,
-    symbolic_partials,
-    times,
-)
-from .engine import Value, forward_order, gradients, reverse_topological_order
+from ._codegen import Program
+from ._symbolic import FORWARD
+from ._tracing import TraceError, split_result
+from .engine import Value, gradients
 
 __all__ = ["compile", "Compiled", "TraceError", "FORWARD"]
-
-
-class TraceError(TypeError):
-    """The traced function read a traced value as a number: its op sequence may depend on it."""
-
-
-# --------------------------------------------------------------------------
-# Tracing
-# --------------------------------------------------------------------------
-
-_DATA_SLOT = Value.__dict__["data"]
-_ENGINE_FILE = Value.__init__.__code__.co_filename  # where reading .data is the engine's business
-
-
-class _Tracer(Value):
-    """A Value during tracing: results stay _Tracers; reading one as a number is an error."""
-
-    __slots__ = ()
-
-    def _refuse(self, *args: Any) -> Any:
-        raise TraceError(
-            "compile() traced a function that compares a traced value or reads it as a "
-            "number (<, max, float(), .data...); its operations may then depend on the "
-            "input values, and one trace cannot replay that. Use the eager engine for "
-            "this function, or pass that input as a constant."
-        )
-
-    def _read_data(self) -> float:
-        if sys._getframe(1).f_code.co_filename != _ENGINE_FILE:
-            self._refuse()
-        return _DATA_SLOT.__get__(self)
-
-    def _write_data(self, value: float) -> None:
-        _DATA_SLOT.__set__(self, value)
-
-    data = property(_read_data, _write_data)
-    __lt__ = __le__ = __gt__ = __ge__ = __float__ = __bool__ = __int__ = __index__ = _refuse
-    __hash__ = object.__hash__
-
-
-_NOT_TRACED = {"__init__", "__float__", "__lt__", "__le__", "__gt__", "__ge__",
-               "__hash__", "backward"}
-
-
-def _keep_tracing(method: Callable[..., Any]) -> Callable[..., Any]:
-    def traced(*args: Any, **kwargs: Any) -> Any:
-        out = method(*args, **kwargs)
-        if out.__class__ is Value:
-            out.__class__ = _Tracer
-        return out
-    traced.__name__ = method.__name__
-    return traced
-
-
-for _name, _attr in list(vars(Value).items()):
-    if callable(_attr) and not isinstance(_attr, type) and _name not in _NOT_TRACED \
-            and not (_name.startswith("__") and _name.endswith("__") and _name[2:-2] in
-                     {"new", "getattribute", "setattr", "delattr", "init_subclass", "class"}):
-        setattr(_Tracer, _name, _keep_tracing(_attr))
-
-
-# --------------------------------------------------------------------------
-# Code generation
-# --------------------------------------------------------------------------
-
-class _Writer:
-    """Lines of a function body; each statement sits under a tuple of ``if`` conditions."""
-
-    def __init__(self, indent: int) -> None:
-        self.indent = indent
-        self.lines: list[str] = []
-        self.open: tuple[str, ...] = ()
-
-    def emit(self, guard: tuple[str, ...], statement: str) -> None:
-        common = 0
-        while (common < len(self.open) and common < len(guard)
-               and self.open[common] == guard[common]):
-            common += 1
-        self.open = self.open[:common]
-        for condition in guard[common:]:
-            self.lines.append("    " * (self.indent + len(self.open)) + f"if {condition}:")
-            self.open += (condition,)
-        self.lines.append("    " * (self.indent + len(guard)) + statement)
-
-
-class _Trace:
-    """One traced op sequence and the source generated from it.
-
-    ``root`` is the differentiated output; ``aux`` the other outputs (None
-    without ``has_aux``), computed by the forward code and never differentiated.
-    """
-
-    def __init__(self, root: Any, aux: tuple[Any, ...] | None, leaves: list[Value],
-                 names: list[str]) -> None:
-        self.names = names
-        self.leaves = leaves
-        self.root = root
-        self.aux = aux
-        self.order = forward_order(root) if isinstance(root, Value) else []
-        self.src: dict[int, Any] = {}  # id(node) -> Expr name or float constant
-        self.forward_lines: list[str] = []
-        arg_index = {id(leaf): i for i, leaf in enumerate(leaves)}
-        self.arg_index = arg_index
-        counter = 0
-        for node in _forward_order_of(root, *(aux or ())):
-            key = id(node)
-            if key in arg_index:
-                self.src[key] = Expr(names[arg_index[key]])
-            elif not node.parents or all(not isinstance(self.src[id(p)], Expr)
-                                         for p in node.parents):
-                self.src[key] = float(node.data)  # a constant, folded at trace time
-            else:
-                if node.op not in FORWARD:
-                    raise NotImplementedError(
-                        f"compile() has no forward formula for op {node.op!r}")
-                name = f"v{counter}"
-                counter += 1
-                operands = [source(self.src[id(p)]) for p in node.parents]
-                self.forward_lines.append(f"{name} = {FORWARD[node.op].format(*operands)}")
-                self.src[key] = Expr(name)
-
-    def output_source(self, out: Any) -> str:
-        if isinstance(out, Value):
-            return source(self.src[id(out)])
-        return number_source(float(out))
-
-    def result_source(self) -> str:
-        return self.output_source(self.root)
-
-    def aux_source(self) -> str:
-        """The aux outputs as a Python tuple display: ``(v3, v5)``, ``(v3,)``, ``()``."""
-        items = [self.output_source(a) for a in self.aux or ()]
-        return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
-
-    def backward_lines(self, wrt: Sequence[int], indent: int) -> list[str]:
-        """Statements adding d root / d argument to ``g_<name>`` for each index in ``wrt``."""
-        writer = _Writer(indent)
-        if not isinstance(self.root, Value):
-            return []
-        targets = {id(self.leaves[i]): f"g_{self.names[i]}" for i in wrt}
-        needs: set[int] = set(targets)
-        uses: dict[int, int] = {}
-        for node in self.order:
-            if any(id(p) in needs for p in node.parents) and isinstance(self.src[id(node)], Expr):
-                needs.add(id(node))
-                for p in node.parents:
-                    uses[id(p)] = uses.get(id(p), 0) + 1
-        # adjoint of each node: (source, guard); for multi-use nodes a variable
-        adjoint: dict[int, tuple[Any, tuple[str, ...]]] = {}
-        inits: list[str] = []
-        root_key = id(self.root)
-        if root_key in targets:
-            writer.emit((), f"{targets[root_key]} += 1.0")
-            return writer.lines
-        if root_key not in needs:
-            return []
-        adjoint[root_key] = (1.0, ())
-        for node in reverse_topological_order(self.root):
-            key = id(node)
-            if key not in adjoint or not node.parents:
-                continue
-            upstream, guard = adjoint.pop(key)
-            operands = [self.src[id(p)] for p in node.parents] + [self.src[key]]
-            partials = symbolic_partials(node.op, operands)
-            for parent, local in zip(node.parents, partials):
-                pkey = id(parent)
-                if pkey not in needs:
-                    continue
-                contribution = times(local, upstream)
-                options = alternatives(contribution)
-                if not options:
-                    continue
-                if len(options) == 1:
-                    extra, expr = options[0]
-                    where = guard + extra
-                    text = source(expr)
-                else:
-                    where, expr, text = guard, None, conditional_source(contribution)
-                if pkey in targets:
-                    writer.emit(where, f"{targets[pkey]} += {text}")
-                elif uses[pkey] == 1:
-                    if expr is not None and (isinstance(expr, float)
-                                             or (isinstance(expr, Expr) and expr.prec == ATOM
-                                                 and expr.src.isidentifier())):
-                        adjoint[pkey] = (expr, where)  # pass-through: no statement
-                    else:
-                        name = f"g{self.src[pkey].src[1:]}"
-                        writer.emit(where, f"{name} = {text}")
-                        adjoint[pkey] = (Expr(name), where)
-                else:
-                    name = f"g{self.src[pkey].src[1:]}"
-                    if pkey not in adjoint:
-                        inits.append(name)
-                        adjoint[pkey] = (Expr(name), where)
-                    else:
-                        old = adjoint[pkey][1]
-                        common = 0
-                        while common < min(len(old), len(where)) and old[common] == where[common]:
-                            common += 1
-                        adjoint[pkey] = (Expr(name), old[:common])
-                    writer.emit(where, f"{name} += {text}")
-        lines = writer.lines
-        if inits:
-            lines = [_chained_zero(inits, indent)] + lines
-        return lines
-
-
-def _chained_zero(names: list[str], indent: int) -> str:
-    return "    " * indent + " = ".join(names) + " = 0.0"
-
-
-def _forward_order_of(*outputs: Any) -> list[Value]:
-    """``forward_order`` of several outputs at once: each node once, inputs before users."""
-    order: list[Value] = []
-    seen: set[int] = set()
-    for out in outputs:
-        if isinstance(out, Value):
-            for node in forward_order(out):
-                if id(node) not in seen:
-                    seen.add(id(node))
-                    order.append(node)
-    return order
-
-
-def _kind(x: Any) -> str:
-    """How an error message names a returned object (a tracer is a Value to the user)."""
-    if isinstance(x, Value):
-        return "Value"
-    if isinstance(x, (tuple, list)):
-        return f"a {type(x).__name__} of {len(x)} item{'' if len(x) == 1 else 's'}"
-    return type(x).__name__
-
-
-def _is_scalar(x: Any) -> bool:
-    return isinstance(x, (Value, int, float)) and not isinstance(x, bool)
-
-
-def _split_result(f: Callable[..., Any], out: Any, has_aux: bool
-                  ) -> tuple[Any, tuple[Any, ...] | None]:
-    """(loss, aux) from what ``f`` returned (aux None without ``has_aux``), or a TypeError."""
-    name = getattr(f, "__name__", "f")
-    if not has_aux:
-        if not _is_scalar(out):
-            raise TypeError(f"{name} must return a scalar Value or number to be compiled, "
-                            f"got {_kind(out)}")
-        return out, None
-    if not (isinstance(out, tuple) and len(out) == 2):
-        raise TypeError(f"{name} must return a pair (loss, aux) with has_aux=True, "
-                        f"got {_kind(out)}")
-    loss, aux = out
-    if not _is_scalar(loss):
-        raise TypeError(f"{name} returned (loss, aux) with a loss that is not a scalar Value "
-                        f"or number: {_kind(loss)}")
-    if not isinstance(aux, (tuple, list)):
-        raise TypeError(f"{name} returned (loss, aux) with an aux that is not a tuple or list "
-                        f"of Values or numbers: {_kind(aux)}")
-    for i, a in enumerate(aux):
-        if not _is_scalar(a):
-            raise TypeError(f"{name} returned (loss, aux) with aux[{i}] not a Value or "
-                            f"number: {_kind(a)}")
-    return loss, tuple(aux)
-
-
-_SAFE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9]*\Z")
-_RESERVED = re.compile(r"[vgp][0-9]+\Z")
-
-
-def _argument_names(f: Callable[..., Any], count: int) -> list[str]:
-    """f's own parameter names when they are plain and distinct, else a0, a1, ..."""
-    code = getattr(f, "__code__", None)
-    if code is not None and code.co_argcount == count and not code.co_flags & 0x04:
-        names = list(code.co_varnames[:count])
-        if (len(set(names)) == count
-                and all(_SAFE_NAME.match(n) and not _RESERVED.match(n)
-                        and not keyword.iskeyword(n) and n not in {"total", "rows", "shared", "aux"}
-                        for n in names)):
-            return names
-    return [f"a{i}" for i in range(count)]
-
-
-class _Program:
-    """The generated functions for one argument count."""
-
-    def __init__(self, f: Callable[..., Any], args: Sequence[Any], params: list[Value],
-                 has_aux: bool) -> None:
-        leaves = []
-        for a in args:
-            leaf = Value(a)
-            leaf.__class__ = _Tracer
-            leaves.append(leaf)
-        for p in params:
-            p.__class__ = _Tracer
-        try:
-            out = f(*leaves)
-        finally:
-            for p in params:
-                p.__class__ = Value
-        root, aux = _split_result(f, out, has_aux)
-        for node in _forward_order_of(root, *(aux or ())):
-            node.__class__ = Value  # the graph is plain Values again
-        for leaf in leaves:
-            leaf.__class__ = Value
-        self.names = names = ([f"p{i}" for i in range(len(params))]
-                              + _argument_names(f, len(args)))
-        self.trace = trace = _Trace(root, aux, [*params, *leaves], names)
-        signature = ", ".join(names)
-        body = ["    " + line for line in trace.forward_lines]
-        result = trace.result_source()
-        if has_aux:
-            result = f"{result}, {trace.aux_source()}"
-        forward = [f"def forward({signature}):", *body, f"    return {result}"]
-        wrt = names[len(params):]
-        grads = ", ".join(f"g_{n}" for n in wrt)
-        backward = trace.backward_lines(range(len(params), len(names)), 1)
-        zero = [_chained_zero([f"g_{n}" for n in wrt], 1)] if wrt else []
-        tuple_src = f"({grads},)" if len(wrt) == 1 else f"({grads})"
-        value = f"({result})" if has_aux else result
-        value_and_grad = [f"def value_and_grad({signature}):", *body, *zero, *backward,
-                          f"    return {value}, {tuple_src}"]
-        self.source = "\n".join(forward) + "\n\n" + "\n".join(value_and_grad) + "\n"
-        namespace = dict(NAMESPACE)
-        exec(self.source, namespace)  # noqa: S102 - our own generated code
-        self.forward: Callable[..., Any] = namespace["forward"]
-        self.value_and_grad: Callable[..., tuple[Any, tuple[float, ...]]] = \
-            namespace["value_and_grad"]
-        self.batches: dict[int, tuple[str, Callable[..., Any]]] = {}
-
-    def batch(self, shared: int) -> Callable[..., Any]:
-        """A function summing value and d/d the first ``shared`` arguments over rows.
-
-        With aux it also lists each row's aux tuple: ``(total, aux), grads``.
-        """
-        if shared not in self.batches:
-            names, trace = self.names, self.trace
-            first, rest = names[:shared], names[shared:]
-            body = ["        " + line for line in trace.forward_lines]
-            backward = trace.backward_lines(range(shared), 2)
-            unpack = f"    {', '.join(first)}, = shared" if first else "    pass"
-            grads = ", ".join(f"g_{n}" for n in first)
-            zero = [_chained_zero([f"g_{n}" for n in first] + ["total"], 1)]
-            row = ", ".join(rest) + ("," if len(rest) == 1 else "")
-            has_aux = trace.aux is not None
-            lines = [
-                "def value_and_grad_batch(shared, rows):",
-                unpack,
-                *zero,
-                *(["    aux = []"] if has_aux else []),
-                f"    for {row or '_'} in rows:",
-                *body,
-                f"        total += {trace.result_source()}",
-                *([f"        aux.append({trace.aux_source()})"] if has_aux else []),
-                *backward,
-                f"    return {'(total, aux)' if has_aux else 'total'}, "
-                f"({grads}{',' if len(first) == 1 else ''})",
-            ]
-            source = "\n".join(lines) + "\n"
-            namespace = dict(NAMESPACE)
-            exec(source, namespace)  # noqa: S102 - our own generated code
-            self.batches[shared] = (source, namespace["value_and_grad_batch"])
-        return self.batches[shared][1]
 
 
 class Compiled:
@@ -454,15 +86,15 @@ class Compiled:
         for p in self.params:
             if p.__class__ is not Value:
                 raise TypeError(f"compile() params must be Values, got {type(p).__name__} {p!r}")
-        self._programs: dict[int, _Program] = {}
-        self._last: _Program | None = None
+        self._programs: dict[int, Program] = {}
+        self._last: Program | None = None
         self.__name__ = getattr(f, "__name__", "compiled")
         self.__doc__ = getattr(f, "__doc__", None)
 
-    def _program(self, count: int, args: Sequence[Any]) -> _Program:
+    def _program(self, count: int, args: Sequence[Any]) -> Program:
         program = self._programs.get(count)
         if program is None:
-            program = self._programs[count] = _Program(self.f, args, self.params, self.has_aux)
+            program = self._programs[count] = Program(self.f, args, self.params, self.has_aux)
         self._last = program
         return program
 
@@ -557,7 +189,7 @@ class Compiled:
                ) -> tuple[float, tuple[float, ...] | None, tuple[float, ...]]:
         """Value, aux (None without ``has_aux``), gradients (params first): the eager engine."""
         leaves = [Value(a) for a in args]
-        out, aux = _split_result(self.f, self.f(*leaves), self.has_aux)
+        out, aux = split_result(self.f, self.f(*leaves), self.has_aux)
         aux_values = None if aux is None else tuple(
             a.data if isinstance(a, Value) else float(a) for a in aux)
         targets = [*self.params, *leaves]
