@@ -117,8 +117,7 @@ class _Trace:
 
     def aux_source(self) -> str:
         """The aux outputs as a Python tuple display: ``(v3, v5)``, ``(v3,)``, ``()``."""
-        items = [self.output_source(a) for a in self.aux or ()]
-        return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
+        return _tuple_display([self.output_source(a) for a in self.aux or ()])
 
     def backward_lines(self, wrt: Sequence[int], indent: int) -> list[str]:
         """Statements adding d root / d argument to ``g_<name>`` for each index in ``wrt``."""
@@ -214,6 +213,18 @@ def _argument_names(f: Callable[..., Any], count: int) -> list[str]:
     return [f"a{i}" for i in range(count)]
 
 
+def _tuple_display(items: list[str]) -> str:
+    """Python source of a tuple of these: ``()``, ``(a,)``, ``(a, b)``."""
+    return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
+
+
+def _run(text: str) -> dict[str, Any]:
+    """Run generated source (ours, never the user's): the names it defines."""
+    namespace = dict(NAMESPACE)
+    exec(text, namespace)  # noqa: S102 - our own generated code
+    return namespace
+
+
 class Program:
     """The generated functions for one argument count."""
 
@@ -230,19 +241,17 @@ class Program:
             result = f"{result}, {trace.aux_source()}"
         forward = [f"def forward({signature}):", *body, f"    return {result}"]
         wrt = names[len(params):]
-        grads = ", ".join(f"g_{n}" for n in wrt)
+        grads = _tuple_display([f"g_{n}" for n in wrt])
         backward = trace.backward_lines(range(len(params), len(names)), 1)
         zero = [_chained_zero([f"g_{n}" for n in wrt], 1)] if wrt else []
-        tuple_src = f"({grads},)" if len(wrt) == 1 else f"({grads})"
         value = f"({result})" if has_aux else result
         value_and_grad = [f"def value_and_grad({signature}):", *body, *zero, *backward,
-                          f"    return {value}, {tuple_src}"]
+                          f"    return {value}, {grads}"]
         self.source = "\n".join(forward) + "\n\n" + "\n".join(value_and_grad) + "\n"
-        namespace = dict(NAMESPACE)
-        exec(self.source, namespace)  # noqa: S102 - our own generated code
-        self.forward: Callable[..., Any] = namespace["forward"]
+        defined = _run(self.source)
+        self.forward: Callable[..., Any] = defined["forward"]
         self.value_and_grad: Callable[..., tuple[Any, tuple[float, ...]]] = \
-            namespace["value_and_grad"]
+            defined["value_and_grad"]
         self.batches: dict[int, tuple[str, Callable[..., Any]]] = {}
 
     def batch(self, shared: int) -> Callable[..., Any]:
@@ -256,7 +265,6 @@ class Program:
             body = ["        " + line for line in trace.forward_lines]
             backward = trace.backward_lines(range(shared), 2)
             unpack = f"    {', '.join(first)}, = shared" if first else "    pass"
-            grads = ", ".join(f"g_{n}" for n in first)
             zero = [_chained_zero([f"g_{n}" for n in first] + ["total"], 1)]
             row = ", ".join(rest) + ("," if len(rest) == 1 else "")
             has_aux = trace.aux is not None
@@ -271,10 +279,8 @@ class Program:
                 *([f"        aux.append({trace.aux_source()})"] if has_aux else []),
                 *backward,
                 f"    return {'(total, aux)' if has_aux else 'total'}, "
-                f"({grads}{',' if len(first) == 1 else ''})",
+                f"{_tuple_display([f'g_{n}' for n in first])}",
             ]
-            source = "\n".join(lines) + "\n"
-            namespace = dict(NAMESPACE)
-            exec(source, namespace)  # noqa: S102 - our own generated code
-            self.batches[shared] = (source, namespace["value_and_grad_batch"])
+            text = "\n".join(lines) + "\n"
+            self.batches[shared] = (text, _run(text)["value_and_grad_batch"])
         return self.batches[shared][1]

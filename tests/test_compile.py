@@ -181,17 +181,22 @@ program = st.lists(
 )
 
 
+def run_steps(steps, args):
+    """The arguments followed by the result of each step of a random program."""
+    pool = list(args)
+    for op, i, j, constant in steps:
+        x = pool[i % len(pool)]
+        if op in UNARY:
+            pool.append(UNARY[op](x))
+        else:
+            y = constant if constant is not None else pool[j % len(pool)]
+            pool.append(BINARY[op](x, y))
+    return pool
+
+
 def build(steps):
     def f(*args):
-        pool = list(args)
-        for op, i, j, constant in steps:
-            x = pool[i % len(pool)]
-            if op in UNARY:
-                pool.append(UNARY[op](x))
-            else:
-                y = constant if constant is not None else pool[j % len(pool)]
-                pool.append(BINARY[op](x, y))
-        return pool[-1]
+        return run_steps(steps, args)[-1]
     return f
 
 
@@ -244,14 +249,7 @@ def same_floats(got, expected):
 def with_aux(steps):
     """The random graph of ``steps``, returning (last node, every node and 1.5) as (loss, aux)."""
     def f(*args):
-        pool = list(args)
-        for op, i, j, constant in steps:
-            x = pool[i % len(pool)]
-            if op in UNARY:
-                pool.append(UNARY[op](x))
-            else:
-                y = constant if constant is not None else pool[j % len(pool)]
-                pool.append(BINARY[op](x, y))
+        pool = run_steps(steps, args)
         return pool[-1], [*pool, 1.5]
     return f
 
