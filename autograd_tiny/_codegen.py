@@ -28,6 +28,7 @@ def value_and_grad(x, y):
 
 from __future__ import annotations
 
+import builtins
 import keyword
 import re
 from collections.abc import Sequence
@@ -200,6 +201,10 @@ _SAFE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9]*\Z")
 _RESERVED = re.compile(r"[vgp][0-9]+\Z")
 
 
+# Names the generated code uses itself: its batch variables and Python's builtins (abs).
+_TAKEN = {"total", "rows", "shared", "aux", *dir(builtins)}
+
+
 def _argument_names(f: Callable[..., Any], count: int) -> list[str]:
     """f's own parameter names when they are plain and distinct, else a0, a1, ..."""
     code = getattr(f, "__code__", None)
@@ -207,8 +212,7 @@ def _argument_names(f: Callable[..., Any], count: int) -> list[str]:
         names = list(code.co_varnames[:count])
         if (len(set(names)) == count
                 and all(_SAFE_NAME.match(n) and not _RESERVED.match(n)
-                        and not keyword.iskeyword(n) and n not in {"total", "rows", "shared", "aux"}
-                        for n in names)):
+                        and not keyword.iskeyword(n) and n not in _TAKEN for n in names)):
             return names
     return [f"a{i}" for i in range(count)]
 

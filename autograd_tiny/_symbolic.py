@@ -172,6 +172,15 @@ class Expr(Value):
             raise TypeError(f"cannot compare the expression {self.src}")
         return self.oracle.decide(f"{self.src} {symbol} {source(_as_operand(other))}")
 
+    def __eq__(self, other: object) -> bool:
+        # In a rule (with an oracle) x == 0 is a branch like x < 0; elsewhere identity.
+        if self.oracle is None:
+            return self is other
+        return self._compare(other, "==")
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
     def __lt__(self, other: Any) -> bool:
         return self._compare(other, "<")
 
@@ -240,6 +249,9 @@ def _same(a: Local, b: Local) -> bool:
         return a.src == b.src
     if isinstance(a, float) and isinstance(b, float):
         return a == b and math.copysign(1.0, a) == math.copysign(1.0, b)
+    if isinstance(a, If) and isinstance(b, If):
+        return (a.condition == b.condition and _same(a.then, b.then)
+                and _same(a.otherwise, b.otherwise))
     return False
 
 

@@ -315,6 +315,30 @@ def test_aux_survives_the_fall_back_to_the_eager_engine():
     assert w.grad == math.inf
 
 
+def test_an_argument_named_like_a_builtin_does_not_shadow_it_in_the_generated_code():
+    def f(abs, y):
+        return (y - abs).__abs__()
+
+    assert compile(f).value_and_grad(1.0, 3.0) == (2.0, (-1.0, 1.0))
+
+
+@pytest.mark.parametrize("f, x, expected", [
+    (lambda x: x ** 0, 0.0, (1.0, (0.0,))),
+    (lambda x: 3 * x ** 0 + 2 * x ** 1 + x ** 2, 0.0, (3.0, (2.0,))),
+    (lambda x: 3 * x ** 0 + 2 * x ** 1 + x ** 2, 2.0, (11.0, (6.0,))),
+])
+def test_power_at_zero_has_the_eager_engines_gradient_when_compiled(f, x, expected):
+    # The rule's "x == 0 and y == 0" is a branch in the generated code, like relu's x <= 0.
+    assert compile(f).value_and_grad(x) == expected == eager(f, x)
+
+
+def test_power_with_both_inputs_traced_branches_on_zero_and_equals_eager():
+    cf = compile(lambda x, y: x ** y)
+    for point in [(0.0, 0.0), (0.0, 2.0), (2.0, 0.0), (2.0, 3.0), (-2.0, 3.0)]:
+        assert_same(cf.value_and_grad(*point), eager(lambda x, y: x ** y, *point))
+    assert "x == 0.0" in cf.source
+
+
 def test_an_argument_named_aux_does_not_clash_with_the_generated_code():
     cf = compile(lambda aux, total: (aux * total, [aux + total]), has_aux=True)
     assert cf.value_and_grad_batch([2.0], [(3.0,), (4.0,)]) == ((14.0, [(5.0,), (6.0,)]), (7.0,))
