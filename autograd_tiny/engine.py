@@ -528,8 +528,10 @@ RULES: dict[str, Callable[..., tuple[Any, ...]]] = {
 def forward_order(root: Value) -> list[Value]:
     """Every node ``root`` depends on, inputs before their users, first inputs first.
 
-    The order the code ran in: a depth-first walk that lists a node once all
-    its inputs are listed (post-order; iterative, so any depth works).
+    A depth-first walk that lists a node once all its inputs are listed
+    (post-order; iterative, so any depth works), going into each op's first
+    input before its second. For code that builds its expression left to
+    right, as ``(a * b) + c`` does, that is the order the code ran in.
 
     >>> a = Value(1.0, label="a"); b = Value(2.0, label="b"); c = a * b
     >>> [n.op or n.label for n in forward_order(c)]
@@ -558,8 +560,8 @@ def forward_order(root: Value) -> list[Value]:
 def reverse_topological_order(root: Value) -> list[Value]:
     """``forward_order`` backwards: every node listed after all the nodes that use it.
 
-    The order backpropagation visits nodes in: the code, read from its last
-    line up. The root comes first.
+    The order backpropagation visits nodes in, the root first: for code
+    that builds left to right, the code read from its last line up.
 
     >>> a = Value(1.0, label="a"); b = a + a; c = b * 2
     >>> [n.op or n.label for n in reverse_topological_order(c)]
@@ -627,16 +629,18 @@ def _backward_into_grad(root: Value, seed: float) -> None:
     Each .grad collects this call's adjoint directly (an attribute, not a
     dictionary entry: much faster). What the grads held before is set aside
     first and added back at the end, so every .grad still gains exactly this
-    call's contribution, summed in the same order as ``gradients``.
-    Like any ``.grad +=``, not for two threads at once on graphs sharing nodes.
+    call's contribution, summed in the same order as ``gradients``. All or
+    nothing: if anything interrupts the walk (Ctrl-C, an error), every .grad
+    is put back as it was. Like any ``.grad +=``, not for two threads at once
+    on graphs sharing nodes.
     """
     order = reverse_topological_order(root)
     held = [(node, node.grad) for node in order if node.grad]
-    for node, _ in held:
-        node.grad = 0.0
-    root.grad = seed
     rules = RULES
     try:
+        for node, _ in held:
+            node.grad = 0.0
+        root.grad = seed
         for node in order:
             x = node._x
             if x is None:
@@ -654,9 +658,14 @@ def _backward_into_grad(root: Value, seed: float) -> None:
             x.grad += local_x * upstream
             if y is not None:
                 y.grad += local_y * upstream
-    finally:
+    except BaseException:
+        for node in order:
+            node.grad = 0.0
         for node, before in held:
-            node.grad = before + node.grad
+            node.grad = before
+        raise
+    for node, before in held:
+        node.grad = before + node.grad
 
 
 def gradients(output: Value, inputs: Sequence[Value], *, create_graph: bool = False) -> list[Any]:

@@ -214,7 +214,7 @@ def draw_dot(root: Value, *, show_grad: bool = True, rankdir: str = "LR",
         raise TypeError(f"draw_dot() needs a Value, got {type(root).__name__}")
     if rankdir not in ("LR", "RL", "TB", "BT"):
         raise ValueError(f"unknown rankdir: {rankdir!r} (must be one of LR, RL, TB, BT)")
-    made = forward_order(root)  # statements in the order the code made the nodes
+    made = forward_order(root)  # statements inputs first, as the code (usually) ran
     order = made[::-1]  # = reverse_topological_order(root): ids from n0, the root
     ops = sum(1 for node in order if node.parents)
     if len(order) + ops > max_nodes:

@@ -6,6 +6,7 @@ import asyncio
 import decimal
 import fractions
 import gc
+import math
 import subprocess
 import sys
 import textwrap
@@ -185,6 +186,26 @@ def test_backward_rejects_a_bad_gradient_argument(bad):
 def test_backward_rejects_a_value_as_gradient():
     with pytest.raises(TypeError, match=r"\.data"):
         Value(1.0).backward(Value(2.0))
+
+
+@pytest.mark.parametrize("interruption", [KeyboardInterrupt, RuntimeError])
+def test_interrupted_backward_leaves_every_grad_as_it_was(monkeypatch, interruption):
+    x, w = Value(0.5, label="x"), Value(3.0, label="w")
+    x.grad, w.grad = 10.0, 20.0
+    hidden = x * w
+    z = hidden.tanh() + x
+    hidden.grad = 7.0  # an intermediate node with a grad of its own
+
+    def broken_tanh_rule(x, out):
+        raise interruption("stop")
+
+    monkeypatch.setitem(at.RULES, "tanh", broken_tanh_rule)
+    with pytest.raises(interruption):
+        z.backward()
+    assert (x.grad, w.grad, hidden.grad, z.grad) == (10.0, 20.0, 7.0, 0.0)
+    monkeypatch.undo()
+    z.backward()  # and the next call adds exactly its own contribution
+    assert x.grad == pytest.approx(10.0 + 1.0 + 3.0 * (1 - math.tanh(1.5) ** 2))
 
 
 def test_backward_of_a_leaf_sets_its_own_grad():
