@@ -145,7 +145,7 @@ class CompiledStep:
             loss = (out[0] - label[0]) * (out[0] - label[0])
             for t, z in zip(label[1:], out[1:]):
                 loss = loss + (z - t) * (z - t)
-        return loss, out
+        return loss, tuple(out)  # any sequence of outputs (a NumPy array too)
 
     def _correct(self, outputs: Sequence[tuple[float, ...]], yb: Sequence[Any]) -> int:
         """How many rows of model outputs predict their label, as ``predicted_label`` decides."""
