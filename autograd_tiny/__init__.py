@@ -77,6 +77,6 @@ __all__ += [
 ]
 
 # -- compiled replay (compiler.py)
-from .compiler import compile  # noqa: E402, A004 - the contract's name, shadowing the builtin
+from .compiler import TraceError, compile  # noqa: E402, A004 - the contract's name
 
-__all__ += ["compile"]
+__all__ += ["compile", "TraceError"]
