@@ -240,7 +240,7 @@ def fit(model: Module, X: Sequence[Any], y: Sequence[Any], *, epochs: int = 100,
 
     ``compile``: run each step as compiled replay (``compiler.compile``) of
     the per-sample loss instead of building a graph - the same losses,
-    accuracies and parameters as the eager step (to rounding), about 20x
+    accuracies and parameters as the eager step (to rounding), 15-20x
     faster on an MLP. ``None`` (the default) compiles for ``MLP``, ``Layer`` and
     ``Neuron``, whose operations never depend on their values; ``True``
     compiles any model (its operations must not depend on anything but its

@@ -322,6 +322,35 @@ def w4(results: dict[str, Any], steps: int = 5) -> None:
 
 
 # --------------------------------------------------------------------------
+# W5: fit, compiled replay against eager steps
+# --------------------------------------------------------------------------
+
+def w5(results: dict[str, Any], epochs: int = 20, reps: int = 3) -> None:
+    """fit() on 200 moons points, MLP 2-16-16-1, its defaults: seconds per epoch
+    (the compiled run includes its one-off trace and code generation)."""
+    from autograd_tiny import MLP, fit
+    from autograd_tiny.data import moons
+
+    X, y = moons(200, noise=0.1, seed=0)
+
+    def run(compiled: bool) -> tuple[float, list[float]]:
+        model = MLP(2, [16, 16, 1], seed=0)
+        start = time.perf_counter()
+        history = fit(model, X, y, epochs=epochs, seed=0, compile=compiled, progress=False)
+        return (time.perf_counter() - start) / epochs, history.loss
+
+    times: dict[str, list[float]] = {"compiled": [], "eager": []}
+    losses = {}
+    for _ in range(reps):
+        for name in times:
+            seconds, losses[name] = run(name == "compiled")
+            times[name].append(seconds)
+    worst = max(abs(a - b) for a, b in zip(losses["compiled"], losses["eager"]))
+    results["w5"] = {"epochs": epochs, "max_loss_difference": worst,
+                     "seconds_per_epoch": {k: statistics.median(v) for k, v in times.items()}}
+
+
+# --------------------------------------------------------------------------
 # Report
 # --------------------------------------------------------------------------
 
@@ -373,6 +402,14 @@ def report(results: dict[str, Any]) -> list[tuple[str, bool]]:
     for name, row in r4.items():
         print(f"    {name:22s}{row['growth_mib_per_step']:8.2f} MiB/step")
 
+    r5 = results["w5"]
+    per_epoch = r5["seconds_per_epoch"]
+    print(f"W5: fit, 200 moons points, MLP 2-16-16-1, defaults, {r5['epochs']} epochs each "
+          f"(losses agree to {r5['max_loss_difference']:.1e})")
+    print(f"    compiled replay {per_epoch['compiled'] * 1e3:7.1f} ms/epoch, eager steps "
+          f"{per_epoch['eager'] * 1e3:7.1f} ms/epoch: "
+          f"{per_epoch['eager'] / per_epoch['compiled']:.1f}x faster compiled")
+
     eager_on = m["autograd_tiny eager (gc on)"]
     eager_off = m["autograd_tiny eager (gc off)"]
     checks = [
@@ -390,6 +427,7 @@ def report(results: dict[str, Any]) -> list[tuple[str, bool]]:
          m["compiled, per sample"] / hand <= 1.5),
         ("compiled batched faster than hand-written", m["compiled, batched"] / hand < 1.0),
         ("compile time well under a second", r1["compile_seconds"] < 0.5),
+        ("fit: compiled and eager losses agree (1e-9)", r5["max_loss_difference"] <= TOLERANCE),
     ]
     print("Targets")
     for text, ok in checks:
@@ -406,6 +444,7 @@ def main() -> None:
     w2(results)
     w3(results)
     w4(results)
+    w5(results)
     checks = report(results)
     results["targets"] = {text: ok for text, ok in checks}
     results["bench_seconds"] = time.perf_counter() - started
