@@ -17,29 +17,26 @@ def rosenbrock(x, y):
 START = (-1.2, 1.0)
 
 
-def our_trajectory(make, steps: int = 60) -> list[tuple[float, float]]:
-    x, y = Value(START[0]), Value(START[1])
+def trajectory(x, y, make, read, steps: int = 60) -> list[tuple[float, float]]:
+    """(x, y) after each of ``steps`` optimiser steps on the Rosenbrock function."""
     opt = make([x, y])
     path = []
     for _ in range(steps):
         opt.zero_grad()
         rosenbrock(x, y).backward()
         opt.step()
-        path.append((x.data, y.data))
+        path.append((read(x), read(y)))
     return path
+
+
+def our_trajectory(make, steps: int = 60) -> list[tuple[float, float]]:
+    return trajectory(Value(START[0]), Value(START[1]), make, lambda v: v.data, steps)
 
 
 def torch_trajectory(torch, make, steps: int = 60) -> list[tuple[float, float]]:
     x = torch.tensor(START[0], dtype=torch.float64, requires_grad=True)
     y = torch.tensor(START[1], dtype=torch.float64, requires_grad=True)
-    opt = make([x, y])
-    path = []
-    for _ in range(steps):
-        opt.zero_grad()
-        rosenbrock(x, y).backward()
-        opt.step()
-        path.append((x.item(), y.item()))
-    return path
+    return trajectory(x, y, make, lambda t: t.item(), steps)
 
 
 def assert_same_path(ours, theirs):
