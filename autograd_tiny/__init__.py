@@ -13,8 +13,10 @@ from .engine import (
     Value,
     cos,
     detect_anomaly,
+    enable_grad,
     exp,
     gradients,
+    identity,
     is_grad_enabled,
     leaky_relu,
     log,
@@ -28,7 +30,7 @@ from .engine import (
     sqrt,
     tanh,
 )
-from .functional import grad, hessian, value_and_grad
+from .functional import grad, hessian, hvp, jacobian, jvp, value_and_grad
 
 __version__ = "0.1.0"
 
@@ -38,11 +40,16 @@ __all__ = [
     "__version__",
     "cos",
     "detect_anomaly",
+    "enable_grad",
     "exp",
     "grad",
     "gradients",
     "hessian",
+    "hvp",
+    "identity",
     "is_grad_enabled",
+    "jacobian",
+    "jvp",
     "leaky_relu",
     "log",
     "log1p",

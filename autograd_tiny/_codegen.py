@@ -42,6 +42,7 @@ from ._symbolic import (
     alternatives,
     conditional_source,
     number_source,
+    peel,
     source,
     symbolic_partials,
     times,
@@ -163,7 +164,8 @@ class _Trace:
                     where = guard + extra
                     text = source(expr)
                 else:
-                    where, expr, text = guard, None, conditional_source(contribution)
+                    extra, rest = peel(contribution)
+                    where, expr, text = guard + extra, None, conditional_source(rest)
                 if pkey in targets:
                     writer.emit(where, f"{targets[pkey]} += {text}")
                 elif uses[pkey] == 1:

@@ -10,7 +10,7 @@ branch and the partial becomes an if/else.
 >>> [source(p) for p in symbolic_partials("tanh", [x, out])]
 ['1.0 - out * out']
 >>> [conditional_source(p) for p in symbolic_partials("relu", [x, out])]
-['(0.0 if x <= 0.0 else 1.0)']
+['(0.0 if x <= 0.0 else (1.0 if x > 0.0 else _exp(x)))']
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from .engine import FLOAT_FUNCTIONS, RULES, Value
 
 __all__ = [
     "FORWARD", "NAMESPACE", "Expr", "If", "Local", "alternatives", "conditional_source",
-    "number_source", "source", "symbolic_partials", "times",
+    "number_source", "peel", "source", "symbolic_partials", "times",
 ]
 
 
@@ -47,6 +47,7 @@ FORWARD: dict[str, str] = {
     # the engine's FLOAT_FUNCTIONS, each called by its name with an underscore
     **{op: f"_{op}({{0}})" for op in FLOAT_FUNCTIONS},
     "relu": "0.0 if {0} <= 0.0 else {0}",  # inline: no call
+    "identity": "{0}",
 }
 
 NAMESPACE: dict[str, Any] = {
@@ -305,6 +306,22 @@ def alternatives(local: Local) -> list[tuple[tuple[str, ...], Any]]:
     if isinstance(local, float) and local == 0.0:
         return []
     return [((), local)]
+
+
+def peel(local: Local) -> tuple[tuple[str, ...], Local]:
+    """The conditions under which ``local`` can be non-zero, and what is left of it
+    once the branches that give 0 are peeled off (relu: ``not (x <= 0.0)``)."""
+    conditions: tuple[str, ...] = ()
+    while isinstance(local, If):
+        if isinstance(local.then, float) and local.then == 0.0:
+            conditions += (f"not ({local.condition})",)
+            local = local.otherwise
+        elif isinstance(local.otherwise, float) and local.otherwise == 0.0:
+            conditions += (local.condition,)
+            local = local.then
+        else:
+            break
+    return conditions, local
 
 
 def conditional_source(local: Local) -> str:

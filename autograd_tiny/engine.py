@@ -17,6 +17,7 @@ enforces that).
 from __future__ import annotations
 
 import contextvars
+import itertools
 import math
 import os
 import sys
@@ -39,11 +40,11 @@ from ._ieee import softplus as _softplus
 from ._ieee import sqrt as _sqrt
 
 __all__ = [
-    "Value", "RULES", "FLOAT_FUNCTIONS", "local_partials", "to_float", "no_grad", "is_grad_enabled",
-    "is_anomaly_enabled",
+    "Value", "RULES", "FLOAT_FUNCTIONS", "local_partials", "to_float", "no_grad", "enable_grad",
+    "is_grad_enabled", "is_anomaly_enabled", "variable", "clock", "reaches_older",
     "detect_anomaly", "gradients", "reverse_topological_order", "forward_order",
     "exp", "log", "log1p", "sqrt", "tanh", "sigmoid", "softplus", "relu", "leaky_relu",
-    "sin", "cos", "power",
+    "sin", "cos", "power", "identity",
 ]
 
 Scalar = Union["Value", int, float]
@@ -75,6 +76,23 @@ def no_grad() -> Iterator[None]:
     ()
     """
     token = _MODE.set(_MODE.get() | _NO_GRAD)
+    try:
+        yield
+    finally:
+        _MODE.reset(token)
+
+
+@contextmanager
+def enable_grad() -> Iterator[None]:
+    """Record parents again, even inside an enclosing ``no_grad()`` (transforms use it).
+
+    >>> x = Value(2.0)
+    >>> with no_grad(), enable_grad():
+    ...     y = x * x
+    >>> y.parents == (x, x)
+    True
+    """
+    token = _MODE.set(_MODE.get() & ~_NO_GRAD)
     try:
         yield
     finally:
@@ -126,6 +144,14 @@ def _user_location() -> str:
 # The Value node
 # --------------------------------------------------------------------------
 
+# Leaves carry a birth tick from one counter (``next`` on it is atomic in CPython),
+# so a transform can tell the Values that existed before its call (what its
+# function closes over) from the ones made during it. Constants wrapped for an op
+# are never "before": they stand for numbers, not for anything to differentiate.
+# ``clock()`` gives a new tick: every leaf made before has a smaller one, every later leaf a larger.
+clock: Callable[[], int] = itertools.count(1).__next__
+_CONSTANT_BIRTH = sys.maxsize
+
 def to_float(x: Any, where: str) -> float:
     """Convert a user's number to float, or raise an error naming it and ``where``.
 
@@ -170,7 +196,7 @@ class Value:
 
     # The op's inputs sit in two slots, not a tuple: one object per node instead
     # of two, which halves what the cyclic GC has to walk over (see ``parents``).
-    __slots__ = ("data", "grad", "label", "op", "_x", "_y", "__weakref__")
+    __slots__ = ("data", "grad", "label", "op", "_x", "_y", "_born", "__weakref__")
 
     data: float
     grad: float
@@ -178,6 +204,7 @@ class Value:
     op: str
     _x: Value | None
     _y: Value | None
+    _born: int  # leaves only: see ``clock``
 
     def __init__(self, data: Any, label: str = "") -> None:
         self.data = data if type(data) is float else to_float(data, "Value()")
@@ -188,6 +215,7 @@ class Value:
         self.op = ""
         self._x = None
         self._y = None
+        self._born = clock()
 
     @property
     def parents(self) -> tuple[Value, ...]:
@@ -342,8 +370,13 @@ class Value:
         if _MODE.get() & _ANOMALY:
             order = reverse_topological_order(self)
             adjoint = _propagate(order, seed, create_graph=False)
-            for node in order:
-                node.grad += adjoint[node]
+            held = [(node, node.grad) for node in order if node.grad]
+            try:
+                for node in order:
+                    node.grad += adjoint[node]
+            except BaseException:
+                _restore(order, held)
+                raise
             return
         _backward_into_grad(self, seed)
 
@@ -367,6 +400,7 @@ def _constant(x: Any, op: str) -> Value:
     leaf.op = ""
     leaf._x = None
     leaf._y = None
+    leaf._born = _CONSTANT_BIRTH
     return leaf
 
 
@@ -390,6 +424,7 @@ def _node(data: float, op: str, x: Value, y: Value | None = None) -> Value:
         if mode & _NO_GRAD:
             out.op = ""
             out._x = out._y = None
+            out._born = clock()
             return out
     out.op = op
     out._x = x
@@ -473,6 +508,61 @@ def power(x: Scalar, y: Scalar) -> Any:
     return _pow(_real(x, "power"), _real(y, "power"))
 
 
+def identity(x: Scalar) -> Any:
+    """A new node equal to ``x`` (derivative 1); a number stays a float.
+
+    Each transform call differentiates such a node for a Value argument, so its
+    variable is its own even when an enclosing call passes in its variable.
+
+    >>> x = Value(2.0)
+    >>> y = identity(x)
+    >>> y.data, y.op, y.parents == (x,)
+    (2.0, 'identity', True)
+    """
+    if isinstance(x, Value):
+        return _node(x.data, "identity", x)
+    return _real(x, "identity")
+
+
+def variable(x: Any, label: str = "") -> Value:
+    """A fresh node for a transform to differentiate: a new leaf for a number,
+    a new ``identity`` node on top of a Value (its graph still reaches ``x``).
+
+    >>> variable(3, "x")
+    Value(data=3.0, grad=0.0)
+    """
+    if type(x) is float:
+        return Value(x, label)
+    if isinstance(x, Value):
+        node: Value = identity(x)
+        node.label = label
+        return node
+    return Value(to_float(x, f"argument {label or x!r}"), label)
+
+
+def reaches_older(order: Sequence[Value], birth: int) -> bool:
+    """Whether any node in ``order`` is a leaf made before the tick ``birth``.
+
+    A transform asks this of its function's graph: a yes means the function
+    closes over (or was given) Values that existed before the call.
+    """
+    for node in order:  # noqa: SIM110 - a plain loop: any() of a generator is slower here
+        if node._x is None and node._born < birth:
+            return True
+    return False
+
+
+def _undefined(x: Any) -> Any:
+    """A kinked op's partial at a nan input: nan, and nan at every higher order too
+    (``exp(x)`` is its own derivative, and x is nan)."""
+    return exp(x)
+
+
+def _number(x: Any) -> Any:
+    """The number a rule branches on: ``.data`` of a Value, anything else as it is."""
+    return x.data if x.__class__ is Value else x
+
+
 # The unary ops that are one float function each, and that function: the
 # table the compiler's generated code and its symbolic rules are built from.
 # (neg, abs and leaky_relu are operators or take two inputs.)
@@ -498,14 +588,14 @@ RULES: dict[str, Callable[..., tuple[Any, ...]]] = {
     "*": lambda x, y, out: (y, x),
     "/": lambda x, y, out: (1 / y, -out / y),
     # NOTE: d/dx x**y is taken as 0 at x = y = 0 (not 0 * inf), as in PyTorch, so
-    # polynomials sum(c * x**i) have a finite gradient at 0. d/dy x**y is taken as 0
-    # where x <= 0 (no real derivative in y there): a constant exponent on a negative
-    # base never turns into nan.
-    "**": lambda x, y, out: (0.0 if x == 0 and y == 0 else y * power(x, y - 1),
-                             out * log(x) if x > 0 else 0.0),
+    # polynomials sum(c * x**i) have finite derivatives of every order at 0. d/dy x**y
+    # is taken as 0 where x <= 0 (no real derivative in y there): a constant exponent
+    # on a negative base never turns into nan; a nan base still gives nan.
+    "**": lambda x, y, out: (0.0 if _number(x) == 0 and _number(y) == 0 else y * power(x, y - 1),
+                             0.0 if x <= 0 else out * log(x)),
     "neg": lambda x, out: (-1.0,),
-    # NOTE: abs'(0) = 0, as in PyTorch.
-    "abs": lambda x, out: (1.0 if x > 0 else -1.0 if x < 0 else 0.0,),
+    # NOTE: abs'(0) = 0, as in PyTorch; at a nan every derivative is nan.
+    "abs": lambda x, out: (1.0 if x > 0 else -1.0 if x < 0 else 0.0 if x <= 0 else _undefined(x),),
     "exp": lambda x, out: (out,),
     "log": lambda x, out: (1 / x,),
     "log1p": lambda x, out: (1 / (1 + x),),
@@ -513,11 +603,13 @@ RULES: dict[str, Callable[..., tuple[Any, ...]]] = {
     "tanh": lambda x, out: (1 - out * out,),
     "sigmoid": lambda x, out: (out * (1 - out),),
     "softplus": lambda x, out: (sigmoid(x),),
-    # NOTE: relu'(0) = 0 and relu'(nan) = 1, as in PyTorch.
-    "relu": lambda x, out: (0.0 if x <= 0 else 1.0,),
-    "leaky_relu": lambda x, a, out: (1.0 if x > 0 else a, 0.0 if x > 0 else x),
+    # NOTE: relu'(0) = 0, as in PyTorch; at a nan every derivative is nan (PyTorch: 1).
+    "relu": lambda x, out: (0.0 if x <= 0 else 1.0 if x > 0 else _undefined(x),),
+    "leaky_relu": lambda x, a, out: (1.0 if x > 0 else a if x <= 0 else _undefined(x),
+                                     0.0 if x > 0 else x if x <= 0 else _undefined(x)),
     "sin": lambda x, out: (cos(x),),
     "cos": lambda x, out: (-sin(x),),
+    "identity": lambda x, out: (1.0,),
 }
 
 
@@ -658,14 +750,19 @@ def _backward_into_grad(root: Value, seed: float) -> None:
             x.grad += local_x * upstream
             if y is not None:
                 y.grad += local_y * upstream
-    except BaseException:
-        for node in order:
-            node.grad = 0.0
         for node, before in held:
-            node.grad = before
+            node.grad = before + node.grad
+    except BaseException:  # including a Ctrl-C in the merge just above
+        _restore(order, held)
         raise
+
+
+def _restore(order: list[Value], held: list[tuple[Value, float]]) -> None:
+    """Put every ``.grad`` in ``order`` back as it was before a backward pass."""
+    for node in order:
+        node.grad = 0.0
     for node, before in held:
-        node.grad = before + node.grad
+        node.grad = before
 
 
 def gradients(output: Value, inputs: Sequence[Value], *, create_graph: bool = False) -> list[Any]:

@@ -30,6 +30,7 @@ from .engine import (
     RULES,
     cos,
     exp,
+    identity,
     leaky_relu,
     log,
     log1p,
@@ -63,6 +64,7 @@ OPS: dict[str, Callable[..., Any]] = {
     "leaky_relu": leaky_relu,
     "sin": sin,
     "cos": cos,
+    "identity": identity,
 }
 
 
@@ -95,10 +97,12 @@ DOMAINS: dict[str, tuple[st.SearchStrategy[float], ...]] = {
     "leaky_relu": (away_from_zero(0.01, 10), interval(0, 1)),
     "sin": (interval(-10, 10),),
     "cos": (interval(-10, 10),),
+    "identity": (interval(-10, 10),),
 }
 
 # Ops defined and smooth on every real input: safe to compose at random.
-SMOOTH_OPS = ("+", "-", "*", "neg", "exp", "tanh", "sigmoid", "softplus", "sin", "cos")
+SMOOTH_OPS = ("+", "-", "*", "neg", "exp", "tanh", "sigmoid", "softplus", "sin", "cos",
+              "identity")
 # Ops that need a positive operand get one through softplus(v) + offset.
 _GUARDED_OPS = ("/", "**", "log", "log1p", "sqrt")
 

@@ -351,6 +351,39 @@ def w5(results: dict[str, Any], epochs: int = 20, reps: int = 3) -> None:
 
 
 # --------------------------------------------------------------------------
+# W6: grad on plain numbers, this version against the one before
+# --------------------------------------------------------------------------
+
+def w6(results: dict[str, Any], reps: int = 15) -> None:
+    """First-order ``grad`` on plain numbers (floats out): today's transform, which gives
+    every call fresh variables and checks what the function closes over, against the
+    previous algorithm (``workloads.grad_before``). Same answers, taking turns."""
+    from autograd_tiny import grad
+
+    params = W.init_params()
+    cases = {
+        "rosenbrock (2 arguments)": (W.rosenbrock, (0.5, 1.5), 2000),
+        "tanh sum (50 arguments)": (W.tanh_sum, tuple(0.1 * i for i in range(50)), 100),
+        "W1 per-sample loss (340 arguments)": (W.sample_loss, (*params, 0.3, -0.2, 1.0), 20),
+    }
+    rows = {}
+    for name, (f, args, number) in cases.items():
+        argnums = tuple(range(len(args)))
+        now, before = grad(f, argnums=argnums), W.grad_before(f, argnums)
+        if now(*args) != before(*args):
+            sys.exit(f"W6 {name}: grad and the previous grad disagree")
+        times: dict[str, list[float]] = {"now": [], "before": []}
+        for _ in range(reps):
+            for key, fn in (("before", before), ("now", now)):
+                start = time.perf_counter()
+                for _ in range(number):
+                    fn(*args)
+                times[key].append((time.perf_counter() - start) / number)
+        rows[name] = {key: statistics.median(v) for key, v in times.items()}
+    results["w6"] = rows
+
+
+# --------------------------------------------------------------------------
 # Report
 # --------------------------------------------------------------------------
 
@@ -410,6 +443,12 @@ def report(results: dict[str, Any]) -> list[tuple[str, bool]]:
           f"{per_epoch['eager'] * 1e3:7.1f} ms/epoch: "
           f"{per_epoch['eager'] / per_epoch['compiled']:.1f}x faster compiled")
 
+    r6 = results["w6"]
+    print("W6: first-order grad on plain numbers, medians, taking turns with the previous grad")
+    for name, row in r6.items():
+        print(f"    {name:36s} now {row['now'] * 1e6:9.1f} us, "
+              f"before {row['before'] * 1e6:9.1f} us: {row['now'] / row['before']:.3f}x")
+
     eager_on = m["autograd_tiny eager (gc on)"]
     eager_off = m["autograd_tiny eager (gc off)"]
     checks = [
@@ -428,6 +467,8 @@ def report(results: dict[str, Any]) -> list[tuple[str, bool]]:
         ("compiled batched faster than hand-written", m["compiled, batched"] / hand < 1.0),
         ("compile time well under a second", r1["compile_seconds"] < 0.5),
         ("fit: compiled and eager losses agree (1e-9)", r5["max_loss_difference"] <= TOLERANCE),
+        ("W6 grad on plain numbers within 10% of the previous grad on every case",
+         all(row["now"] <= 1.10 * row["before"] for row in r6.values())),
     ]
     print("Targets")
     for text, ok in checks:
@@ -445,6 +486,7 @@ def main() -> None:
     w3(results)
     w4(results)
     w5(results)
+    w6(results)
     checks = report(results)
     results["targets"] = {text: ok for text, ok in checks}
     results["bench_seconds"] = time.perf_counter() - started

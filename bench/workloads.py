@@ -227,3 +227,45 @@ def sgd(params: list[float], grads: list[float]) -> None:
 
 
 StepFn = Callable[[], float]
+
+
+# -- W6: grad on plain numbers, against grad as it was before it kept calls apart --------
+
+def rosenbrock(x: Any, y: Any) -> Any:
+    return (1 - x) ** 2 + 100 * (y - x * x) ** 2
+
+
+def tanh_sum(*ws: Any) -> Any:
+    """sum(tanh(w_i * i / 100) * w_i): 50 arguments, ~250 nodes."""
+    total: Any = 0.0
+    for i, w in enumerate(ws, start=1):
+        total = total + (w * (i * 0.01)).tanh() * w
+    return total
+
+
+def grad_before(f: Callable[..., Any], argnums: tuple[int, ...]) -> Callable[..., Any]:
+    """``grad`` for plain numbers as the engine had it before each call owned its variables
+    (commit c1f0358): Value leaves, a nesting counter, ``gradients()``, floats out."""
+    import contextvars
+
+    from autograd_tiny import Value, gradients
+
+    depth: contextvars.ContextVar[int] = contextvars.ContextVar("depth", default=0)
+
+    def wrapped(*args: Any) -> Any:
+        for i in argnums:
+            if not -len(args) <= i < len(args):
+                raise IndexError(i)
+        inputs = list(args)
+        for i in argnums:
+            inputs[i] = Value(inputs[i], label=f"arg{i % len(args)}")
+        token = depth.set(depth.get() + 1)
+        try:
+            out = f(*inputs)
+        finally:
+            depth.reset(token)
+        grads = gradients(out, [inputs[i] for i in argnums], create_graph=False)
+        float(out)
+        return tuple(float(g) for g in grads)
+
+    return wrapped

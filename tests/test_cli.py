@@ -485,7 +485,8 @@ def test_bad_argument_is_one_error_line_naming_the_problem(capsys, tmp_path, mon
 # -- the expression parser itself ------------------------------------------------------
 
 def test_allowed_functions_come_from_the_rule_table():
-    assert sorted(FUNCTIONS) == ["abs", "cos", "exp", "leaky_relu", "log", "log1p", "relu",
+    assert sorted(FUNCTIONS) == ["abs", "cos", "exp", "identity", "leaky_relu", "log", "log1p",
+                                 "relu",
                                  "sigmoid", "sin", "softplus", "sqrt", "tanh"]
     assert set(FUNCTIONS) <= set(engine.RULES)
 

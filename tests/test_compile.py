@@ -157,7 +157,7 @@ def test_compiled_mlp_step_matches_the_eager_engine():
 UNARY = {
     "neg": lambda x: -x, "abs": abs, "exp": at.exp, "log": at.log, "log1p": at.log1p,
     "sqrt": at.sqrt, "tanh": at.tanh, "sigmoid": at.sigmoid, "softplus": at.softplus,
-    "relu": at.relu, "sin": at.sin, "cos": at.cos,
+    "relu": at.relu, "sin": at.sin, "cos": at.cos, "identity": at.identity,
 }
 BINARY = {
     "+": lambda x, y: x + y, "-": lambda x, y: x - y, "*": lambda x, y: x * y,

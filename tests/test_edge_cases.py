@@ -41,13 +41,16 @@ EDGE_CASES = [
     ("softplus(1000)", "1000.0", lambda: at.softplus(Value(1000.0)).data),
     ("relu(nan)", "nan", lambda: at.relu(Value(math.nan)).data),
     ("relu'(0)", "0.0", lambda: _grad_of(at.relu, 0.0)),
-    ("relu'(nan)", "1.0", lambda: _grad_of(at.relu, math.nan)),
+    ("relu'(nan)", "nan", lambda: _grad_of(at.relu, math.nan)),
     ("d/dx x ** 0 at 0", "0.0", lambda: _grad_of(lambda x: x ** 0, 0.0)),
+    ("d²/dx² x ** 1 at 0", "0.0", lambda: at.grad(at.grad(lambda x: x ** 1))(0.0)),
     ("abs'(0)", "0.0", lambda: _grad_of(abs, 0.0)),
+    ("abs'(nan)", "nan", lambda: _grad_of(abs, math.nan)),
     ("leaky_relu'(0)", "0.01", lambda: _grad_of(at.leaky_relu, 0.0)),
     ("sqrt'(0)", "inf", lambda: _grad_of(at.sqrt, 0.0)),
     ("log'(0)", "inf", lambda: _grad_of(at.log, 0.0)),
     ("d/dy (-2) ** y", "0.0", lambda: _grad_of(lambda y: Value(-2.0) ** y, 2.0)),
+    ("d/dy nan ** y", "nan", lambda: _grad_of(lambda y: math.nan ** y, 1.0)),
 ]
 
 

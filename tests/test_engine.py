@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import decimal
 import fractions
 import gc
@@ -206,6 +207,24 @@ def test_interrupted_backward_leaves_every_grad_as_it_was(monkeypatch, interrupt
     monkeypatch.undo()
     z.backward()  # and the next call adds exactly its own contribution
     assert x.grad == pytest.approx(10.0 + 1.0 + 3.0 * (1 - math.tanh(1.5) ** 2))
+
+
+class _InterruptingGrad(float):
+    """A .grad that raises KeyboardInterrupt when backward merges into it (its last loop)."""
+
+    def __add__(self, other):
+        raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize("anomaly", [False, True])
+def test_interrupt_in_the_final_merge_of_backward_leaves_every_grad_as_it_was(anomaly):
+    a, b = Value(2.0, label="a"), Value(3.0, label="b")
+    out = a * b
+    a.grad, b.grad, out.grad = 5.0, _InterruptingGrad(7.0), 11.0
+    context = at.detect_anomaly() if anomaly else contextlib.nullcontext()
+    with pytest.raises(KeyboardInterrupt), context:
+        out.backward()
+    assert (a.grad, b.grad, out.grad) == (5.0, 7.0, 11.0)
 
 
 def test_backward_of_a_leaf_sets_its_own_grad():

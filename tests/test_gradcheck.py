@@ -17,6 +17,7 @@ POINTS = {
     "neg": (1.5,), "abs": (-1.5,), "exp": (0.5,), "log": (1.5,), "log1p": (0.5,),
     "sqrt": (1.5,), "tanh": (0.5,), "sigmoid": (0.5,), "softplus": (0.5,), "relu": (1.5,),
     "leaky_relu": (-1.5, 0.2), "sin": (0.5,), "cos": (0.5,),
+    "identity": (1.5,),
 }
 
 FAULTS = {

@@ -33,6 +33,7 @@ TORCH_OPS = {
     "leaky_relu": lambda x, slope: torch.where(x > 0, x, slope * x),
     "sin": torch.sin,
     "cos": torch.cos,
+    "identity": torch.clone,
 }
 
 
