@@ -1,64 +1,57 @@
 """Gradient checking: the engine's derivatives against central finite differences.
 
-Imports only the engine. Use it on your own functions:
+Imports only the engine and two helpers of its own: ``_nested`` (arguments
+given as nested lists) and ``_report`` (the table and what a failure
+suggests). Use it on your own functions:
 
 >>> import autograd_tiny as at
 >>> check_grad(lambda x, y: at.tanh(x * y) + x / y, 0.5, 2.0)
 True
 >>> check_grad(lambda x: x.sin(), 1.0, order=2)   # second derivatives too
 True
+
+and on gradients you derived by hand (``expected=``), for numbers or nested
+lists of them, such as a network's weights:
+
+>>> check_grad(lambda x, y: x * x * y, 3.0, 2.0, expected=lambda x, y: (2 * x * y, x * x))
+True
 """
 
 from __future__ import annotations
 
-import math
+import functools
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import replace
 from typing import Any, Callable
 
+from ._nested import Shape
+from ._report import GradientRow, diagnose, format_rows, judge
 from .engine import Value, gradients, to_float
 
 __all__ = [
-    "GradientCheckError", "GradientRow", "check_grad", "compare_grad", "format_rows",
-    "numerical_grad",
+    "GradientCheckError", "GradientRow", "check_grad", "compare_grad", "diagnose",
+    "format_rows", "numerical_grad",
 ]
-
-
-@dataclass(frozen=True)
-class GradientRow:
-    """One compared derivative: which argument, both values and their errors."""
-
-    argument: str
-    analytic: float
-    numeric: float
-
-    @property
-    def abs_error(self) -> float:
-        return abs(self.analytic - self.numeric)
-
-    @property
-    def rel_error(self) -> float:
-        scale = max(abs(self.analytic), abs(self.numeric))
-        return self.abs_error / scale if scale else 0.0
-
-    def agrees(self, rtol: float, atol: float) -> bool:
-        a, n = self.analytic, self.numeric
-        if math.isnan(a) or math.isnan(n):
-            return math.isnan(a) and math.isnan(n)
-        if math.isinf(a) or math.isinf(n):
-            return a == n
-        return abs(a - n) <= atol + rtol * abs(n)
 
 
 class GradientCheckError(AssertionError):
     """Raised by ``check_grad`` when analytic and numeric derivatives disagree.
 
     ``rows`` holds every compared derivative; the message is a table of them.
+    ``wrong`` names the derivatives that failed. With a hand-derived gradient,
+    ``factor`` is the ratio (yours / the right value) that every wrong one
+    shares, if they share one (``None`` otherwise), and ``swapped`` lists the
+    pairs of partials your formula has the wrong way round.
     """
 
-    def __init__(self, message: str, rows: Sequence[GradientRow]) -> None:
+    def __init__(self, message: str, rows: Sequence[GradientRow], *,
+                 wrong: Sequence[str] = (), factor: float | None = None,
+                 swapped: Sequence[tuple[str, str]] = ()) -> None:
         super().__init__(message)
         self.rows = list(rows)
+        self.wrong = list(wrong)
+        self.factor = factor
+        self.swapped = list(swapped)
 
 
 def _call(f: Callable[..., Any], args: Sequence[float]) -> float:
@@ -123,19 +116,32 @@ def _analytic_hessian(f: Callable[..., Any], point: Sequence[float]) -> list[lis
     return rows
 
 
-def format_rows(rows: Sequence[GradientRow], rtol: float = 1e-5, atol: float = 1e-8, *,
-                title: str = "") -> str:
-    """The comparison as a text table: argument, analytic, numeric, abs and rel error."""
-    header = (f"{'argument':<12} {'analytic':>15} {'numeric':>15} "
-              f"{'abs error':>10} {'rel error':>10}")
-    lines = [title, header] if title else [header]
-    for row in rows:
-        mark = "" if row.agrees(rtol, atol) else "  <- mismatch"
-        lines.append(
-            f"{row.argument:<12} {row.analytic:>15.8g} {row.numeric:>15.8g} "
-            f"{row.abs_error:>10.2e} {row.rel_error:>10.2e}{mark}"
-        )
-    return "\n".join(lines)
+def _shapes(args: Sequence[Any], names: Sequence[str] | None) -> list[Shape]:
+    labels = list(names) if names is not None else [f"x{i}" for i in range(len(args))]
+    if len(labels) != len(args):
+        raise ValueError(f"gradient check got {len(labels)} names for {len(args)} arguments")
+    return [Shape.of(arg, label) for arg, label in zip(args, labels)]
+
+
+def _expected_values(expected: Any, shapes: Sequence[Shape]) -> list[float]:
+    """The hand-derived gradient, flat: called with the arguments as floats if callable."""
+    given = expected(*[s.rebuild(s.values) for s in shapes]) if callable(expected) else expected
+    if hasattr(given, "tolist") and not isinstance(given, Value):
+        given = given.tolist()
+    if len(shapes) == 1:
+        try:
+            return shapes[0].match(given)
+        except ValueError:
+            # One argument's gradient may also come as a 1-tuple, as grad(argnums=(0,)) gives.
+            if isinstance(given, (list, tuple)) and len(given) == 1:
+                return shapes[0].match(given[0])
+            raise
+    names = ", ".join(s.name for s in shapes)
+    if not isinstance(given, (list, tuple)) or len(given) != len(shapes):
+        count = f"{len(given)} gradients" if isinstance(given, (list, tuple)) else "one number"
+        raise ValueError(f"the expected gradient gives {count} for {len(shapes)} arguments "
+                         f"({names}); give one per argument, in order")
+    return [value for s, item in zip(shapes, given) for value in s.match(item)]
 
 
 def compare_grad(
@@ -144,27 +150,37 @@ def compare_grad(
     eps: float = 1e-6,
     order: int = 1,
     names: Sequence[str] | None = None,
+    expected: Any = None,
 ) -> list[GradientRow]:
     """Every derivative of ``f`` at ``args``, analytic beside numeric (what ``check_grad`` judges).
 
     First derivatives come first, then (``order=2``) the second derivatives
-    ``d<a> d<b>``, each partial derivative against differences of itself.
+    ``d<a> d<b>``, each partial derivative against differences of itself. An
+    argument may be nested lists of numbers; its entries are named like
+    ``W[0][1]``. ``expected`` (see ``check_grad``) fills each first-order row's
+    ``expected``.
 
     >>> [(r.argument, r.analytic) for r in compare_grad(lambda x, y: x * y, 3.0, 4.0)]
     [('x0', 4.0), ('x1', 3.0)]
+    >>> [(r.argument, r.analytic) for r in compare_grad(lambda w: w[0] * w[1], [3, 4], names=["w"])]
+    [('w[0]', 4.0), ('w[1]', 3.0)]
     """
     if order not in (1, 2):
         raise ValueError(f"gradient check order must be 1 or 2, got {order!r}")
-    if not args:
+    shapes = _shapes(args, names)
+    point = [value for s in shapes for value in s.values]
+    labels = [name for s in shapes for name in s.names]
+    if not point:
         raise ValueError("a gradient check needs at least one argument to differentiate")
-    point = [to_float(a, "gradient check argument") for a in args]
-    labels = list(names) if names is not None else [f"x{i}" for i in range(len(point))]
-    if len(labels) != len(point):
-        raise ValueError(f"gradient check got {len(labels)} names for {len(point)} arguments")
+    hand = _expected_values(expected, shapes) if expected is not None else None
+    if not all(s.is_number for s in shapes):
+        f = _flat(f, shapes)
 
     analytic = _analytic_grad(f, point)
     numeric = numerical_grad(f, *point, eps=eps)
     rows = [GradientRow(n, a, d) for n, a, d in zip(labels, analytic, numeric)]
+    if hand is not None:
+        rows = [replace(row, expected=value) for row, value in zip(rows, hand)]
     if order == 2:
         hessian = _analytic_hessian(f, point)
         for i in range(len(point)):
@@ -176,6 +192,26 @@ def compare_grad(
     return rows
 
 
+def _flat(f: Callable[..., Any], shapes: Sequence[Shape]) -> Callable[..., Any]:
+    """``f`` as a function of the flat entries, called with its arguments' nesting."""
+    sizes = [len(s.values) for s in shapes]
+
+    @functools.wraps(f)
+    def flat(*entries: Any) -> Any:
+        arguments, start = [], 0
+        for s, size in zip(shapes, sizes):
+            arguments.append(s.rebuild(entries[start:start + size]))
+            start += size
+        return f(*arguments)
+
+    return flat
+
+
+def _point(shapes: Sequence[Shape]) -> str:
+    text = repr(tuple(s.rebuild(s.values) for s in shapes))
+    return text if len(text) <= 100 else text[:96] + "...)"
+
+
 def check_grad(
     f: Callable[..., Any],
     *args: Any,
@@ -184,13 +220,24 @@ def check_grad(
     atol: float = 1e-8,
     order: int = 1,
     names: Sequence[str] | None = None,
+    expected: Any = None,
 ) -> bool:
     """Return True if ``f``'s gradient matches finite differences at ``args``.
 
     Otherwise raise ``GradientCheckError`` with a table: argument, analytic,
     numeric, absolute and relative error. With ``order=2`` the second
     derivatives are checked too (each partial derivative against differences
-    of itself). ``f`` takes floats or Values and returns a scalar.
+    of itself). ``f`` takes floats or Values and returns a scalar; an argument
+    may also be nested lists of numbers (a layer's weights), which ``f``
+    receives as lists of Values. ``names`` names the arguments.
+
+    ``expected`` checks a gradient you derived by hand: a function called with
+    the arguments as floats (or its result), giving one gradient per argument
+    in the argument's own nesting (for one argument, just its gradient). The
+    table then has three columns, your formula, the engine and finite
+    differences, and the ratio of yours to the engine's; the error names each
+    wrong partial and a ratio they share, such as 2 or 0.5 (``.wrong``,
+    ``.factor``, ``.swapped``).
 
     >>> check_grad(lambda x: x * x, 3.0)
     True
@@ -198,17 +245,40 @@ def check_grad(
     Traceback (most recent call last):
     ...
     autograd_tiny.gradcheck.GradientCheckError: gradient check failed ...
+    >>> loss = lambda w, b: (2 * w[0] + 3 * w[1] + b - 1) ** 2
+    >>> def by_hand(w, b):             # forgot the 2 that comes down from the square
+    ...     r = 2 * w[0] + 3 * w[1] + b - 1
+    ...     return [2 * r, 3 * r], r
+    >>> try:
+    ...     check_grad(loss, [0.5, -0.25], 0.1, names=["w", "b"], expected=by_hand)
+    ... except GradientCheckError as error:
+    ...     print(error.wrong, error.factor)
+    ['w[0]', 'w[1]', 'b'] 0.5
     """
     for name, tolerance in (("rtol", rtol), ("atol", atol)):
         if not tolerance >= 0:
             raise ValueError(f"check_grad {name} must be >= 0, got {tolerance!r}")
-    rows = compare_grad(f, *args, eps=eps, order=order, names=names)
-    bad = [row for row in rows if not row.agrees(rtol, atol)]
-    if bad:
-        point = tuple(float(a) for a in args)
+    rows = compare_grad(f, *args, eps=eps, order=order, names=names, expected=expected)
+    verdict = judge(rows, rtol, atol)
+    if not verdict.wrong:
+        return True
+    shapes = _shapes(args, names)
+    if expected is None:
+        numbers = all(s.is_number for s in shapes)
+        point = tuple(float(a) for a in args) if numbers else _point(shapes)
         title = (
-            f"gradient check failed for {_name(f)} at {point}: {len(bad)} of "
+            f"gradient check failed for {_name(f)} at {point}: {len(verdict.wrong)} of "
             f"{len(rows)} derivatives differ (rtol={rtol:g}, atol={atol:g})"
         )
-        raise GradientCheckError(format_rows(rows, rtol, atol, title=title), rows)
-    return True
+        raise GradientCheckError(format_rows(rows, rtol, atol, title=title), rows,
+                                 wrong=verdict.wrong)
+    checked = sum(row.expected is not None for row in rows)
+    title = (f"gradient check failed for {_name(f)} at {_point(shapes)}: "
+             f"your formula differs from the engine in {verdict.formula_wrong} of "
+             f"{checked} partials")
+    if verdict.disagree:
+        title += f"; the engine differs from finite differences in {verdict.disagree}"
+    title += f" (rtol={rtol:g}, atol={atol:g})"
+    message = "\n".join([format_rows(rows, rtol, atol, title=title), *verdict.lines])
+    raise GradientCheckError(message, rows, wrong=verdict.wrong, factor=verdict.factor,
+                             swapped=verdict.swapped)
