@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,7 +19,7 @@ from ._cli_args import UsageError, svg_target
 from .engine import Value
 from .explain import explain
 from .expr import Expression, ExpressionError, parse
-from .gradcheck import compare_grad, format_rows
+from .gradcheck import compare_grad, diagnose, format_rows
 from .viz import graph_size, render_svg
 
 __all__ = ["run_graph", "run_explain", "run_gradcheck"]
@@ -108,10 +109,23 @@ def run_explain(args: argparse.Namespace) -> int:
     return 0
 
 
+def _expected(args: argparse.Namespace, variables: dict[str, float]) -> dict[str, float]:
+    """The --expect values: hand-derived derivatives, each by a --var variable."""
+    expected: dict[str, float] = {}
+    for name, value in args.expect or []:
+        if name in expected:
+            raise UsageError(f"--expect {name} is given twice")
+        if name not in variables:
+            raise UsageError(f"--expect {name}: there is no --var {name} to differentiate by")
+        expected[name] = value
+    return expected
+
+
 def run_gradcheck(args: argparse.Namespace) -> int:
     expression, variables = _expression(args)
     if not variables:
         raise UsageError("gradcheck needs at least one variable: --var NAME=NUMBER")
+    expected = _expected(args, variables)
     names = list(variables)
 
     def function(*values: Any) -> Any:
@@ -120,12 +134,26 @@ def run_gradcheck(args: argparse.Namespace) -> int:
     with _evaluating(expression):
         rows = compare_grad(function, *variables.values(), eps=args.eps, order=args.order,
                             names=names)
+    rows = [dataclasses.replace(row, expected=expected[row.argument])
+            if row.argument in expected else row for row in rows]
     print(f"{expression.source}{_at(variables)}")
     print(format_rows(rows, args.rtol, args.atol))
-    bad = sum(not row.agrees(args.rtol, args.atol) for row in rows)
     tolerances = f"(rtol={args.rtol:g}, atol={args.atol:g})"
-    if not bad:
-        print(f"ok: analytic and numeric derivatives agree {tolerances}")
+    bad = sum(not row.agrees(args.rtol, args.atol) for row in rows)
+    wrong = sum(row.formula_wrong(args.rtol, args.atol) for row in rows)
+    if expected and (bad or wrong):
+        for line in diagnose(rows, args.rtol, args.atol):
+            print(line)
+    if not bad and not wrong:
+        if expected:
+            print(f"ok: your derivatives match the engine's, and the engine's match finite "
+                  f"differences {tolerances}")
+        else:
+            print(f"ok: analytic and numeric derivatives agree {tolerances}")
         return 0
-    print(f"MISMATCH: {bad} of {len(rows)} derivatives differ {tolerances}")
+    if wrong:
+        print(f"WRONG: {wrong} of {len(expected)} expected derivatives differ from the "
+              f"engine's {tolerances}")
+    if bad:
+        print(f"MISMATCH: {bad} of {len(rows)} derivatives differ {tolerances}")
     return 1

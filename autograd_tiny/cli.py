@@ -142,8 +142,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     gradcheck = _expression_command(
         commands, "gradcheck", run_gradcheck, help="compare analytic and numeric gradients",
-        description="Compare the engine's gradients with central finite differences; exit "
-                    "status 1 if any differs.")
+        description="Compare the engine's gradients with central finite differences, and "
+                    "with derivatives you worked out by hand (--expect); exit status 1 if "
+                    "any differs.")
+    gradcheck.add_argument("--expect", action="append", type=variable, metavar="NAME=NUMBER",
+                           help="your hand-derived derivative of EXPR by the variable NAME, "
+                                "checked against the engine (repeat for each variable)")
     gradcheck.add_argument("--eps", type=positive_float, default=1e-6,
                            help="finite-difference step (default: 1e-6)")
     gradcheck.add_argument("--rtol", type=positive_float, default=1e-5,

@@ -162,6 +162,62 @@ def test_gradcheck_exits_1_on_a_wrong_rule(capsys, monkeypatch):
     assert out.splitlines()[-1].startswith("MISMATCH: 1 of 2")
 
 
+def test_gradcheck_expect_shows_your_formula_the_engine_and_finite_differences(capsys):
+    status, out, err = run(capsys, "gradcheck", "x*x*y", "--var", "x=3", "--var", "y=2",
+                           "--expect", "x=12", "--expect", "y=9")
+    assert (status, err) == (0, "")
+    assert out.splitlines()[1].split() == ["argument", "your", "formula", "engine", "finite",
+                                           "diff.", "ratio"]
+    assert table_rows(out, "x") == [["x", "12", "12", "12", "1"]]
+    assert table_rows(out, "y") == [["y", "9", "9", "9", "1"]]
+    assert out.splitlines()[-1].startswith("ok: your derivatives match the engine's")
+
+
+def test_gradcheck_expect_names_a_wrong_derivative_its_ratio_and_the_factor(capsys):
+    # d/dx of x*x*y + sin(y) is 2xy = 12; 24 is the classic extra factor 2.
+    status, out, err = run(capsys, "gradcheck", "x*x*y + sin(y)", "--var", "x=3", "--var",
+                           "y=2", "--expect", "x=24")
+    assert (status, err) == (1, "")
+    assert table_rows(out, "x") == [["x", "24", "12", "12", "2", "<-", "wrong"]]
+    (y_row,) = table_rows(out, "y")
+    assert y_row[1] == "-" and float(y_row[2]) == pytest.approx(9 + math.cos(2))
+    assert "x: 2 times the right value, a likely factor mistake" in out
+    assert out.splitlines()[-1].startswith("WRONG: 1 of 1 expected derivatives differ")
+
+
+def test_gradcheck_expect_calls_out_a_swapped_pair(capsys):
+    status, out, _ = run(capsys, "gradcheck", "x*x*y", "--var", "x=3", "--var", "y=2",
+                         "--expect", "x=9", "--expect", "y=12")
+    assert status == 1
+    assert "x and y look swapped: your x is the right y (9) and your y the right x (12)" in out
+    assert out.splitlines()[-1].startswith("WRONG: 2 of 2")
+
+
+def test_gradcheck_expect_with_a_wrong_engine_rule_reports_both(capsys, monkeypatch):
+    monkeypatch.setitem(engine.RULES, "sin", lambda x, out: (engine.sin(x),))  # should be cos
+    status, out, _ = run(capsys, "gradcheck", "sin(x)", "--var", "x=1",
+                         "--expect", f"x={math.cos(1.0)!r}")
+    assert status == 1
+    assert table_rows(out, "x")[0][-6:] == ["<-", "engine", "and", "finite", "differences",
+                                            "disagree"]
+    assert "your formula agrees with finite differences on x" in out
+    assert out.splitlines()[-1].startswith("MISMATCH: 1 of 1")
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--expect", "z=1"], "--expect z: there is no --var z to differentiate by"),
+    (["--expect", "x=1", "--expect", "x=2"], "--expect x is given twice"),
+    (["--expect", "x=abc"], "argument --expect: x: expected a number after '='"),
+    (["--expect", "x=inf"], "argument --expect: x: expected a finite number"),
+    (["--expect", "12"], "argument --expect: expected NAME=NUMBER"),
+])
+def test_gradcheck_bad_expect_is_one_error_line_exit_2(capsys, argv, message):
+    status, out, err = run(capsys, "gradcheck", "x*y", "--var", "x=3", "--var", "y=2", *argv)
+    assert (status, out) == (2, "")
+    assert err.startswith(f"autograd-tiny: error: {message}")
+    assert len(err.splitlines()) == 1
+
+
 # -- evaluation: IEEE arithmetic on constants, never a traceback ----------------------
 
 def test_constants_divided_by_zero_follow_ieee_like_the_engine():
