@@ -5,11 +5,12 @@ from __future__ import annotations
 import math
 
 import pytest
+from hypothesis import assume, given, settings
 
 import autograd_tiny.engine as engine
 from autograd_tiny import Value
 from autograd_tiny.gradcheck import GradientCheckError, check_grad, compare_grad, numerical_grad
-from autograd_tiny.testing import OPS
+from autograd_tiny.testing import OPS, expression_cases
 
 # A point per op where every local partial is non-zero and distinct enough to tell apart.
 POINTS = {
@@ -341,3 +342,26 @@ def test_second_order_rows_follow_the_hand_checked_first_order_rows():
     assert [(r.argument, r.expected) for r in rows] == [
         ("x", 12.0), ("y", 9.0), ("dx dx", None), ("dx dy", None), ("dy dx", None),
         ("dy dy", None)]
+
+
+@settings(max_examples=50, deadline=None)
+@given(case=expression_cases(max_steps=5))
+def test_on_random_expressions_the_right_gradient_passes_and_a_doubled_one_is_a_factor_two(case):
+    expression, args = case
+    value = expression(*args)
+    assume(math.isfinite(value) and abs(value) < 1e6)
+    tolerances = {"rtol": 1e-4, "atol": 1e-6}
+    rows = compare_grad(expression, *args)
+    assume(all(row.agrees(**tolerances) and math.isfinite(row.analytic) for row in rows))
+    right = [row.analytic for row in rows]
+    assert check_grad(expression, *args, expected=right, **tolerances)
+    doubled = [2 * g for g in right]
+    # |2g - g| against the tolerance atol + rtol * |g|: tiny partials stay within it.
+    off = [row.argument for row in rows if abs(row.analytic) > 1e-6 + 1e-4 * abs(row.analytic)]
+    if not off:
+        assert check_grad(expression, *args, expected=doubled, **tolerances)
+        return
+    with pytest.raises(GradientCheckError) as info:
+        check_grad(expression, *args, expected=doubled, **tolerances)
+    assert info.value.factor == 2.0
+    assert info.value.wrong == off
