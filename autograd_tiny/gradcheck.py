@@ -138,7 +138,10 @@ def _expected_values(expected: Any, shapes: Sequence[Shape]) -> list[float]:
             raise
     names = ", ".join(s.name for s in shapes)
     if not isinstance(given, (list, tuple)) or len(given) != len(shapes):
-        count = f"{len(given)} gradients" if isinstance(given, (list, tuple)) else "one number"
+        if isinstance(given, (list, tuple)):
+            count = f"{len(given)} gradients"
+        else:
+            count = "one number" if isinstance(given, (int, float)) else f"a {type(given).__name__}"
         raise ValueError(f"the expected gradient gives {count} for {len(shapes)} arguments "
                          f"({names}); give one per argument, in order")
     return [value for s, item in zip(shapes, given) for value in s.match(item)]

@@ -297,6 +297,7 @@ def test_a_formula_that_finite_differences_confirm_is_not_called_wrong_when_the_
 @pytest.mark.parametrize("expected, message", [
     ([1.0, 2.0], r"gives 2 gradients for 3 arguments \(W, b, c\)"),
     (5.0, r"gives one number for 3 arguments"),
+    ({"W": 1.0}, r"gives a dict for 3 arguments \(W, b, c\); give one per argument, in order"),
     ([[[1.0, 2.0]], [1.0, 2.0], 3.0], r"the gradient for W has 1 entry; W has 2 entries"),
     ([[[1.0, 2.0], [3.0]], [1.0, 2.0], 3.0],
      r"the gradient for W\[1\] has 1 entry; W\[1\] has 2 entries"),
