@@ -60,10 +60,11 @@ class _Tracer(Value):
 
     data = property(_read_data, _write_data)
     __lt__ = __le__ = __gt__ = __ge__ = __float__ = __bool__ = __int__ = __index__ = _refuse
+    __eq__ = __ne__ = _refuse  # x == 0 in a rule is a branch too
     __hash__ = object.__hash__
 
 
-_NOT_TRACED = {"__init__", "__float__", "__lt__", "__le__", "__gt__", "__ge__",
+_NOT_TRACED = {"__init__", "__float__", "__lt__", "__le__", "__gt__", "__ge__", "__eq__", "__ne__",
                "__hash__", "backward"}
 
 

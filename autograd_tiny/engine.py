@@ -344,6 +344,10 @@ class Value:
         x = self.data
         return _node(x if x > 0.0 else a.data * x, "leaky_relu", self, a)
 
+    def identity(self) -> Value:
+        """A new node equal to this one (derivative 1): what a transform differentiates."""
+        return _node(self.data, "identity", self)
+
     def sin(self) -> Value:
         """Sine (nan at ±inf)."""
         return _node(_sin(self.data), "sin", self)
@@ -519,9 +523,7 @@ def identity(x: Scalar) -> Any:
     >>> y.data, y.op, y.parents == (x,)
     (2.0, 'identity', True)
     """
-    if isinstance(x, Value):
-        return _node(x.data, "identity", x)
-    return _real(x, "identity")
+    return x.identity() if isinstance(x, Value) else _real(x, "identity")
 
 
 def variable(x: Any, label: str = "") -> Value:
@@ -559,7 +561,8 @@ def _undefined(x: Any) -> Any:
 
 
 def _number(x: Any) -> Any:
-    """The number a rule branches on: ``.data`` of a Value, anything else as it is."""
+    """The number a rule branches on: ``.data`` of a Value, anything else as it is
+    (a subclass, such as the compiler's traced values, answers ``==`` itself)."""
     return x.data if x.__class__ is Value else x
 
 

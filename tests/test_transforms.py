@@ -547,3 +547,33 @@ def test_aux_values_follow_the_same_rule_as_the_derivatives():
     assert type(aux["square"]) is float and aux["square"] == 9.0
     assert isinstance(aux["scaled"][0], Value) and aux["scaled"][0].data == 6.0
     assert aux["tag"] == "t"
+
+
+# -- compile composed with the transforms: the eager numbers, or a TraceError --------------
+
+COMPOSED = {
+    "grad(relu)": lambda: grad(at.relu),
+    "grad(abs)": lambda: grad(abs),
+    "grad(x ** 2)": lambda: grad(lambda x: x ** 2),
+    "grad(grad(x ** 3))": lambda: grad(grad(lambda x: x ** 3)),
+    "x * grad(y ** 0)(x)": lambda: (lambda x: x * grad(lambda y: y ** 0)(x)),
+    "grad(sin(x) * x)": lambda: grad(lambda x: at.sin(x) * x),
+    "jvp(tanh)": lambda: (lambda x: jvp(at.tanh, (x,), (2.0,))[1]),
+    "hessian(exp(x) * x)": lambda: (lambda x: hessian(lambda t: at.exp(t) * t)(x)[0][0]),
+    "nested at the outer variable": lambda: (lambda x: grad(lambda y: x * y * y)(x)),
+    "grad(leaky_relu)": lambda: grad(at.leaky_relu),
+}
+
+
+@pytest.mark.parametrize("name", sorted(COMPOSED))
+def test_compile_of_a_transform_gives_the_eager_numbers_or_refuses(name):
+    points = (0.0, 2.0, -1.0, 0.5, -3.0)
+    for first in points:  # traced at each point in turn, then replayed at all of them
+        f = COMPOSED[name]()
+        compiled = at.compile(f)
+        try:
+            compiled(first)
+        except at.TraceError:
+            continue
+        for point in points:
+            assert compiled(point) == f(point), (name, first, point)
