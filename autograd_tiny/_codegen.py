@@ -100,7 +100,7 @@ class _Trace:
                                          for p in node.parents):
                 self.src[key] = float(node.data)  # a constant, folded at trace time
             else:
-                if node.op not in FORWARD:
+                if node.op not in FORWARD:  # (define_op's ops are: FORWARD asks the registry)
                     raise NotImplementedError(
                         f"compile() has no forward formula for op {node.op!r}")
                 name = f"v{counter}"

@@ -14,8 +14,9 @@ import math
 from typing import Any
 
 __all__ = [
-    "IEEEFloat", "cos", "div", "exp", "log", "log1p", "real_pow", "relu", "sigmoid", "sin",
-    "softplus", "sqrt",
+    "IEEEFloat", "acos", "asin", "atan", "atan2", "clamp_max", "clamp_min", "cos", "cosh", "div",
+    "erf", "exp", "floor", "log", "log10", "log1p", "log2", "maximum", "minimum", "mod",
+    "real_pow", "relu", "sigmoid", "sin", "sinh", "softplus", "sqrt", "tan",
 ]
 
 _INF = math.inf
@@ -94,6 +95,84 @@ def softplus(x: float) -> float:
 
 def relu(x: float) -> float:
     return 0.0 if x <= 0.0 else x  # nan stays nan
+
+
+def tan(x: float) -> float:
+    return math.tan(x) if math.isfinite(x) else _NAN
+
+
+atan = math.atan  # defined on every float: atan(±inf) = ±pi/2, atan(nan) = nan
+erf = math.erf  # erf(±inf) = ±1
+
+
+def asin(x: float) -> float:
+    return math.asin(x) if -1.0 <= x <= 1.0 else _NAN
+
+
+def acos(x: float) -> float:
+    return math.acos(x) if -1.0 <= x <= 1.0 else _NAN
+
+
+def sinh(x: float) -> float:
+    try:
+        return math.sinh(x)
+    except OverflowError:
+        return math.copysign(_INF, x)
+
+
+def cosh(x: float) -> float:
+    try:
+        return math.cosh(x)
+    except OverflowError:
+        return _INF
+
+
+def log2(x: float) -> float:
+    if x > 0.0:
+        return math.log2(x)
+    return -_INF if x == 0.0 else _NAN
+
+
+def log10(x: float) -> float:
+    if x > 0.0:
+        return math.log10(x)
+    return -_INF if x == 0.0 else _NAN
+
+
+atan2 = math.atan2  # atan2(y, x): IEEE already (atan2(0, -0) = pi, nan in, nan out)
+
+
+def maximum(x: float, y: float) -> float:
+    if x != x or y != y:
+        return _NAN  # a nan wins, as in torch.maximum (Python's max depends on the order)
+    return x if x >= y else y
+
+
+def minimum(x: float, y: float) -> float:
+    if x != x or y != y:
+        return _NAN
+    return x if x <= y else y
+
+
+def clamp_min(x: float, low: float) -> float:
+    return maximum(x, low)
+
+
+def clamp_max(x: float, high: float) -> float:
+    return minimum(x, high)
+
+
+def mod(x: float, y: float) -> float:
+    """Python's x % y (the result takes y's sign), nan where Python would raise."""
+    try:
+        return x % y
+    except ZeroDivisionError:
+        return _NAN
+
+
+def floor(x: float) -> float:
+    """The largest whole number <= x, as a float; ±inf and nan stay as they are."""
+    return float(math.floor(x)) if math.isfinite(x) else x
 
 
 class IEEEFloat(float):

@@ -19,8 +19,10 @@ import math
 from collections.abc import Sequence
 from typing import Any, Callable, Union
 
+from ._ieee import floor as _floor
+from ._ieee import mod as _mod
 from ._ieee import real_pow as _pow
-from .engine import FLOAT_FUNCTIONS, RULES, Value
+from .engine import FLOAT_FUNCTIONS, REGISTRY, RULES, Value
 
 __all__ = [
     "FORWARD", "NAMESPACE", "Expr", "If", "Local", "alternatives", "conditional_source",
@@ -35,7 +37,31 @@ __all__ = [
 # back to the eager engine.
 # --------------------------------------------------------------------------
 
-FORWARD: dict[str, str] = {
+class _Formulas(dict[str, str]):
+    """``FORWARD``: an op defined with ``define_op`` after import gets its formula on first
+    use, a call of its float function (put in ``NAMESPACE`` as ``_op_<name>``)."""
+
+    def __missing__(self, op: str) -> str:
+        entry = REGISTRY.get(op)
+        if entry is None:
+            raise KeyError(op)
+        NAMESPACE[f"_op_{op}"] = entry.forward
+        slots = ", ".join("{" + str(i) + "}" for i in range(entry.arity))
+        formula = f"_op_{op}({slots})"
+        self[op] = formula
+        return formula
+
+    def __getitem__(self, op: str) -> str:
+        entry = REGISTRY.get(op)
+        if entry is not None and not entry.builtin:  # a user's op, maybe defined again
+            NAMESPACE[f"_op_{op}"] = entry.forward
+        return dict.__getitem__(self, op)
+
+    def __contains__(self, op: object) -> bool:
+        return dict.__contains__(self, op) or op in REGISTRY
+
+
+FORWARD: dict[str, str] = _Formulas({
     "+": "{0} + {1}",
     "-": "{0} - {1}",
     "*": "{0} * {1}",
@@ -48,12 +74,15 @@ FORWARD: dict[str, str] = {
     **{op: f"_{op}({{0}})" for op in FLOAT_FUNCTIONS},
     "relu": "0.0 if {0} <= 0.0 else {0}",  # inline: no call
     "identity": "{0}",
-}
+    "%": "_mod({0}, {1})",
+})
 
 NAMESPACE: dict[str, Any] = {
     **{f"_{op}": function for op, function in FLOAT_FUNCTIONS.items()},
-    "_pow": _pow, "_inf": math.inf, "_nan": math.nan,
+    "_pow": _pow, "_mod": _mod, "_floor": _floor, "_inf": math.inf, "_nan": math.nan,
 }
+for _op in REGISTRY:  # the binary ops of the registry: calls of their float functions
+    FORWARD[_op]
 
 
 def number_source(x: float) -> str:
@@ -165,6 +194,15 @@ class Expr(Value):
 
     def _call(self, function: str) -> Expr:
         return Expr(f"{function}({self.src})", ATOM, self.oracle)
+
+    def _apply(self, op: str, operands: Sequence[Any]) -> Expr:
+        """A registry op (``define_op``) inside a rule: a call of its float function."""
+        formula = FORWARD[op]
+        return Expr(formula.format(*[_operand(_as_operand(o), ATOM, False) for o in operands]),
+                    ATOM, self.oracle)
+
+    def __floor__(self) -> Expr:
+        return Expr(f"_floor({self.src})", ATOM, self.oracle)
 
     # -- comparisons: a branch in a rule ---------------------------------------
 

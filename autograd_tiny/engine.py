@@ -19,19 +19,22 @@ from __future__ import annotations
 import contextvars
 import itertools
 import math
+import operator
 import os
 import sys
 import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from typing import Any, Callable, Union
 
-from ._ieee import IEEEFloat as _IEEEFloat
+from . import _ieee
 from ._ieee import cos as _cos
 from ._ieee import div as _div
 from ._ieee import exp as _exp
 from ._ieee import log as _log
 from ._ieee import log1p as _log1p
+from ._ieee import mod as _mod
 from ._ieee import real_pow as _pow
 from ._ieee import relu as _relu
 from ._ieee import sigmoid as _sigmoid
@@ -45,6 +48,9 @@ __all__ = [
     "detect_anomaly", "gradients", "reverse_topological_order", "forward_order",
     "exp", "log", "log1p", "sqrt", "tanh", "sigmoid", "softplus", "relu", "leaky_relu",
     "sin", "cos", "power", "identity",
+    "Op", "REGISTRY", "define_op",
+    "tan", "atan", "asin", "acos", "sinh", "cosh", "atan2", "log2", "log10", "erf",
+    "maximum", "minimum", "clamp", "clamp_min", "clamp_max",
 ]
 
 Scalar = Union["Value", int, float]
@@ -294,6 +300,21 @@ class Value:
     def __rpow__(self, other: Scalar) -> Value:
         other = _constant(other, "**")
         return _node(_pow(other.data, self.data), "**", other, self)
+
+    def __mod__(self, other: Scalar) -> Value:
+        if other.__class__ is not Value:
+            other = _constant(other, "%")
+        return _node(_mod(self.data, other.data), "%", self, other)
+
+    def __rmod__(self, other: Scalar) -> Value:
+        other = _constant(other, "%")
+        return _node(_mod(other.data, self.data), "%", other, self)
+
+    def _apply(self, op: str, operands: Sequence[Any]) -> Value:
+        """The node of a registry op (``define_op``) on ``operands``, this Value among them."""
+        entry = REGISTRY[op]
+        nodes = [a if isinstance(a, Value) else _constant(a, op) for a in operands]
+        return _node(entry.call_forward(*[n.data for n in nodes]), op, *nodes)
 
     # -- unary operations ----------------------------------------------------
 
@@ -613,7 +634,285 @@ RULES: dict[str, Callable[..., tuple[Any, ...]]] = {
     "sin": lambda x, out: (cos(x),),
     "cos": lambda x, out: (-sin(x),),
     "identity": lambda x, out: (1.0,),
+    # NOTE: x % y is Python's (the sign of y); d/dy = -floor(x / y), a step function.
+    "%": lambda x, y, out: (1.0, -_floor_of(_div(_number(x), _number(y)))),
 }
+
+
+def _floor_of(z: Any) -> Any:
+    """floor(z) for a rule: a plain float for a number or a Value (a step function has
+    no graph to differentiate); an expression asks ``math.floor`` (the compiler's)."""
+    if isinstance(z, float):
+        return _ieee.floor(z)
+    if z.__class__ is Value:
+        return _ieee.floor(z.data)
+    return math.floor(z)
+
+
+# --------------------------------------------------------------------------
+# The op registry: each op's float function, local partials (``RULES``), the
+# inputs on which it is smooth (for property tests) and PyTorch's
+# counterpart (for parity tests). The built-ins above are registered below,
+# the newer built-ins are defined the way users define theirs: ``define_op``.
+# --------------------------------------------------------------------------
+
+Domain = tuple[tuple[float, ...], ...]
+
+
+@dataclass(frozen=True)
+class Op:
+    """An op of the registry.
+
+    ``domain`` has one entry per input: ``(low, high)``, or ``(low, high, gap)``
+    for ``low <= x <= high`` with ``|x| >= gap`` (away from a kink at 0);
+    ``smooth(*inputs)`` excludes what an interval cannot (ties, jumps).
+    ``torch`` is Python source for PyTorch's counterpart (names ``torch``, ``F``).
+    """
+
+    name: str
+    arity: int
+    forward: Callable[..., float]
+    partials: Callable[..., tuple[Any, ...]]
+    domain: Domain | None = None
+    torch: str | None = None
+    smooth: Callable[..., bool] | None = None
+    builtin: bool = False
+    function: Callable[..., Any] | None = None  # the op as a function of Values or numbers
+
+    def call_forward(self, *numbers: float) -> float:
+        """``forward`` on floats; an error in a user's function names the op and the function."""
+        try:
+            return float(self.forward(*numbers))
+        except Exception as error:
+            if self.builtin:
+                raise
+            raise type(error)(
+                f"op {self.name!r}: its forward function {_function_name(self.forward)} "
+                f"failed on {numbers}: {error}"
+            ) from error
+
+
+REGISTRY: dict[str, Op] = {}
+
+
+def _function_name(f: Callable[..., Any]) -> str:
+    return getattr(f, "__qualname__", getattr(f, "__name__", repr(f)))
+
+
+def _arity(partials: Callable[..., Any], name: str) -> int:
+    code = getattr(partials, "__code__", None)
+    count = code.co_argcount if code is not None else -1
+    if count not in (2, 3):
+        raise ValueError(
+            f"define_op({name!r}): partials must take (x, out) or (x, y, out), "
+            f"got {_function_name(partials)} with {count} positional parameters"
+        )
+    return count - 1
+
+
+def _checked_partials(name: str, partials: Callable[..., tuple[Any, ...]]
+                      ) -> Callable[..., tuple[Any, ...]]:
+    """A user's partials as a rule: an error (other than IEEE arithmetic, which the
+    engine redoes with IEEE floats) names the op and the function."""
+    arity = partials.__code__.co_argcount - 1
+
+    def rule(*args: Any) -> tuple[Any, ...]:
+        try:
+            local = partials(*args)
+        except ArithmeticError:
+            raise
+        except Exception as error:
+            raise type(error)(
+                f"op {name!r}: its partials function {_function_name(partials)} failed: {error}"
+            ) from error
+        if not isinstance(local, (tuple, list)) or len(local) != arity:
+            raise TypeError(
+                f"op {name!r}: its partials function {_function_name(partials)} must return "
+                f"{arity} partial derivative(s) in a tuple, got {local!r}"
+            )
+        return tuple(local)
+
+    return _with_arity(rule, arity)
+
+
+def _with_arity(rule: Callable[..., tuple[Any, ...]], arity: int) -> Callable[..., tuple[Any, ...]]:
+    # Code reads a rule's arity from ``__code__.co_argcount``; give the wrapper the right one.
+    if arity == 1:
+        return lambda x, out: rule(x, out)
+    return lambda x, y, out: rule(x, y, out)
+
+
+def define_op(name: str, forward: Callable[..., float], partials: Callable[..., tuple[Any, ...]],
+              *, domain: Domain | None = None, torch: str | None = None,
+              smooth: Callable[..., bool] | None = None) -> Callable[..., Any]:
+    """Define a new op from its float function and its local partial derivatives.
+
+    ``partials(x, out)`` (one input) or ``partials(x, y, out)`` (two) returns the
+    partials in input order, written with arithmetic and this module's functions
+    so that they work on floats and on Values (every order). Returns the op as
+    a function of Values or numbers, like ``exp``; its nodes have ``.op == name``
+    and ``grad``, ``jvp``, ``compile``, ``explain`` and ``draw_dot`` all know it.
+    ``domain`` (one ``(low, high)`` per input) says where it is smooth, for the
+    property tests of ``autograd_tiny.testing``. Defining a name again replaces
+    your earlier definition (a notebook cell run twice); a built-in's name is refused.
+
+    >>> softsign = define_op("softsign", lambda x: x / (1 + abs(x)),
+    ...                      lambda x, out: (1 / (1 + abs(x)) ** 2,), domain=((-5, 5),))
+    >>> y = softsign(Value(3.0)); y.backward()
+    >>> y.op, y.data, y.parents[0].grad
+    ('softsign', 0.75, 0.0625)
+    """
+    return _register(name, forward, partials, domain, torch, smooth, builtin=False)
+
+
+def _register(name: str, forward: Callable[..., float], partials: Callable[..., tuple[Any, ...]],
+              domain: Domain | None, torch: str | None, smooth: Callable[..., bool] | None,
+              builtin: bool) -> Callable[..., Any]:
+    if not isinstance(name, str) or not name.isidentifier():
+        raise ValueError(f"define_op: an op name must be a Python identifier, got {name!r}")
+    earlier = REGISTRY.get(name)
+    if (name in RULES and earlier is None) or (earlier is not None and earlier.builtin):
+        raise ValueError(f"define_op: {name!r} is a built-in op; choose another name")
+    if not callable(forward) or not callable(partials):
+        raise TypeError(f"define_op({name!r}): forward and partials must be functions")
+    arity = _arity(partials, name)
+    if domain is not None and len(domain) != arity:
+        raise ValueError(f"define_op({name!r}): domain needs {arity} interval(s), got {domain!r}")
+    REGISTRY[name] = Op(name, arity, forward, partials, domain, torch, smooth, builtin)
+    RULES[name] = partials if builtin else _checked_partials(name, partials)
+    if arity == 1 and builtin:
+        FLOAT_FUNCTIONS[name] = forward
+    function = _op_function(name, arity)
+    REGISTRY[name] = replace(REGISTRY[name], function=function)
+    return function
+
+
+def _op_function(name: str, arity: int) -> Callable[..., Any]:
+    entry = REGISTRY[name]
+
+    def function(*operands: Any) -> Any:
+        if len(operands) != arity:
+            raise TypeError(f"{name}() takes {arity} argument(s), got {len(operands)}")
+        for operand in operands:
+            if isinstance(operand, Value):
+                return operand._apply(name, operands)
+        return entry.call_forward(*[_real(o, name) for o in operands])
+
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = f"The op {name!r} on Values (a node) or numbers (a float)."
+    return function
+
+
+def _builtin(name: str, forward: Callable[..., float], partials: Callable[..., tuple[Any, ...]],
+             domain: Domain, torch: str, smooth: Callable[..., bool] | None = None
+             ) -> Callable[..., Any]:
+    function = _register(name, forward, partials, domain, torch, smooth, builtin=True)
+    if REGISTRY[name].arity == 1:  # a method too, as the first ops have: x.tan()
+        def method(self: Value) -> Value:
+            return self._apply(name, (self,))
+
+        method.__name__ = method.__qualname__ = name
+        method.__doc__ = function.__doc__
+        setattr(Value, name, method)
+    return function
+
+
+def _apart(x: float, y: float) -> bool:
+    return abs(x - y) > 1e-3
+
+
+def _above(a: Any, b: Any) -> Any:
+    """d max(a, b) / d a: 1 above, 0 below, 1/2 at a tie (PyTorch splits it evenly)."""
+    return 1.0 if a > b else 0.0 if a < b else 0.5 if a <= b else _undefined(a + b)
+
+
+def _at_least(a: Any, b: Any) -> Any:
+    """1 where a >= b (a clamp passes its input through at the bound, as PyTorch's), else 0."""
+    return 1.0 if a >= b else 0.0 if a < b else _undefined(a + b)
+
+
+# The first ops' float functions, domains and PyTorch counterparts (their rules are above).
+_FIRST_OPS: dict[str, tuple[Callable[..., float], Domain, str]] = {
+    "+": (operator.add, ((-10, 10), (-10, 10)), "torch.add"),
+    "-": (operator.sub, ((-10, 10), (-10, 10)), "torch.sub"),
+    "*": (operator.mul, ((-10, 10), (-10, 10)), "torch.mul"),
+    "/": (_div, ((-10, 10), (-10, 10, 0.5)), "torch.div"),
+    "**": (_pow, ((0.2, 5), (-3, 3)), "torch.pow"),
+    "%": (_mod, ((-10, 10), (-10, 10, 0.5)), "torch.remainder"),
+    "neg": (operator.neg, ((-10, 10),), "torch.neg"),
+    "abs": (abs, ((-10, 10, 0.01),), "torch.abs"),
+    "exp": (_exp, ((-10, 5),), "torch.exp"),
+    "log": (_log, ((0.05, 100),), "torch.log"),
+    "log1p": (_log1p, ((-0.9, 100),), "torch.log1p"),
+    "sqrt": (_sqrt, ((0.05, 100),), "torch.sqrt"),
+    "tanh": (math.tanh, ((-5, 5),), "torch.tanh"),
+    "sigmoid": (_sigmoid, ((-15, 15),), "torch.sigmoid"),
+    "softplus": (_softplus, ((-15, 15),), "F.softplus"),
+    "relu": (_relu, ((-10, 10, 0.01),), "torch.relu"),
+    "leaky_relu": (lambda x, a: x if x > 0.0 else a * x, ((-10, 10, 0.01), (0, 1)),
+                   "lambda x, slope: torch.where(x > 0, x, slope * x)"),
+    "sin": (_sin, ((-10, 10),), "torch.sin"),
+    "cos": (_cos, ((-10, 10),), "torch.cos"),
+    "identity": (lambda x: x, ((-10, 10),), "torch.clone"),
+}
+_FIRST_CALLERS: dict[str, Callable[..., Any]] = {
+    "+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
+    "**": power, "%": operator.mod, "neg": operator.neg, "abs": abs, "exp": exp, "log": log,
+    "log1p": log1p, "sqrt": sqrt, "tanh": tanh, "sigmoid": sigmoid, "softplus": softplus,
+    "relu": relu, "leaky_relu": leaky_relu, "sin": sin, "cos": cos, "identity": identity,
+}
+for _name, (_forward, _domain, _torch) in _FIRST_OPS.items():
+    REGISTRY[_name] = Op(_name, len(_domain), _forward, RULES[_name], _domain, _torch,
+                         builtin=True, function=_FIRST_CALLERS[_name])
+REGISTRY["%"] = replace(REGISTRY["%"], smooth=lambda x, y: abs(x / y - round(x / y)) > 1e-3)
+
+_LN2, _LN10, _TWO_OVER_ROOT_PI = math.log(2.0), math.log(10.0), 2.0 / math.sqrt(math.pi)
+
+# The newer built-ins: one entry each, defined as a user defines an op.
+tan = _builtin("tan", _ieee.tan, lambda x, out: (1 + out * out,), ((-1.4, 1.4),), "torch.tan")
+atan = _builtin("atan", _ieee.atan, lambda x, out: (1 / (1 + x * x),), ((-10, 10),),
+                "torch.atan")
+asin = _builtin("asin", _ieee.asin, lambda x, out: (1 / sqrt(1 - x * x),), ((-0.95, 0.95),),
+                "torch.asin")
+acos = _builtin("acos", _ieee.acos, lambda x, out: (-1 / sqrt(1 - x * x),), ((-0.95, 0.95),),
+                "torch.acos")
+cosh: Callable[..., Any]  # defined just below; sinh's derivative calls it
+sinh = _builtin("sinh", _ieee.sinh, lambda x, out: (cosh(x),), ((-5, 5),), "torch.sinh")
+cosh = _builtin("cosh", _ieee.cosh, lambda x, out: (sinh(x),), ((-5, 5),), "torch.cosh")
+log2 = _builtin("log2", _ieee.log2, lambda x, out: (1 / (x * _LN2),), ((0.05, 100),),
+                "torch.log2")
+log10 = _builtin("log10", _ieee.log10, lambda x, out: (1 / (x * _LN10),), ((0.05, 100),),
+                 "torch.log10")
+erf = _builtin("erf", _ieee.erf, lambda x, out: (_TWO_OVER_ROOT_PI * exp(-(x * x)),),
+               ((-3, 3),), "torch.erf")
+# NOTE: atan2(y, x) is the angle of the point (x, y); at the origin, where it jumps, its
+# partials are taken as 0, as in PyTorch.
+atan2 = _builtin("atan2", _ieee.atan2,
+                 lambda y, x, out: (0.0, 0.0) if _number(x) == 0 and _number(y) == 0
+                 else (x / (x * x + y * y), -y / (x * x + y * y)),
+                 ((-10, 10), (0.5, 10)), "torch.atan2")
+# NOTE: at a tie maximum and minimum split the gradient evenly, as PyTorch does.
+maximum = _builtin("maximum", _ieee.maximum, lambda x, y, out: (_above(x, y), _above(y, x)),
+                   ((-10, 10), (-10, 10)), "torch.maximum", _apart)
+minimum = _builtin("minimum", _ieee.minimum, lambda x, y, out: (_above(y, x), _above(x, y)),
+                   ((-10, 10), (-10, 10)), "torch.minimum", _apart)
+# NOTE: at its bound a clamp passes the gradient to its input, as torch.clamp does.
+clamp_min = _builtin("clamp_min", _ieee.clamp_min,
+                     lambda x, low, out: (_at_least(x, low), 1 - _at_least(x, low)),
+                     ((-10, 10), (-10, 10)), "torch.clamp_min", _apart)
+clamp_max = _builtin("clamp_max", _ieee.clamp_max,
+                     lambda x, high, out: (_at_least(high, x), 1 - _at_least(high, x)),
+                     ((-10, 10), (-10, 10)), "torch.clamp_max", _apart)
+
+
+def clamp(x: Scalar, low: Scalar, high: Scalar) -> Any:
+    """``x`` limited to ``[low, high]``: ``clamp_max(clamp_min(x, low), high)``, as torch.clamp
+    (``high`` wins when ``low > high``); differentiable in all three.
+
+    >>> clamp(5.0, 0.0, 1.0), clamp(-5.0, 0.0, 1.0), clamp(0.5, 0.0, 1.0)
+    (1.0, 0.0, 0.5)
+    """
+    return clamp_max(clamp_min(x, low), high)
 
 
 # --------------------------------------------------------------------------
@@ -686,9 +985,18 @@ def local_partials(node: Value, create_graph: bool = False) -> tuple[Any, ...]:
         if y is None:
             return rule(x.data, node.data)
         return rule(x.data, y.data, node.data)
-    except ArithmeticError:  # e.g. log'(0) = 1/0: redo it with IEEE floats
-        args = [_IEEEFloat(p.data) for p in node.parents]
-        return tuple(float(d) for d in rule(*args, _IEEEFloat(node.data)))
+    except ArithmeticError:  # e.g. log'(0) = 1/0: redo it on Values, whose math is IEEE's
+        return _ieee_partials(rule, [p.data for p in node.parents], node.data)
+
+
+def _ieee_partials(rule: Callable[..., tuple[Any, ...]], inputs: list[float], out: float
+                   ) -> tuple[float, ...]:
+    """A rule evaluated on leaf Values (no graph, no anomaly check): IEEE results, 1/0 = inf."""
+    token = _MODE.set(_NO_GRAD)
+    try:
+        return tuple(float(d) for d in rule(*[Value(v) for v in inputs], Value(out)))
+    finally:
+        _MODE.reset(token)
 
 
 def _propagate(order: list[Value], seed: Any, create_graph: bool) -> dict[Value, Any]:

@@ -69,6 +69,7 @@ _BINARY: dict[type, Callable[[Any, Any], Any]] = {
     ast.Sub: _binary("-", operator.sub, operator.sub),
     ast.Mult: _binary("*", operator.mul, operator.mul),
     ast.Div: _binary("/", operator.truediv, _ieee.div),
+    ast.Mod: _binary("%", operator.mod, _ieee.mod),
     ast.Pow: engine.power,
 }
 _UNARY: dict[type, Callable[[Any], Any]] = {

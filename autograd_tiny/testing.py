@@ -19,53 +19,16 @@ calls each op by name on Values or numbers.
 
 from __future__ import annotations
 
-import operator
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Callable, Union
 
 from hypothesis import strategies as st
 
-from .engine import (
-    RULES,
-    cos,
-    exp,
-    identity,
-    leaky_relu,
-    log,
-    log1p,
-    power,
-    relu,
-    sigmoid,
-    sin,
-    softplus,
-    sqrt,
-    tanh,
-)
+from .engine import REGISTRY, RULES, Op
 
-__all__ = ["DOMAINS", "OPS", "SMOOTH_OPS", "Expression", "expression_cases", "expressions"]
-
-OPS: dict[str, Callable[..., Any]] = {
-    "+": operator.add,
-    "-": operator.sub,
-    "*": operator.mul,
-    "/": operator.truediv,
-    "**": power,
-    "neg": operator.neg,
-    "abs": abs,
-    "exp": exp,
-    "log": log,
-    "log1p": log1p,
-    "sqrt": sqrt,
-    "tanh": tanh,
-    "sigmoid": sigmoid,
-    "softplus": softplus,
-    "relu": relu,
-    "leaky_relu": leaky_relu,
-    "sin": sin,
-    "cos": cos,
-    "identity": identity,
-}
+__all__ = ["DOMAINS", "OPS", "SMOOTH_OPS", "Expression", "arguments", "expression_cases",
+           "expressions"]
 
 
 def interval(low: float, high: float) -> st.SearchStrategy[float]:
@@ -78,27 +41,54 @@ def away_from_zero(low: float, high: float) -> st.SearchStrategy[float]:
     return st.one_of(interval(-high, -low), interval(low, high))
 
 
-DOMAINS: dict[str, tuple[st.SearchStrategy[float], ...]] = {
-    "+": (interval(-10, 10), interval(-10, 10)),
-    "-": (interval(-10, 10), interval(-10, 10)),
-    "*": (interval(-10, 10), interval(-10, 10)),
-    "/": (interval(-10, 10), away_from_zero(0.5, 10)),
-    "**": (interval(0.2, 5), interval(-3, 3)),
-    "neg": (interval(-10, 10),),
-    "abs": (away_from_zero(0.01, 10),),
-    "exp": (interval(-10, 5),),
-    "log": (interval(0.05, 100),),
-    "log1p": (interval(-0.9, 100),),
-    "sqrt": (interval(0.05, 100),),
-    "tanh": (interval(-5, 5),),
-    "sigmoid": (interval(-15, 15),),
-    "softplus": (interval(-15, 15),),
-    "relu": (away_from_zero(0.01, 10),),
-    "leaky_relu": (away_from_zero(0.01, 10), interval(0, 1)),
-    "sin": (interval(-10, 10),),
-    "cos": (interval(-10, 10),),
-    "identity": (interval(-10, 10),),
-}
+def _strategy(spec: tuple[float, ...]) -> st.SearchStrategy[float]:
+    """An input's domain from the registry: (low, high), or (low, high, gap) with |x| >= gap."""
+    if len(spec) == 2:
+        return interval(*spec)
+    low, high, gap = spec
+    return st.one_of(interval(low, -gap), interval(gap, high))
+
+
+class _FromRegistry(Mapping[str, Any]):
+    """A read-only view of the op registry, so ops defined later (define_op) show up too."""
+
+    def __init__(self, make: Callable[[Op], Any], needs_domain: bool) -> None:
+        self._make, self._needs_domain = make, needs_domain
+
+    def _ops(self) -> list[str]:
+        return [name for name, op in REGISTRY.items()
+                if not self._needs_domain or op.domain is not None]
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in self._ops():
+            raise KeyError(name)
+        return self._make(REGISTRY[name])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._ops())
+
+    def __len__(self) -> int:
+        return len(self._ops())
+
+
+# Each op called by name on Values or numbers (the registry's function for it).
+OPS: Mapping[str, Callable[..., Any]] = _FromRegistry(lambda op: op.function, False)
+
+# Each op's inputs drawn inside its smooth domain (kinks such as relu at 0 excluded).
+DOMAINS: Mapping[str, tuple[st.SearchStrategy[float], ...]] = _FromRegistry(
+    lambda op: tuple(_strategy(spec) for spec in op.domain or ()), True)
+
+
+def arguments(op: str) -> st.SearchStrategy[tuple[float, ...]]:
+    """Inputs for ``op`` where it is smooth: its ``DOMAINS`` and its ``smooth`` condition
+    (no ties for maximum, no jumps for %)."""
+    entry = REGISTRY[op]
+    drawn = st.tuples(*DOMAINS[op])
+    smooth = entry.smooth
+    if smooth is None:
+        return drawn
+    return drawn.filter(lambda args: bool(smooth(*args)))
+
 
 # Ops defined and smooth on every real input: safe to compose at random.
 SMOOTH_OPS = ("+", "-", "*", "neg", "exp", "tanh", "sigmoid", "softplus", "sin", "cos",

@@ -8,48 +8,32 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from autograd_tiny import RULES, Value, grad
-from autograd_tiny.testing import DOMAINS, OPS, expression_cases
+from autograd_tiny import REGISTRY, RULES, Value, grad
+from autograd_tiny.testing import OPS, arguments, expression_cases
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
 
-TORCH_OPS = {
-    "+": torch.add,
-    "-": torch.sub,
-    "*": torch.mul,
-    "/": torch.div,
-    "**": torch.pow,
-    "neg": torch.neg,
-    "abs": torch.abs,
-    "exp": torch.exp,
-    "log": torch.log,
-    "log1p": torch.log1p,
-    "sqrt": torch.sqrt,
-    "tanh": torch.tanh,
-    "sigmoid": torch.sigmoid,
-    "softplus": F.softplus,
-    "relu": torch.relu,
-    "leaky_relu": lambda x, slope: torch.where(x > 0, x, slope * x),
-    "sin": torch.sin,
-    "cos": torch.cos,
-    "identity": torch.clone,
-}
+# PyTorch's counterpart of each op, from the op registry (``torch=`` of each entry).
+TORCH_OPS = {name: eval(op.torch, {"torch": torch, "F": F})  # noqa: S307 - our own table
+             for name, op in REGISTRY.items() if op.torch}
 
 
 def _torch_leaf(x: float):
     return torch.tensor(x, dtype=torch.float64, requires_grad=True)
 
 
-def test_every_op_has_a_torch_counterpart():
-    assert set(TORCH_OPS) == set(RULES)
+def test_every_built_in_op_has_a_torch_counterpart():
+    built_in = {name for name, op in REGISTRY.items() if op.builtin}
+    assert built_in == set(RULES) - {name for name, op in REGISTRY.items() if not op.builtin}
+    assert set(TORCH_OPS) >= built_in, "give the registry entry its torch= counterpart"
 
 
-@pytest.mark.parametrize("op", sorted(RULES))
+@pytest.mark.parametrize("op", sorted(n for n, op in REGISTRY.items() if op.builtin))
 @settings(max_examples=30)
 @given(data=st.data())
 def test_op_value_and_gradient_equal_torch(op, data):
-    args = tuple(data.draw(s) for s in DOMAINS[op])
+    args = data.draw(arguments(op))
     ours = [Value(a) for a in args]
     out = OPS[op](*ours)
     out.backward()
@@ -102,3 +86,32 @@ def test_second_and_third_derivatives_equal_torch(x):
     assert grad(f)(x) == pytest.approx(d1.item(), rel=1e-12)
     assert grad(grad(f))(x) == pytest.approx(d2.item(), rel=1e-12)
     assert grad(grad(grad(f)))(x) == pytest.approx(d3.item(), rel=1e-10)
+
+
+# The domain edges and conventions of the newer ops, where PyTorch is the reference.
+EDGE_POINTS = [
+    ("asin", (1.0,)), ("asin", (-1.0,)), ("acos", (1.0,)), ("asin", (2.0,)),
+    ("atan", (math.inf,)), ("tan", (math.inf,)), ("sinh", (-1000.0,)), ("cosh", (1000.0,)),
+    ("log2", (0.0,)), ("log10", (-1.0,)), ("log2", (math.inf,)), ("erf", (math.inf,)),
+    ("atan2", (0.0, -1.0)), ("atan2", (1.0, 0.0)), ("atan2", (0.0, 0.0)),
+    ("maximum", (1.0, 1.0)), ("minimum", (2.0, 2.0)),  # (a nan: ours is nan, torch's 1)
+    ("clamp_min", (0.0, 0.0)), ("clamp_max", (1.0, 1.0)), ("clamp_min", (-3.0, 0.5)),
+    ("%", (-7.0, 3.0)), ("%", (7.0, -3.0)), ("%", (5.0, 0.0)), ("%", (-0.5, 2.0)),
+]
+
+
+def _same(a: float, b: float) -> bool:
+    return (math.isnan(a) and math.isnan(b)) or a == pytest.approx(b, rel=1e-12, abs=1e-12)
+
+
+@pytest.mark.parametrize("op, args", EDGE_POINTS, ids=[f"{op}{args}" for op, args in EDGE_POINTS])
+def test_edge_values_and_gradients_equal_torch(op, args):
+    ours = [Value(a) for a in args]
+    out = OPS[op](*ours)
+    out.backward()
+    theirs = [_torch_leaf(a) for a in args]
+    expected = TORCH_OPS[op](*theirs)
+    expected.backward()
+    assert _same(out.data, expected.item())
+    for v, t in zip(ours, theirs):
+        assert _same(v.grad, t.grad.item()), (v.grad, t.grad.item())
