@@ -83,7 +83,7 @@ def run_graph(args: argparse.Namespace) -> int:
     size = graph_size(out)
     if size > args.max_nodes:
         raise UsageError(f"the graph would have {size} nodes (values and ops), more than "
-                         f"--max-nodes {args.max_nodes} (layout gets slow); pass "
+                         f"--max-nodes {args.max_nodes}; pass "
                          f"--max-nodes {size} to draw it anyway")
     with _evaluating(expression):
         out.backward()

@@ -133,7 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="the SVG file to write (default: graph.svg)")
     graph.add_argument("--max-nodes", type=positive_int, default=MAX_NODES, metavar="N",
                        help=f"refuse graphs of more than N nodes, values and ops "
-                            f"(default: {MAX_NODES}; layout time grows steeply)")
+                            f"(default: {MAX_NODES})")
 
     _expression_command(
         commands, "explain", run_explain, help="print the backward pass step by step",

@@ -47,19 +47,28 @@ from .engine import Value, forward_order, local_partials, reverse_topological_or
 __all__ = [
     "ValueGraph", "draw_dot", "to_dot", "render", "render_svg", "find_renderer",
     "node_names", "graph_size", "RendererNotFoundError", "RenderError", "MAX_NODES",
+    "LAYOUT", "LAYOUT_BUDGET",
 ]
 
 RENDERER_ENV = "AUTOGRAD_TINY_DOT"
 RENDER_TIMEOUT = 60.0  # seconds
-# Boxes plus op ovals. Layout time grows much faster than the node count: on the
-# bundled graphviz-pure, sums of n sin(x) terms took 0.5 s at 162 nodes, 3 s at
-# 202 and over 60 s at 302; x*y + x terms, 2 s at 153 and 5 s at 183.
-MAX_NODES = 150
+# The time a ValueGraph's layout may take before render() gives up and says what to do.
+LAYOUT_BUDGET = RENDER_TIMEOUT
+# Graph attributes for autodiff graphs. A Value used by many ops (x in a sum of n
+# sin(i*x) terms) makes dot's network simplex and crossing passes run to their
+# defaults, which grow with the square of the node count: 75 terms took 19 s and
+# 150 terms over 60 s. Capping the network simplex iterations at one per node
+# (nslimit, nslimit1) and the crossing passes at a tenth (mclimit) gives 0.4 s and
+# 1.4 s, and leaves MLP pictures as they were; figures in bench/viz.py.
+LAYOUT = {"nslimit": "1", "nslimit1": "1", "mclimit": "0.1"}
+# Only the CLI's `graph` refuses larger graphs by default; draw_dot has no cap.
+MAX_NODES = 5000
 
 # Fill colours by role; a non-finite number gets the warning colours.
 COLORS = {
     "input": "#dbeafe",
     "parameter": "#fde68a",
+    "constant": "#f3f4f6",
     "output": "#bbf7d0",
     "intermediate": "#ffffff",
     "op": "#e5e7eb",
@@ -67,6 +76,14 @@ COLORS = {
     "warning_text": "#b91c1c",
 }
 FONT = "Courier"
+LEGEND = {
+    "input": "input (labelled leaf)",
+    "parameter": "parameter",
+    "constant": "constant (unlabelled leaf)",
+    "intermediate": "intermediate",
+    "output": "output",
+    "op": "op",
+}
 
 INSTALL_HELP = (
     "no Graphviz renderer found. Install one of:\n"
@@ -96,16 +113,19 @@ class ValueGraph(graphviz.Digraph):
     <ValueGraph: 3 values, 1 ops>
     """
 
-    def __init__(self, *args: Any, values: int = 0, ops: int = 0, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, values: int = 0, ops: int = 0,
+                 budget: float = LAYOUT_BUDGET, **kwargs: Any) -> None:
         # SVG by default: every renderer find_renderer() may pick writes it (not all do PDF).
         kwargs.setdefault("format", "svg")
         super().__init__(*args, **kwargs)
         self.values = values
         self.ops = ops
+        self.budget = budget
 
     def _copy_kwargs(self, **kwargs: Any) -> Any:
         # Digraph's own _copy_kwargs drops unknown keywords, so add ours after it.
-        return {**super()._copy_kwargs(**kwargs), "values": self.values, "ops": self.ops}
+        return {**super()._copy_kwargs(**kwargs), "values": self.values, "ops": self.ops,
+                "budget": self.budget}
 
     def __repr__(self) -> str:
         return f"<ValueGraph: {self.values} values, {self.ops} ops>"
@@ -193,16 +213,53 @@ def graph_size(root: Value) -> int:
     return len(order) + sum(1 for node in order if node.parents)
 
 
+def _roles(order: list[Value], root: Value, parameters: set[Value]) -> dict[Value, str]:
+    roles = {}
+    for node in order:
+        if node is root:
+            roles[node] = "output"
+        elif node in parameters:
+            roles[node] = "parameter"
+        elif node.parents:
+            roles[node] = "intermediate"
+        else:
+            # A leaf the user named is an input; the numbers an expression wraps
+            # (the 1.0 in `out - 1.0`) have no label.
+            roles[node] = "input" if node.label else "constant"
+    return roles
+
+
+def _add_legend(dot: graphviz.Digraph, roles: Iterable[str]) -> None:
+    """A box listing the fill colour of each role the picture uses, op ovals included."""
+    used = set(roles)
+    rows = "".join(f'<tr><td bgcolor="{COLORS[role]}">{LEGEND[role]}</td></tr>'
+                   for role in LEGEND if role in used)
+    dot.node("legend", f'<<table border="0" cellborder="1" cellspacing="0" cellpadding="3">'
+                       f"{rows}</table>>", shape="plaintext", margin="0", fontsize="10")
+
+
+def _parameter_set(params: Any) -> set[Value]:
+    if callable(getattr(params, "parameters", None)):  # a Module (viz does not import nn)
+        params = params.parameters()
+    return set(params)
+
+
 def draw_dot(root: Value, *, show_grad: bool = True, rankdir: str = "LR",
-             edge_labels: bool = False, max_nodes: int = MAX_NODES,
-             params: Iterable[Value] = ()) -> ValueGraph:
+             edge_labels: bool = False, max_nodes: int | None = None,
+             params: Any = (), legend: bool = True,
+             budget: float = LAYOUT_BUDGET) -> ValueGraph:
     """The graph of everything ``root`` depends on, as a ``graphviz.Digraph``.
 
-    Colours: green the output ``root``, amber the Values in ``params``, blue
-    other leaves (inputs and constants), white intermediate results. With
-    ``edge_labels`` each edge into an op shows its local derivative. A graph
-    of more than ``max_nodes`` nodes (Value boxes plus op ovals) raises
-    ``ValueError``: layout time grows steeply past ``MAX_NODES``.
+    Roles, named in a legend (``legend=False`` leaves it out): green the output
+    ``root``, amber the parameters (``params``: Values or a model), blue the
+    inputs (labelled leaves), grey the constants (unlabelled leaves, such as the
+    ``1.0`` of ``out - 1.0``), white intermediate results. Modules label their
+    parameters by their ``state_dict`` path (``layers[0].weight[3][1]``). With
+    ``edge_labels`` each edge into an op shows its local derivative.
+
+    There is no node cap (``max_nodes`` sets one): the layout settings
+    ``LAYOUT`` keep graphs of thousands of nodes to seconds, and rendering
+    stops after ``budget`` seconds with an error that says what to do.
 
     >>> from autograd_tiny import Value
     >>> a = Value(3.0, label="a")
@@ -217,34 +274,29 @@ def draw_dot(root: Value, *, show_grad: bool = True, rankdir: str = "LR",
     made = forward_order(root)  # statements inputs first, as the code (usually) ran
     order = made[::-1]  # = reverse_topological_order(root): ids from n0, the root
     ops = sum(1 for node in order if node.parents)
-    if len(order) + ops > max_nodes:
+    if max_nodes is not None and len(order) + ops > max_nodes:
         raise ValueError(
             f"the graph has {len(order) + ops} nodes ({len(order)} values, {ops} ops), "
-            f"more than max_nodes={max_nodes} (layout gets slow); pass "
+            f"more than max_nodes={max_nodes}; pass "
             f"draw_dot(..., max_nodes={len(order) + ops}) to draw it anyway"
         )
-    parameters = set(params)
+    roles = _roles(order, root, _parameter_set(params))
     ids = {node: f"n{i}" for i, node in enumerate(order)}
     names = node_names(order)
     dot = ValueGraph(
         "autograd_tiny",
-        graph_attr={"rankdir": rankdir},
+        graph_attr={"rankdir": rankdir, **LAYOUT},
         node_attr={"fontname": FONT, "fontsize": "12"},
         edge_attr={"fontname": FONT, "fontsize": "10"},
         values=len(order),
         ops=ops,
+        budget=budget,
     )
+    if legend:
+        _add_legend(dot, [*roles.values(), *(["op"] if ops else [])])
     for node in made:
         name = ids[node]
-        if node is root:
-            role = "output"
-        elif node in parameters:
-            role = "parameter"
-        elif not node.parents:
-            role = "input"
-        else:
-            role = "intermediate"
-        dot.node(name, _value_label(names[node], node, show_grad, COLORS[role]),
+        dot.node(name, _value_label(names[node], node, show_grad, COLORS[roles[node]]),
                  shape="plaintext", margin="0")
         if not node.parents:
             continue
@@ -314,19 +366,33 @@ def _installed_graphviz_pure() -> str | None:
 
 
 def render(graph: Union[graphviz.Digraph, str], format: str = "svg", *,
-           timeout: float = RENDER_TIMEOUT) -> bytes:
+           timeout: float | None = None) -> bytes:
     """Lay out a graph (a Digraph or DOT source) with ``find_renderer()``; the output bytes.
+
+    The renderer may run for ``timeout`` seconds: by default a ValueGraph's
+    ``budget``, else ``RENDER_TIMEOUT``. A ValueGraph that runs out of time
+    raises ``RenderError`` saying how to draw it anyway.
 
     >>> render("digraph { a -> b }").startswith(b"<?xml")
     True
     """
     source = graph if isinstance(graph, str) else graph.source
+    if timeout is None:
+        timeout = graph.budget if isinstance(graph, ValueGraph) else RENDER_TIMEOUT
     command = [*find_renderer(), f"-T{format}"]
     try:
         done = subprocess.run(command, input=source.encode("utf-8"), capture_output=True,
                               timeout=timeout, check=False)
     except subprocess.TimeoutExpired:
-        raise RenderError(f"{shlex.join(command)} timed out after {timeout:g} s") from None
+        message = f"{shlex.join(command)} timed out after {timeout:g} s"
+        if isinstance(graph, ValueGraph):
+            message += (
+                f": laying out {graph.values + graph.ops} nodes ({graph.values} values, "
+                f"{graph.ops} ops) took longer than the budget. Draw fewer nodes "
+                f"(draw_dot(..., collapse=\"neuron\") draws each neuron of a model as one "
+                f"box; a smaller batch or model), or give it more time: "
+                f"draw_dot(..., budget={2 * timeout:g})")
+        raise RenderError(message) from None
     except OSError as error:
         raise RenderError(f"{shlex.join(command)} could not run: {error}") from None
     if done.returncode != 0:

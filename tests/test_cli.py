@@ -346,18 +346,19 @@ def sum_of_sines(n):
     return " + ".join(["sin(x)"] * n)
 
 
-def test_graph_too_big_to_lay_out_fast_is_refused_before_printing(capsys, tmp_path):
+def test_graph_larger_than_max_nodes_is_refused_before_printing(capsys, tmp_path):
     svg = tmp_path / "g.svg"
     # 40 sin(x) terms: x, 40 sines, 39 sums = 80 values, 79 ops = 159 nodes.
     status, out, err = run(capsys, "graph", sum_of_sines(40), "--var", "x=1",
-                           "--out", str(svg))
+                           "--out", str(svg), "--max-nodes", "150")
     assert (status, out) == (2, "")
     assert err == ("autograd-tiny: error: the graph would have 159 nodes (values and ops), "
-                   "more than --max-nodes 150 (layout gets slow); pass --max-nodes 159 "
+                   "more than --max-nodes 150; pass --max-nodes 159 "
                    "to draw it anyway\n")
     assert not svg.exists()
+    # No keyword: the default cap is MAX_NODES (5000), not the old 150.
     status, out, err = run(capsys, "graph", sum_of_sines(40), "--var", "x=1",
-                           "--out", str(svg), "--max-nodes", "159")
+                           "--out", str(svg))
     assert status == 0, err
     assert f"d/dx = {40 * math.cos(1):.10g}" in out.splitlines()
     assert svg.read_text().startswith("<?xml")
@@ -493,7 +494,8 @@ def test_bad_expression_is_one_error_line_exit_2_and_runs_nothing(
     (["graph", "-x*y", "--var", "x=1", "--var", "y=1"], "leading space"),
     (["graph", "x", "--var", "x=1", "--out", "no/such/folder/g.svg"], "does not exist"),
     (["graph", "x", "--var", "x=1", "--out", "g.png"], ".svg"),
-    (["graph", "+".join(["x"] * 600), "--var", "x=1"], "pass --max-nodes 1199"),
+    (["graph", "+".join(["x"] * 600), "--var", "x=1", "--max-nodes", "1000"],
+     "pass --max-nodes 1199"),
     (["graph", "x", "--var", "x=1", "--max-nodes", "0"], "--max-nodes"),
     (["gradcheck", "2 * 3"], "at least one variable"),
     (["gradcheck", "x", "--var", "x=1", "--eps", "0"], "--eps"),
