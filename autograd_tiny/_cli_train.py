@@ -190,37 +190,43 @@ def _save_model(run: _Run, folder: pathlib.Path, files: _Files) -> None:
                                 f"{model.activation!r}).load({str(path)!r})"))
 
 
-def _neuron_graph(run: _Run, folder: pathlib.Path, files: _Files) -> None:
-    """The first hidden neuron of ``run.model`` on the last training point, as SVG.
+# Points for the neuron picture: two different inputs, neither 0 nor 1, so that the
+# grads of the two weights (act' * x_i) and of the bias (act') all differ.
+_PICTURE_POINTS = ([0.75, -0.5], [-0.5, 0.75], [1.5, 0.5], [0.5, 1.5], [-1.5, -0.5])
 
-    The weights are labelled w1, w2, b for the picture only: their labels and
-    grads are put back afterwards, so the trained model is left as it was.
+
+def _neuron_graph(run: _Run, folder: pathlib.Path, files: _Files) -> None:
+    """The first hidden neuron of ``run.model``, as SVG with edge labels.
+
+    Drawn at the first of ``_PICTURE_POINTS`` where its weights and bias get three
+    different nonzero grads (a relu neuron must be active there); the parameters
+    keep their names (``layers[0].weight[0][1]``). Their grads are put back
+    afterwards, so the trained model is left as it was.
     """
     path = folder / "neuron-graph.svg"
     neuron = run.model.layers[0].neurons[0]
     parameters = neuron.parameters()
-    saved = [(p.label, p.grad) for p in parameters]
+    saved = [p.grad for p in parameters]
     try:
-        for i, weight in enumerate(neuron.w, start=1):
-            weight.label = f"w{i}"
-        neuron.b.label = "b"
-        for parameter in parameters:
-            parameter.grad = 0.0
-        point = run.X_train[-1]
-        inputs = [Value(x, label=f"x{i}") for i, x in enumerate(point, start=1)]
-        out = neuron(inputs)
-        out.label = "out"
-        out.backward()
+        for point in _PICTURE_POINTS:
+            for parameter in parameters:
+                parameter.grad = 0.0
+            inputs = [Value(x, label=f"x[{i}]") for i, x in enumerate(point)]
+            out = neuron(inputs)
+            out.backward()
+            grads = [p.grad for p in parameters]
+            if 0.0 not in grads and len(set(grads)) == len(grads):
+                break
         try:
-            render_svg(out, path, params=parameters)
+            render_svg(out, path, params=parameters, edge_labels=True)
         except (RendererNotFoundError, RenderError) as error:
             files.skipped.append((path.name, str(error).splitlines()[0]))
         else:
             files.written.append((path, f"one {neuron.activation} neuron of the {run.name} "
                                         f"model at x = {point}, after backward"))
     finally:
-        for parameter, (label, grad) in zip(parameters, saved):
-            parameter.label, parameter.grad = label, grad
+        for parameter, grad in zip(parameters, saved):
+            parameter.grad = grad
 
 
 def _diverged(runs: Sequence[_Run]) -> bool:

@@ -115,6 +115,16 @@ def _fits_a_float(n: int) -> bool:
     return True
 
 
+def _named(tree: Any, path: str) -> list[tuple[str, Value]]:
+    """(path, Value) pairs in ``parameters()`` order, spelled as ``load_state_dict`` errors do."""
+    if isinstance(tree, dict):
+        return [pair for key, value in tree.items()
+                for pair in _named(value, f"{path}.{key}" if path else key)]
+    if isinstance(tree, list):
+        return [pair for i, value in enumerate(tree) for pair in _named(value, f"{path}[{i}]")]
+    return [(path, tree)]
+
+
 def _reject_constant(token: str) -> float:
     raise ValueError(f"non-finite number token {token!r} (JSON has no NaN or Infinity)")
 
@@ -139,6 +149,23 @@ class Module:
     def parameters(self) -> list[Value]:
         """Every trainable Value, in a fixed order."""
         return _flatten(self._tree())
+
+    def named_parameters(self) -> list[tuple[str, Value]]:
+        """``(path, parameter)`` in ``parameters()`` order; the path indexes ``state_dict()``.
+
+        Each parameter's ``label`` is its path, so graphs, ``explain`` and errors name it.
+
+        >>> [name for name, p in MLP(1, [2, 1], seed=0).named_parameters()][:3]
+        ['layers[0].weight[0][0]', 'layers[0].weight[1][0]', 'layers[0].bias[0]']
+        >>> MLP(1, [2, 1], seed=0).layers[1].neurons[0].b.label
+        'layers[1].bias[0]'
+        """
+        return _named(self._tree(), "")
+
+    def _name_parameters(self, prefix: str = "") -> None:
+        """Label every parameter with its path; a container calls this again after its children."""
+        for name, parameter in self.named_parameters():
+            parameter.label = prefix + name
 
     def zero_grad(self) -> None:
         """Set every parameter's ``.grad`` to 0.0."""
@@ -257,6 +284,8 @@ class Neuron(Module):
         rng = rng if rng is not None else random.Random(seed)
         self.w = [Value(w) for w in _draw_weights(self.init, self.activation, nin, fan_out, rng)]
         self.b = Value(0.0)
+        self.output_label = "out"
+        self._name_parameters()
 
     def _tree(self) -> Any:
         return {"weight": self.w, "bias": self.b}
@@ -267,10 +296,12 @@ class Neuron(Module):
     def __call__(self, x: Any) -> Value:
         x = _as_inputs(x, self.nin, "Neuron")
         total = self.b
-        for wi, xi in zip(self.w, x):
-            total = total + wi * xi
+        for i, (wi, xi) in enumerate(zip(self.w, x)):
+            total = total + wi * (xi if isinstance(xi, Value) else Value(xi, label=f"x[{i}]"))
         activate = _ACTIVATE.get(self.activation)
-        return activate(total) if activate is not None else total
+        out = activate(total) if activate is not None else total
+        out.label = self.output_label
+        return out
 
 
 class Layer(Module):
@@ -292,6 +323,12 @@ class Layer(Module):
         self.neurons = [Neuron(nin, self.activation, rng=rng, fan_out=nout, init=self.init)
                         for _ in range(nout)]
         self.nin = nin
+        self._name_parameters()
+
+    def _name_parameters(self, prefix: str = "") -> None:
+        super()._name_parameters(prefix)
+        for j, neuron in enumerate(self.neurons):
+            neuron.output_label = f"{prefix}out[{j}]"
 
     def _tree(self) -> Any:
         return {"weight": [n.w for n in self.neurons], "bias": [n.b for n in self.neurons]}
@@ -301,7 +338,8 @@ class Layer(Module):
 
     def __call__(self, x: Any) -> Any:
         # Wrap plain numbers once, not once per neuron.
-        x = [xi if isinstance(xi, Value) else Value(xi) for xi in _as_inputs(x, self.nin, "Layer")]
+        x = [xi if isinstance(xi, Value) else Value(xi, label=f"x[{i}]")
+             for i, xi in enumerate(_as_inputs(x, self.nin, "Layer"))]
         outs = [n(x) for n in self.neurons]
         return outs[0] if len(outs) == 1 else outs
 
@@ -351,6 +389,8 @@ class MLP(Module):
                   rng=rng, init=self.init)
             for i in range(len(sizes))
         ]
+        for i, layer in enumerate(self.layers):
+            layer._name_parameters(f"layers[{i}].")
 
     @property
     def nout(self) -> int:

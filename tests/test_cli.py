@@ -686,7 +686,9 @@ def test_demo_trains_both_datasets_and_writes_every_file(capsys, tmp_path):
     assert "skipped" not in out
     svg = ElementTree.parse(out_dir / "neuron-graph.svg").getroot()
     labels = " ".join(svg.itertext())
-    assert all(name in labels for name in ("w1", "w2", "b", "x1", "x2", "out", "tanh"))
+    assert all(name in labels for name in (
+        "layers[0].weight[0][0]", "layers[0].weight[0][1]", "layers[0].bias[0]", "x[0]", "x[1]",
+        "layers[0].out[0]", "tanh"))
     MLP(2, [8, 1], activation="tanh").load(out_dir / "xor-model.json")
     MLP(2, [8, 3], activation="relu").load(out_dir / "blobs-model.json")
     for name in DEMO_FILES:
@@ -704,9 +706,19 @@ def test_demo_neuron_graph_leaves_the_trained_weights_labels_and_grads_alone(tmp
     files = _cli_train._Files()
     _cli_train._neuron_graph(run_, tmp_path, files)  # type: ignore[arg-type]
     assert [(p.data, p.label, p.grad) for p in model.parameters()] == before
-    assert [p.label for p in neuron.parameters()] == ["", "", ""]
-    labels = " ".join(ElementTree.parse(tmp_path / "neuron-graph.svg").getroot().itertext())
-    assert all(name in labels for name in ("w1", "w2", "b", "x1", "x2", "out"))
+    assert [p.label for p in neuron.parameters()] == [
+        "layers[0].weight[0][0]", "layers[0].weight[0][1]", "layers[0].bias[0]"]
+    svg = ElementTree.parse(tmp_path / "neuron-graph.svg").getroot()
+    texts = [text.strip() for text in svg.itertext() if text.strip()]
+    # Each Value box reads name, data, grad. Drawn at x = (0.75, -0.5): dout/dw_i = tanh' * x_i
+    # and dout/db = tanh', three different numbers (at x = (1, 1) all three were equal).
+    w0, w1, b = (float(texts[texts.index(p.label) + 2].removeprefix("grad "))
+                 for p in neuron.parameters())
+    assert w0 == pytest.approx(0.75 * b, rel=1e-3) and w1 == pytest.approx(-0.5 * b, rel=1e-3)
+    assert b > 0 and len({w0, w1, b}) == 3
+    assert "x = [0.75, -0.5]" in files.written[0][1]
+    # Edge labels: the local derivative of * into the weight edge is the input, 0.75.
+    assert "0.75" in texts and "-0.5" in texts
     assert [path.name for path, _ in files.written] == ["neuron-graph.svg"]
 
 
