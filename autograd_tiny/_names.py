@@ -1,13 +1,44 @@
 """Display names of graph nodes, shared by ``viz`` (pictures) and ``explain`` (tables).
 
-Imports only the engine, for types.
+Also reads the names ``nn`` gives (``layers[0].weight[3][1]``, ``layers[0].out[3]``)
+back into the neuron and layer they belong to. Imports only the engine, for types.
 """
 
 from __future__ import annotations
 
+import re
+
 from .engine import Value
 
-__all__ = ["node_names"]
+__all__ = ["node_names", "unit_of"]
+
+# The labels nn gives: <prefix>weight[j][i], <prefix>bias[j] and <prefix>out[j] for
+# neuron j of a layer (prefix "layers[k]." in an MLP, "" for a lone Layer), and
+# weight[i], bias and out for a lone Neuron.
+_IN_LAYER = re.compile(r"(?P<layer>(?:.+\.)?)(?:weight\[(?P<w>\d+)\]\[\d+\]|"
+                       r"bias\[(?P<b>\d+)\]|out\[(?P<o>\d+)\])")
+_LONE = re.compile(r"weight\[\d+\]|bias|out")
+
+
+def unit_of(label: str, unit: str) -> str | None:
+    """The neuron (``unit="neuron"``) or layer a parameter or neuron output belongs to.
+
+    None for any other label.
+
+    >>> unit_of("layers[1].weight[3][0]", "neuron"), unit_of("layers[1].out[3]", "layer")
+    ('layers[1] neuron 3', 'layers[1]')
+    >>> unit_of("bias", "neuron"), unit_of("x", "neuron")
+    ('neuron', None)
+    """
+    match = _IN_LAYER.fullmatch(label)
+    if match:
+        layer = match["layer"].rstrip(".") or "layer"
+        if unit == "layer":
+            return layer
+        return f"{layer} neuron {match['w'] or match['b'] or match['o']}"
+    if _LONE.fullmatch(label):
+        return "neuron"
+    return None
 
 
 def node_names(order: list[Value]) -> dict[Value, str]:

@@ -41,6 +41,7 @@ from typing import Any, Union
 import graphviz
 
 from ._atomic import write_atomic
+from ._collapse import UNITS, Unit, find_units
 from ._names import node_names
 from .engine import Value, forward_order, local_partials, reverse_topological_order
 
@@ -69,6 +70,8 @@ COLORS = {
     "input": "#dbeafe",
     "parameter": "#fde68a",
     "constant": "#f3f4f6",
+    "neuron": "#ede9fe",
+    "layer": "#ede9fe",
     "output": "#bbf7d0",
     "intermediate": "#ffffff",
     "op": "#e5e7eb",
@@ -82,6 +85,8 @@ LEGEND = {
     "constant": "constant (unlabelled leaf)",
     "intermediate": "intermediate",
     "output": "output",
+    "neuron": "neuron (collapsed)",
+    "layer": "layer (collapsed)",
     "op": "op",
 }
 
@@ -244,9 +249,25 @@ def _parameter_set(params: Any) -> set[Value]:
     return set(params)
 
 
+def _unit_label(unit: Unit, kind: str, show_grad: bool) -> str:
+    out = unit.outputs[0]
+    activation = out.op if len(out.parents) == 1 else "linear"
+    cells = [f"<td><b>{html.escape(unit.name)}</b></td>"]
+    if kind == "neuron":
+        cells += [f"<td>{html.escape(activation)}</td>",
+                  _cell(f"data {_number(out.data)}", out.data)]
+        if show_grad:
+            cells.append(_cell(f"grad {_number(out.grad)}", out.grad))
+    else:
+        cells.append(f"<td>{len(unit.outputs)} x {html.escape(activation)}</td>")
+    cells.append(f"<td>{len(unit.parameters)} params</td>")
+    return (f'<<table border="0" cellborder="1" cellspacing="0" cellpadding="4" '
+            f'bgcolor="{COLORS[kind]}"><tr>{"".join(cells)}</tr></table>>')
+
+
 def draw_dot(root: Value, *, show_grad: bool = True, rankdir: str = "LR",
              edge_labels: bool = False, max_nodes: int | None = None,
-             params: Any = (), legend: bool = True,
+             params: Any = (), legend: bool = True, collapse: str | None = None,
              budget: float = LAYOUT_BUDGET) -> ValueGraph:
     """The graph of everything ``root`` depends on, as a ``graphviz.Digraph``.
 
@@ -256,6 +277,11 @@ def draw_dot(root: Value, *, show_grad: bool = True, rankdir: str = "LR",
     ``1.0`` of ``out - 1.0``), white intermediate results. Modules label their
     parameters by their ``state_dict`` path (``layers[0].weight[3][1]``). With
     ``edge_labels`` each edge into an op shows its local derivative.
+
+    ``collapse="neuron"`` draws each neuron of an ``nn`` model as one box (its
+    name, activation, output data and grad, and how many parameters it hides)
+    with an edge from each input; ``collapse="layer"`` one box per layer and
+    point. Units are found by the names ``nn`` gives (``layers[0].out[3]``).
 
     There is no node cap (``max_nodes`` sets one): the layout settings
     ``LAYOUT`` keep graphs of thousands of nodes to seconds, and rendering
@@ -271,30 +297,55 @@ def draw_dot(root: Value, *, show_grad: bool = True, rankdir: str = "LR",
         raise TypeError(f"draw_dot() needs a Value, got {type(root).__name__}")
     if rankdir not in ("LR", "RL", "TB", "BT"):
         raise ValueError(f"unknown rankdir: {rankdir!r} (must be one of LR, RL, TB, BT)")
+    if collapse is not None and collapse not in UNITS:
+        raise ValueError(f"unknown collapse: {collapse!r} (must be one of "
+                         f"{', '.join(UNITS)}, or None)")
     made = forward_order(root)  # statements inputs first, as the code (usually) ran
     order = made[::-1]  # = reverse_topological_order(root): ids from n0, the root
-    ops = sum(1 for node in order if node.parents)
-    if max_nodes is not None and len(order) + ops > max_nodes:
+    units = find_units(made, collapse) if collapse else []
+    box_of = {member: unit for unit in units for member in unit.members}
+    read_outside = {parent for node in made if node not in box_of for parent in node.parents}
+    hidden = {p for unit in units for p in unit.parameters if p not in read_outside}
+    drawn = [node for node in made if node not in box_of and node not in hidden]
+    ops = sum(1 for node in drawn if node.parents)
+    size = len(drawn) + len(units) + ops
+    if max_nodes is not None and size > max_nodes:
         raise ValueError(
-            f"the graph has {len(order) + ops} nodes ({len(order)} values, {ops} ops), "
+            f"the graph has {size} nodes ({len(drawn) + len(units)} values, {ops} ops), "
             f"more than max_nodes={max_nodes}; pass "
-            f"draw_dot(..., max_nodes={len(order) + ops}) to draw it anyway"
+            f"draw_dot(..., max_nodes={size}) to draw it anyway"
         )
-    roles = _roles(order, root, _parameter_set(params))
+    roles = _roles(drawn, root, _parameter_set(params))
     ids = {node: f"n{i}" for i, node in enumerate(order)}
     names = node_names(order)
+
+    def ref(node: Value) -> str:
+        return ids[box_of[node].outputs[0]] if node in box_of else ids[node]
+
+    # Collapsed layers are joined by many edges: more room between ranks to follow them.
+    spacing = {"ranksep": "1.5"} if units else {}
     dot = ValueGraph(
         "autograd_tiny",
-        graph_attr={"rankdir": rankdir, **LAYOUT},
+        graph_attr={"rankdir": rankdir, **LAYOUT, **spacing},
         node_attr={"fontname": FONT, "fontsize": "12"},
         edge_attr={"fontname": FONT, "fontsize": "10"},
-        values=len(order),
+        values=len(drawn) + len(units),
         ops=ops,
         budget=budget,
     )
     if legend:
-        _add_legend(dot, [*roles.values(), *(["op"] if ops else [])])
+        used = [*roles.values(), *([str(collapse)] if units else []), *(["op"] if ops else [])]
+        _add_legend(dot, used)
+    boxes = {unit.outputs[0]: unit for unit in units}
     for node in made:
+        if node in boxes:
+            unit = boxes[node]
+            dot.node(ids[node], _unit_label(unit, str(collapse), show_grad),
+                     shape="plaintext", margin="0")
+            for source in dict.fromkeys(ref(p) for p in unit.inputs):
+                dot.edge(source, ids[node])
+        if node in box_of or node in hidden:
+            continue
         name = ids[node]
         dot.node(name, _value_label(names[node], node, show_grad, COLORS[roles[node]]),
                  shape="plaintext", margin="0")
@@ -305,7 +356,7 @@ def draw_dot(root: Value, *, show_grad: bool = True, rankdir: str = "LR",
         partials = local_partials(node, False) if edge_labels else [None] * len(node.parents)
         for parent, local in zip(node.parents, partials):
             label = {} if local is None else {"label": _number(float(local))}
-            dot.edge(ids[parent], f"{name}op", **label)
+            dot.edge(ref(parent), f"{name}op", **label)
         dot.edge(f"{name}op", name)
     return dot
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+import xml.etree.ElementTree as ET
 from typing import Any
 
 import pytest
 
 from autograd_tiny import MLP, Layer, Neuron, Value, explain
-from autograd_tiny.viz import COLORS, to_dot
+from autograd_tiny.viz import COLORS, draw_dot, to_dot
 
 
 def lookup(state: Any, path: str) -> Any:
@@ -90,3 +91,77 @@ def test_a_label_given_after_construction_is_kept_for_the_picture() -> None:
     neuron.w[0].label = "w1"
     out = neuron([Value(2.0, label="x1")])
     assert "<td>w1</td>" in to_dot(out) and "<td>x1</td>" in to_dot(out)
+
+
+# -- collapsed view -------------------------------------------------------------------
+
+def box_rows(source: str) -> list[str]:
+    """The cells of each collapsed box, as 'name|cell|cell...'."""
+    rows = re.findall(r'bgcolor="' + COLORS["neuron"] + r'"><tr>(.*?)</tr>', source)
+    return ["|".join(re.findall(r"<td>(?:<b>)?(.*?)(?:</b>)?</td>", row)) for row in rows]
+
+
+def test_collapse_neuron_draws_each_neuron_as_one_box_with_its_inputs() -> None:
+    model = MLP(2, [3, 1], activation="tanh", seed=0)
+    out = model([0.5, -0.5])
+    loss = (out - 1.0) ** 2
+    loss.backward()
+    hidden = [n([0.5, -0.5]) for n in model.layers[0].neurons]  # same numbers, fresh graph
+    dot = draw_dot(loss, collapse="neuron", params=model)
+    rows = box_rows(dot.source)
+    assert [row.split("|")[0] for row in rows] == [
+        "layers[0] neuron 0", "layers[0] neuron 1", "layers[0] neuron 2", "layers[1] neuron 0"]
+    assert rows[1] == f"layers[0] neuron 1|tanh|data {hidden[1].data:.4g}|" \
+                      f"grad {model.layers[1].neurons[0].w[1].data * out.grad:.4g}|3 params"
+    assert rows[3] == f"layers[1] neuron 0|linear|data {out.data:.4g}|grad {out.grad:.4g}|4 params"
+    # Boxes, the two inputs, the loss's two ops with their results and constants.
+    assert (dot.values, dot.ops) == (4 + 2 + 4, 2)
+    edges = re.findall(r"\t(n\d+) -> (n\d+op|n\d+)\n", dot.source)
+    box_ids = re.findall(r"\t(n\d+) \[label=<<table[^>]*" + COLORS["neuron"], dot.source)
+    inputs = re.findall(r"\t(n\d+) \[label=<<table[^>]*" + COLORS["input"], dot.source)
+    assert len(inputs) == 2
+    for box in box_ids[:3]:
+        assert sorted(src for src, dst in edges if dst == box) == sorted(inputs)
+    assert sorted(src for src, dst in edges if dst == box_ids[3]) == sorted(box_ids[:3])
+    assert not any(name in dot.source for name, _ in model.named_parameters())
+    assert "neuron (collapsed)" in dot.source and ">parameter<" not in dot.source
+
+
+def test_collapse_layer_draws_one_box_per_layer_and_point() -> None:
+    model = MLP(2, [16, 16, 1], seed=0)
+    points = [[0.5, -0.5], [1.0, 2.0]]
+    loss = sum(((model(p) - 1.0) ** 2 for p in points), Value(0.0))
+    loss.backward()
+    dot = draw_dot(loss, collapse="layer")
+    rows = box_rows(dot.source)
+    assert sorted(rows) == sorted(["layers[0]|16 x relu|48 params",
+                                   "layers[1]|16 x relu|272 params",
+                                   "layers[2]|1 x linear|17 params"] * 2)
+    assert "layer (collapsed)" in dot.source
+    assert svg_text(dot).count("272 params") == 2
+
+
+def svg_text(dot: Any) -> list[str]:
+    return [t.text or "" for t in ET.fromstring(dot.pipe()).iter("{http://www.w3.org/2000/svg}text")]
+
+
+def test_the_collapsed_2_16_16_1_mlp_is_33_boxes_and_lays_out() -> None:
+    model = MLP(2, [16, 16, 1], seed=0)
+    loss = (model([0.5, -0.5]) - 1.0) ** 2
+    loss.backward()
+    full, collapsed = draw_dot(loss), draw_dot(loss, collapse="neuron")
+    assert full.values + full.ops == 1625
+    assert len(box_rows(collapsed.source)) == 33
+    assert collapsed.values + collapsed.ops == 33 + 2 + 4 + 2
+    texts = svg_text(collapsed)
+    assert texts.count("16 x relu") == 0 and "layers[1] neuron 15" in texts
+
+
+def test_collapse_leaves_graphs_without_modules_alone_and_rejects_unknown_units() -> None:
+    x = Value(2.0, label="x")
+    y = x * x + 1
+    assert draw_dot(y, collapse="neuron", legend=False).source == draw_dot(
+        y, legend=False).source
+    with pytest.raises(ValueError, match="unknown collapse: 'block' .must be one of neuron, "
+                                         "layer, or None."):
+        draw_dot(y, collapse="block")
