@@ -103,8 +103,10 @@ def plot_decision_boundary(model: Any, X: Sequence[Sequence[float]], y: Sequence
     """Write a picture of the classes ``model`` predicts over the plane, with the points.
 
     The background is ``predict(model, ...)`` on a ``resolution`` x
-    ``resolution`` grid spanning the data plus ``padding``; the points of
-    ``X`` are coloured by their label ``y``. Two input features only.
+    ``resolution`` grid spanning the data plus ``padding``, each grid point a
+    flat cell of its predicted class's colour (no interpolation: only classes
+    the model predicts appear); the points of ``X`` are coloured by their label
+    ``y``. Two input features only.
     """
     if not X or len(X) != len(y):
         raise ValueError(f"plot_decision_boundary(): X has {len(X)} points and y {len(y)} labels")
@@ -115,7 +117,7 @@ def plot_decision_boundary(model: Any, X: Sequence[Sequence[float]], y: Sequence
         raise ValueError(f"plot_decision_boundary(): resolution must be an int >= 2, "
                          f"got {resolution!r}")
     require_matplotlib()
-    from matplotlib.colors import ListedColormap
+    from matplotlib.colors import BoundaryNorm, ListedColormap
     from matplotlib.figure import Figure
 
     grid_x, grid_y = _grid(X, resolution, padding)
@@ -126,8 +128,11 @@ def plot_decision_boundary(model: Any, X: Sequence[Sequence[float]], y: Sequence
 
     figure = Figure(figsize=(5.0, 4.5), layout="constrained")
     axes = figure.subplots()
-    axes.contourf(grid_x, grid_y, rows, levels=[k - 0.5 for k in range(classes + 1)],
-                  cmap=fills)
+    # One flat cell per grid point, in its predicted class's colour. contourf drew
+    # contours of the class numbers, interpolated between grid points, so between
+    # regions of class 0 and class 2 it painted a band of class 1 the model never predicts.
+    axes.pcolormesh(grid_x, grid_y, rows, shading="nearest", cmap=fills,
+                    norm=BoundaryNorm([k - 0.5 for k in range(classes + 1)], classes))
     for k in sorted(set(y)):
         points = [p for p, label in zip(X, y) if label == k]
         axes.scatter([p[0] for p in points], [p[1] for p in points], s=60 if len(X) < 30 else 22,

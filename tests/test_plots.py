@@ -48,6 +48,35 @@ def test_plot_decision_boundary_writes_a_png(tmp_path, three_class_model):
     assert [p.name for p in tmp_path.iterdir()] == ["boundary.png"]
 
 
+def fill_pixels(path, colour):
+    """(rows, columns) of the pixels of the PNG at ``path`` painted exactly ``colour``."""
+    import numpy as np
+    from matplotlib.image import imread
+
+    pixels = np.rint(imread(path)[:, :, :3] * 255).astype(int)
+    rgb = [int(colour[i:i + 2], 16) for i in (1, 3, 5)]
+    return np.nonzero((pixels == rgb).all(axis=2))
+
+
+def test_decision_boundary_shows_only_the_classes_the_model_predicts(tmp_path):
+    # Logits (-x1, -10, x1): class 0 left of x1 = 0, class 2 right of it, never class 1.
+    model = MLP(2, [3], seed=0)
+    for neuron, weights, bias in zip(model.layers[0].neurons, ([-1, 0], [0, 0], [1, 0]),
+                                     (0, -10, 0)):
+        for w, number in zip(neuron.w, weights):
+            w.data = float(number)
+        neuron.b.data = float(bias)
+    X, y = [[-2.0, 0.0], [2.0, 0.0], [0.0, 1.5]], [0, 2, 1]
+    out = plots.plot_decision_boundary(model, X, y, tmp_path / "b.png", resolution=41)
+    _, left_columns = fill_pixels(out, plots._FILLS[0])
+    _, right_columns = fill_pixels(out, plots._FILLS[2])
+    # Read back where the answer is known: class 0's colour fills the left half, class 2's
+    # the right, and class 1's fill (contourf painted a band of it along x1 = 0) is nowhere.
+    assert len(left_columns) > 10_000 and len(right_columns) > 10_000
+    assert left_columns.max() < right_columns.min()
+    assert len(fill_pixels(out, plots._FILLS[1])[0]) == 0
+
+
 def test_the_suffix_picks_the_format(tmp_path):
     X, y = xor()
     out = plots.plot_decision_boundary(MLP(2, [2, 1], seed=0), X, y, tmp_path / "b.svg",
