@@ -146,13 +146,18 @@ def variable(text: str) -> tuple[str, float]:
 
 def svg_target(text: str) -> pathlib.Path:
     """The --out of graph: an .svg file we can write."""
+    return file_target(text, ".svg", "--out")
+
+
+def file_target(text: str, suffix: str, option: str) -> pathlib.Path:
+    """A file named ``*<suffix>`` in an existing folder we can write, given as ``option``."""
     target = pathlib.Path(text)
     if not text or text.endswith(("/", os.sep)) or target.is_dir():
-        raise UsageError(f"--out must name an .svg file, not a folder: {text!r:.80}")
-    if target.suffix.lower() != ".svg":
-        raise UsageError(f"--out must name an .svg file, got {text!r:.80}")
+        raise UsageError(f"{option} must name an {suffix} file, not a folder: {text!r:.80}")
+    if target.suffix.lower() != suffix:
+        raise UsageError(f"{option} must name an {suffix} file, got {text!r:.80}")
     if not target.parent.is_dir():
-        raise UsageError(f"--out: the folder {str(target.parent)!r:.80} does not exist")
+        raise UsageError(f"{option}: the folder {str(target.parent)!r:.80} does not exist")
     _check_writable(target.parent, text)
     return target
 

@@ -15,7 +15,7 @@ import dataclasses
 from collections.abc import Iterator
 from typing import Any
 
-from ._cli_args import UsageError, svg_target
+from ._cli_args import UsageError, file_target, svg_target
 from .engine import Value
 from .explain import explain
 from .expr import Expression, ExpressionError, parse
@@ -96,6 +96,7 @@ def run_graph(args: argparse.Namespace) -> int:
 
 def run_explain(args: argparse.Namespace) -> int:
     expression, variables = _expression(args)
+    page = file_target(args.html, ".html", "--html") if args.html is not None else None
     leaves = _leaves(variables)
     out = _result(expression, leaves)
     with _evaluating(expression):
@@ -106,6 +107,9 @@ def run_explain(args: argparse.Namespace) -> int:
           f"total = the input's gradient so far")
     print(steps.table())
     _print_gradients(leaves)
+    if page is not None:
+        steps.to_html(page)
+        print(f"wrote {page} (open it in a browser: the arrow keys step through the pass)")
     return 0
 
 

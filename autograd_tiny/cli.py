@@ -135,10 +135,13 @@ def build_parser() -> argparse.ArgumentParser:
                        help=f"refuse graphs of more than N nodes, values and ops "
                             f"(default: {MAX_NODES})")
 
-    _expression_command(
+    explain = _expression_command(
         commands, "explain", run_explain, help="print the backward pass step by step",
         description="Print the backward pass of the expression step by step: node, op, "
                     "input, local derivative, upstream gradient, contribution, running total.")
+    explain.add_argument("--html", metavar="FILE.html",
+                         help="also write a page that steps through the pass on the graph "
+                              "(self-contained: open it in any browser)")
 
     gradcheck = _expression_command(
         commands, "gradcheck", run_gradcheck, help="compare analytic and numeric gradients",

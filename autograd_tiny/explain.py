@@ -1,7 +1,8 @@
 """The backward pass as a list of steps, one per edge, with a readable table.
 
 This module imports only the engine (and ``_names``, the naming rule it shares
-with viz). Each step is one use of the chain rule:
+with viz); ``to_html`` loads ``_stepper``, which draws the page through viz, only
+when called. Each step is one use of the chain rule:
 an op node passes its upstream gradient to one of its inputs, times the local
 derivative from ``RULES``, and that input's running total grows by the
 product. Steps follow ``reverse_topological_order`` (root first) and, within
@@ -27,6 +28,7 @@ step  node  op  input  local  upstream  contribution  total
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -126,6 +128,31 @@ class Explanation:
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
         printer.text(self.table())
+
+    def to_html(self, path: str | os.PathLike[str] | None = None) -> str:
+        """One self-contained HTML page that steps through this backward pass on its graph.
+
+        Buttons and the arrow keys step forward and back; each step highlights
+        its node, input and edge, shows local x upstream = contribution and
+        the running gradient on every node, with the numbers of ``table()``.
+        Nothing is loaded from the network. Writes the page to ``path`` when
+        given (atomically); returns its text.
+
+        >>> from autograd_tiny import Value
+        >>> page = explain(Value(2.0, label="x") * 3).to_html()
+        >>> page.startswith("<!DOCTYPE html>"), "http" in page.replace("http://www.w3.org", "")
+        (True, False)
+        """
+        from . import _stepper  # draws through viz, which explain's table does not need
+
+        if path is not None:
+            return _stepper.write_page(self, path).read_text(encoding="utf-8")
+        return _stepper.explanation_page(self)
+
+    def _repr_html_(self) -> str:
+        from . import _stepper
+
+        return _stepper.explanation_html(self)
 
 
 def explain(root: Value, gradient: Any = 1.0) -> Explanation:
