@@ -50,20 +50,26 @@ SCRIPT = """
 (function (box) {
   var data = JSON.parse(box.querySelector("script.at-data").textContent);
   var svg = box.querySelector(".picture svg");
-  var groups = {}, edges = {};
+  // A leaf drawn once per reading op has copies titled <id>_<op output id>.
+  var groups = {}, drawings = {}, edges = {};
   svg.querySelectorAll("g.node, g.edge").forEach(function (g) {
     var title = g.querySelector("title").textContent;
-    if (g.classList.contains("node")) { groups[title] = g; return; }
+    if (g.classList.contains("node")) {
+      groups[title] = g;
+      var id = title.split("_")[0];
+      (drawings[id] = drawings[id] || []).push(g);
+      return;
+    }
     (edges[title] = edges[title] || []).push(g);
   });
-  function gradText(id) {
-    var g = groups[id];
-    if (!g) { return null; }
-    var texts = g.querySelectorAll("text");
-    for (var i = 0; i < texts.length; i++) {
-      if (texts[i].textContent.indexOf("grad ") === 0) { return texts[i]; }
-    }
-    return null;
+  function gradTexts(id) {
+    var found = [];
+    (drawings[id] || []).forEach(function (g) {
+      g.querySelectorAll("text").forEach(function (text) {
+        if (text.textContent.indexOf("grad ") === 0) { found.push(text); }
+      });
+    });
+    return found;
   }
   var rows = box.querySelectorAll("table.steps tbody tr");
   var status = box.querySelector(".status");
@@ -78,8 +84,7 @@ SCRIPT = """
     grads[data.root] = data.seed;
     for (var i = 0; i < current; i++) { grads[data.steps[i].input_id] = data.steps[i].total; }
     data.nodes.forEach(function (id) {
-      var text = gradText(id);
-      if (text) { text.textContent = "grad " + grads[id]; }
+      gradTexts(id).forEach(function (text) { text.textContent = "grad " + grads[id]; });
     });
     rows.forEach(function (row, i) { row.classList.toggle("at-row", i === current - 1); });
     box.querySelector(".step-number").textContent = current + " / " + data.steps.length;
@@ -91,8 +96,8 @@ SCRIPT = """
     var s = data.steps[current - 1];
     groups[s.node_id + "op"] && groups[s.node_id + "op"].classList.add("at-current");
     groups[s.node_id] && groups[s.node_id].classList.add("at-current");
-    groups[s.input_id] && groups[s.input_id].classList.add("at-input");
-    var drawn = edges[s.input_id + "->" + s.node_id + "op"] || [];
+    groups[s.edge_from] && groups[s.edge_from].classList.add("at-input");
+    var drawn = edges[s.edge_from + "->" + s.node_id + "op"] || [];
     if (drawn[s.edge]) { drawn[s.edge].classList.add("at-edge"); }
     status.textContent = "step " + s.index + ": " + s.node + " = " + s.op + "(...), input " +
       s.input + "\\nlocal x upstream = contribution: " + s.local + " x " + s.upstream +
@@ -122,7 +127,7 @@ def _widest_grads(source: str, shown: dict[str, list[str]]) -> str:
     leaves room for every running total the script writes there."""
     lines = []
     for line in source.splitlines(keepends=True):
-        match = re.match(r"\t(n\d+) \[label=<", line)
+        match = re.match(r"\t(n\d+)(?:_n\d+)? \[label=<", line)
         if match and match[1] in shown:
             widest = html.escape(max(shown[match[1]], key=len))
             line = re.sub(r"grad [^<]*<", f"grad {widest}<".replace("\\", "\\\\"), line)
@@ -144,20 +149,22 @@ def explanation_html(explanation: Explanation, *, page: bool = False) -> str:
     order = reverse_topological_order(root)
     ids = {node: f"n{i}" for i, node in enumerate(order)}
     seed = format(explanation.seed + 0.0, ".6g")
+    dot = draw_dot(root)
     seen: dict[tuple[str, str], int] = {}
     shown = {ids[root]: [seed]}  # every grad text a node will show, for its cell's width
     steps = []
     for step in explanation.steps:
         cells = step.row()
         pair = (ids[step.node_value], ids[step.input_value])
-        edge = seen.get(pair, 0)  # the k-th drawn edge of an input used k times (a + a)
-        seen[pair] = edge + 1
+        source = f"{pair[1]}_{pair[0]}" if pair[1] in dot.copied else pair[1]
+        edge = seen.get((pair[0], source), 0)  # the k-th edge of an input read k times (a + a)
+        seen[(pair[0], source)] = edge + 1
         shown.setdefault(pair[1], ["0"]).append(cells[7])
         steps.append({"index": cells[0], "node": cells[1], "op": cells[2], "input": cells[3],
                       "local": cells[4], "upstream": cells[5], "contribution": cells[6],
                       "total": cells[7], "node_id": pair[0], "input_id": pair[1],
-                      "edge": edge})
-    svg = render(_widest_grads(draw_dot(root).source, shown)).decode("utf-8")
+                      "edge_from": source, "edge": edge})
+    svg = render(_widest_grads(dot.source, shown), timeout=dot.budget).decode("utf-8")
     svg = svg[svg.index("<svg"):]  # no XML declaration or DOCTYPE inside the page
     data = {"steps": steps, "nodes": list(ids.values()), "root": ids[root],
             "root_name": explanation.root, "seed": seed}

@@ -9,10 +9,12 @@ Run by ``make bench`` (after ``bench/run.py``), or alone: ``python bench/viz.py
 - fan-out: ``sin(1*x) + ... + sin(n*x)``, one Value read by n ops, the shape
   that made dot's default iteration limits blow up.
 
-Each graph is laid out with draw_dot's ``LAYOUT`` settings and, up to the size
-where they still finish in the budget, with dot's defaults (the settings
-removed), so the table shows what the settings buy. One run per cell (layouts
-of seconds vary ~1.5x with the machine's load); the full run takes a few minutes.
+Each graph is laid out as ``draw_dot`` draws it (the ``LAYOUT`` settings, and
+a leaf read by many ops drawn beside each of them in graphs over ``COPY_ABOVE``
+nodes) and, up to the size where it still finishes in the budget, as it was
+drawn before (dot's defaults, one box per leaf), so the table shows what these
+buy. One run per cell (layouts of seconds vary ~1.5x with the machine's load);
+the full run takes a few minutes.
 """
 
 from __future__ import annotations
@@ -102,19 +104,21 @@ def main() -> None:
         print("(no system dot on PATH: apt-get install graphviz adds its column)")
     header = f"{'graph':<15}{'nodes':>7}"
     for name in renderers:
-        header += f"{name + ' LAYOUT':>24}{name + ' defaults':>24}"
+        header += f"{name + ' draw_dot':>24}{name + ' before':>24}"
     print(header)
     rows = []
     for name, build, try_defaults in cases:
-        dot = viz.draw_dot(build())
+        root = build()
+        dot = viz.draw_dot(root)
         source = dot.source
+        before = without_layout_settings(viz.draw_dot(root, copy_leaves=False).source)
         row: dict[str, Any] = {"graph": name, "nodes": dot.values + dot.ops}
         line = f"{name:<15}{row['nodes']:>7,}"
         for renderer, command in renderers.items():
             tuned = lay_out(command, source)
-            default = lay_out(command, without_layout_settings(source)) if try_defaults else None
-            row[f"{renderer} LAYOUT"] = tuned
-            row[f"{renderer} defaults"] = default if try_defaults else "not run"
+            default = lay_out(command, before) if try_defaults else None
+            row[f"{renderer} draw_dot"] = tuned
+            row[f"{renderer} before"] = default if try_defaults else "not run"
             line += f"{cell(tuned):>24}{cell(default) if try_defaults else 'not run':>24}"
         rows.append(row)
         print(line, flush=True)

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from autograd_tiny import Value, explain
+from autograd_tiny import Value, explain, viz
 from autograd_tiny.cli import main
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -79,7 +79,8 @@ def test_the_page_is_self_contained_and_carries_the_tables_numbers(build: Any) -
     titles = [g.find(f"{SVG}title").text for g in svg.iter(f"{SVG}g")
               if g.get("class") in ("node", "edge")]
     for step in data["steps"]:
-        assert step["node_id"] in titles and step["input_id"] in titles
+        assert step["node_id"] in titles and step["edge_from"] in titles
+        assert step["edge_from"] == step["input_id"]  # no copied leaves in small graphs
         assert titles.count(f"{step['input_id']}->{step['node_id']}op") > step["edge"]
 
 
@@ -151,12 +152,36 @@ return {
 """
 
 
-@pytest.mark.parametrize("build", [reused_input, cube])
+def sum_of_sines() -> Value:
+    """sin(1*x) + ... + sin(20*x): x read by 20 ops, drawn once beside each (copy_leaves)."""
+    x = Value(0.5, label="x")
+    total = (1 * x).sin()
+    for i in range(2, 21):
+        total = total + (i * x).sin()
+    return total
+
+
+def test_a_leaf_drawn_once_per_reader_steps_along_each_copy(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(viz, "COPY_ABOVE", 10)
+    _, data, svg = page_parts(explain(sum_of_sines()).to_html())
+    x_steps = [s for s in data["steps"] if s["input"] == "x"]
+    assert len(x_steps) == 20
+    assert {s["edge_from"] for s in x_steps} == {f"{s['input_id']}_{s['node_id']}"
+                                                  for s in x_steps}
+    titles = [g.find(f"{SVG}title").text for g in svg.iter(f"{SVG}g") if g.get("class") == "node"]
+    assert all(s["edge_from"] in titles for s in x_steps)
+    assert x_steps[0]["input_id"] not in titles  # only the copies are drawn
+
+
+@pytest.mark.parametrize("build", [reused_input, cube, sum_of_sines])
 def test_stepping_in_chromium_shows_exactly_the_tables_numbers(
+        monkeypatch: pytest.MonkeyPatch,
         browser: Any, build: Any, tmp_path: pathlib.Path) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
 
+    monkeypatch.setattr(viz, "COPY_ABOVE", 10)  # sum_of_sines draws x once per sin(i*x)
     explanation = explain(build())
     path = tmp_path / "steps.html"
     explanation.to_html(path)
@@ -164,7 +189,8 @@ def test_stepping_in_chromium_shows_exactly_the_tables_numbers(
     _, data, _ = page_parts(path.read_text(encoding="utf-8"))
     nodes, root = data["nodes"], data["root"]
     start = browser.execute_script(READ)
-    assert start["grads"] == {n: ("grad 1" if n == root else "grad 0") for n in nodes}
+    assert {n.split("_")[0]: g for n, g in start["grads"].items()} == {
+        n: ("grad 1" if n == root else "grad 0") for n in nodes}
     assert start["row"] is None and start["number"] == f"0 / {len(explanation)}"
     body = browser.find_element(By.TAG_NAME, "body")
     expected = {n: "0" for n in nodes}
@@ -181,8 +207,10 @@ def test_stepping_in_chromium_shows_exactly_the_tables_numbers(
         assert seen["number"] == f"{k} / {len(explanation)}"
         assert f"{row[4]} x {row[5]} = {row[6]}" in seen["status"]
         assert f"grad {row[3]} so far: {row[7]}" in seen["status"]
-        assert seen["grads"] == {n: f"grad {g}" for n, g in expected.items()}
-        assert seen["edges"] == [f"{cells['input_id']}->{cells['node_id']}op"]
+        # Every drawing of a node (a copied leaf has several) shows its running total.
+        assert seen["grads"] == {n: f"grad {expected[n.split('_')[0]]}" for n in seen["grads"]}
+        assert {n.split("_")[0] for n in seen["grads"]} == set(nodes)
+        assert seen["edges"] == [f"{cells['edge_from']}->{cells['node_id']}op"]
     ARTIFACTS.mkdir(exist_ok=True)
     browser.save_screenshot(str(ARTIFACTS / f"explain-{build.__name__}.png"))
     body.send_keys(Keys.ARROW_RIGHT)  # past the end: stays on the last step
@@ -192,7 +220,6 @@ def test_stepping_in_chromium_shows_exactly_the_tables_numbers(
     assert browser.execute_script(READ)["grads"] == start["grads"]
     body.send_keys(Keys.END)
     final = browser.execute_script(READ)["grads"]
-    leaves = {s.input_value: s for s in explanation.steps}
-    for value, step in leaves.items():
-        assert final[data["steps"][step.index - 1]["input_id"]] == \
-            f"grad {format(value.grad, '.6g')}"
+    for step in {s.input_value: s for s in explanation.steps}.values():
+        assert final[data["steps"][step.index - 1]["edge_from"]] == \
+            f"grad {format(step.input_value.grad, '.6g')}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import pathlib
+import re
 import stat
 import sys
 import xml.etree.ElementTree as ET
@@ -368,6 +369,23 @@ def test_the_fan_out_shape_at_150_terms_renders_within_its_budget() -> None:
     assert viz.graph_size(total) == 1049
     texts = svg_texts(render(draw_dot(total, show_grad=False)))
     assert texts.count("sin") == 150
+
+
+def test_in_a_big_graph_a_leaf_read_by_many_ops_is_drawn_beside_each_of_them() -> None:
+    total = sum_of_sines(150)  # 1,049 nodes, more than COPY_ABOVE; x is read by 150 ops
+    dot = draw_dot(total)
+    x_lines = [line for line in dot.source.splitlines() if "<td>x</td>" in line]
+    assert len(x_lines) == 150
+    (x_id,) = dot.copied
+    assert all(line.startswith(f"\t{x_id}_n") for line in x_lines)
+    assert f"\t{x_id} -> " not in dot.source
+    assert len(re.findall(rf"\t{x_id}_(n\d+) -> \1op\n", dot.source)) == 150
+    # The constants i of i*x are read once each: drawn once.
+    assert not any("_" in name for name in re.findall(r"\t(n\S+) \[label", dot.source)
+                   if name.split("_")[0] != x_id)
+    assert draw_dot(total, copy_leaves=False).source.count("<td>x</td>") == 1
+    assert draw_dot(sum_of_sines(40)).source.count("<td>x</td>") == 1  # 159 nodes: not copied
+    assert draw_dot(sum_of_sines(40), copy_leaves=True).source.count("<td>x</td>") == 40
 
 
 def test_running_out_of_budget_says_how_to_draw_it_anyway(
