@@ -1,9 +1,10 @@
 """Pictures of a computation graph: DOT source, SVG, and inline Jupyter display.
 
 This module owns drawing; it imports the engine, the ``graphviz`` package and
-the private helpers ``_atomic`` and ``_names``. Layout runs in a separate program found by
-``find_renderer()``: the ``graphviz-pure`` program installed with this
-package, or a system ``dot``; the ``graphviz`` package only writes DOT text.
+the private helpers ``_atomic``, ``_names``, ``_collapse`` and ``_renderer``. Layout runs
+in a separate program found by ``find_renderer()`` (``_renderer``): the ``graphviz-pure``
+program installed with this package, or a system ``dot``; the ``graphviz`` package only
+writes DOT text.
 
 Each Value is a box (name, data, grad); each operation is its own small
 oval; an input used twice (``a + a``) gets two edges. Nodes are named by
@@ -31,11 +32,7 @@ import html
 import math
 import os
 import pathlib
-import shlex
-import shutil
-import subprocess
 from collections.abc import Iterable
-from importlib import metadata
 from typing import Any, Union
 
 import graphviz
@@ -43,16 +40,24 @@ import graphviz
 from ._atomic import write_atomic
 from ._collapse import UNITS, Unit, find_units
 from ._names import node_names
+from ._renderer import (
+    INSTALL_HELP,
+    RENDER_TIMEOUT,
+    RENDERER_ENV,
+    RendererNotFoundError,
+    RenderError,
+    find_renderer,
+    run_renderer,
+)
 from .engine import Value, forward_order, local_partials, reverse_topological_order
 
 __all__ = [
     "ValueGraph", "draw_dot", "to_dot", "render", "render_svg", "find_renderer",
     "node_names", "graph_size", "RendererNotFoundError", "RenderError", "MAX_NODES",
-    "LAYOUT", "LAYOUT_BUDGET", "COPY_ABOVE", "COPY_FAN_OUT",
+    "LAYOUT", "LAYOUT_BUDGET", "COPY_ABOVE", "COPY_FAN_OUT", "RENDERER_ENV", "RENDER_TIMEOUT",
+    "INSTALL_HELP",
 ]
 
-RENDERER_ENV = "AUTOGRAD_TINY_DOT"
-RENDER_TIMEOUT = 60.0  # seconds
 # The time a ValueGraph's layout may take before render() gives up and says what to do.
 LAYOUT_BUDGET = RENDER_TIMEOUT
 # Graph attributes for autodiff graphs. A Value used by many ops (x in a sum of n
@@ -95,22 +100,6 @@ LEGEND = {
     "layer": "layer (collapsed)",
     "op": "op",
 }
-
-INSTALL_HELP = (
-    "no Graphviz renderer found. Install one of:\n"
-    "  pip install graphviz-pure          (self-contained, no system packages)\n"
-    "  apt-get install graphviz           (Debian/Ubuntu: the system `dot`)\n"
-    "  brew install graphviz              (macOS)\n"
-    f"or set {RENDERER_ENV} to a dot-compatible command."
-)
-
-
-class RendererNotFoundError(RuntimeError):
-    """No program to lay out DOT source; the message says how to install one."""
-
-
-class RenderError(RuntimeError):
-    """The renderer ran but failed; the message holds its command and stderr."""
 
 
 class ValueGraph(graphviz.Digraph):
@@ -403,51 +392,6 @@ def to_dot(root: Value, **draw_kwargs: Any) -> str:
     return str(draw_dot(root, **draw_kwargs).source)
 
 
-def find_renderer() -> list[str]:
-    """The command (a list of words) that turns DOT source into pictures.
-
-    Tried in order: the ``AUTOGRAD_TINY_DOT`` environment variable, the
-    ``graphviz-pure`` program recorded by its installed distribution,
-    ``graphviz-pure`` on ``PATH``, then a system ``dot`` on ``PATH``.
-    Raises ``RendererNotFoundError`` with install commands when none exists.
-
-    >>> find_renderer()[0].endswith(("graphviz-pure", "graphviz-pure.exe", "dot"))
-    True
-    """
-    override = os.environ.get(RENDERER_ENV, "").strip()
-    if override:
-        # A path to a program may hold spaces (Windows); otherwise split like a shell.
-        command = [override] if os.path.isfile(override) else shlex.split(override)
-        if shutil.which(command[0]) is None:
-            raise RendererNotFoundError(
-                f"{RENDERER_ENV}={override!r}, but {command[0]!r} is not an executable "
-                f"program; fix or unset it.\n{INSTALL_HELP}"
-            )
-        return command
-    installed = _installed_graphviz_pure()
-    if installed:
-        return [installed]
-    for program in ("graphviz-pure", "dot"):
-        found = shutil.which(program)
-        if found:
-            return [found]
-    raise RendererNotFoundError(INSTALL_HELP)
-
-
-def _installed_graphviz_pure() -> str | None:
-    """The ``graphviz-pure`` script listed in its distribution's RECORD, if installed."""
-    try:
-        files = metadata.distribution("graphviz-pure").files or []
-    except metadata.PackageNotFoundError:
-        return None
-    for file in files:
-        if file.name in ("graphviz-pure", "graphviz-pure.exe"):
-            path = pathlib.Path(str(file.locate())).resolve()
-            if path.is_file() and os.access(path, os.X_OK):
-                return str(path)
-    return None
-
-
 def render(graph: Union[graphviz.Digraph, str], format: str = "svg", *,
            timeout: float | None = None) -> bytes:
     """Lay out a graph (a Digraph or DOT source) with ``find_renderer()``; the output bytes.
@@ -462,28 +406,14 @@ def render(graph: Union[graphviz.Digraph, str], format: str = "svg", *,
     source = graph if isinstance(graph, str) else graph.source
     if timeout is None:
         timeout = graph.budget if isinstance(graph, ValueGraph) else RENDER_TIMEOUT
-    command = [*find_renderer(), f"-T{format}"]
-    try:
-        done = subprocess.run(command, input=source.encode("utf-8"), capture_output=True,
-                              timeout=timeout, check=False)
-    except subprocess.TimeoutExpired:
-        message = f"{shlex.join(command)} timed out after {timeout:g} s"
-        if isinstance(graph, ValueGraph):
-            message += (
-                f": laying out {graph.values + graph.ops} nodes ({graph.values} values, "
-                f"{graph.ops} ops) took longer than the budget. Draw fewer nodes "
-                f"(draw_dot(..., collapse=\"neuron\") draws each neuron of a model as one "
-                f"box; a smaller batch or model), or give it more time: "
-                f"draw_dot(..., budget={2 * timeout:g})")
-        raise RenderError(message) from None
-    except OSError as error:
-        raise RenderError(f"{shlex.join(command)} could not run: {error}") from None
-    if done.returncode != 0:
-        stderr = done.stderr.decode("utf-8", "replace").strip()
-        raise RenderError(
-            f"{shlex.join(command)} failed with exit status {done.returncode}: {stderr}"
-        )
-    return done.stdout
+    advice = ""
+    if isinstance(graph, ValueGraph):
+        advice = (f": laying out {graph.values + graph.ops} nodes ({graph.values} values, "
+                  f"{graph.ops} ops) took longer than the budget. Draw fewer nodes "
+                  f"(draw_dot(..., collapse=\"neuron\") draws each neuron of a model as one "
+                  f"box; a smaller batch or model), or give it more time: "
+                  f"draw_dot(..., budget={2 * timeout:g})")
+    return run_renderer(source, format, timeout, advice)
 
 
 def render_svg(root: Value, path: Union[str, os.PathLike[str]],

@@ -12,7 +12,7 @@ from importlib import metadata
 
 import pytest
 
-from autograd_tiny import MLP, Value, viz
+from autograd_tiny import MLP, Value, _renderer, viz
 from autograd_tiny.viz import (
     RendererNotFoundError,
     RenderError,
@@ -283,7 +283,7 @@ def test_empty_path_still_finds_graphviz_pure_through_its_distribution_record(
 
 def test_path_is_searched_for_graphviz_pure_before_dot(
         tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch, no_override: None) -> None:
-    monkeypatch.setattr(viz.metadata, "distribution", no_distribution)
+    monkeypatch.setattr(_renderer.metadata, "distribution", no_distribution)
     dot = make_program(tmp_path, "dot", "exit 0")
     monkeypatch.setenv("PATH", str(tmp_path))
     assert find_renderer() == [str(dot)]
@@ -293,7 +293,7 @@ def test_path_is_searched_for_graphviz_pure_before_dot(
 
 def test_missing_renderer_raises_with_install_commands(
         monkeypatch: pytest.MonkeyPatch, no_override: None) -> None:
-    monkeypatch.setattr(viz.metadata, "distribution", no_distribution)
+    monkeypatch.setattr(_renderer.metadata, "distribution", no_distribution)
     monkeypatch.setenv("PATH", "")
     with pytest.raises(RendererNotFoundError) as caught:
         render_svg(Value(1.0), "never-written.svg")
@@ -422,7 +422,7 @@ def test_digraph_render_and_view_work_without_a_system_dot(
 
 def test_digraph_render_with_no_renderer_at_all_gives_install_help(
         tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch, no_override: None) -> None:
-    monkeypatch.setattr(viz.metadata, "distribution", no_distribution)
+    monkeypatch.setattr(_renderer.metadata, "distribution", no_distribution)
     monkeypatch.setenv("PATH", "")
     with pytest.raises(RendererNotFoundError, match="pip install graphviz-pure"):
         draw_dot(small_graph()[2]).render(tmp_path / "r", format="svg")
