@@ -165,3 +165,22 @@ def test_collapse_leaves_graphs_without_modules_alone_and_rejects_unknown_units(
     with pytest.raises(ValueError, match="unknown collapse: 'block' .must be one of neuron, "
                                          "layer, or None."):
         draw_dot(y, collapse="block")
+
+
+@pytest.mark.parametrize("make", [
+    lambda: Neuron(2, activation="tanh", seed=0),
+    lambda: Layer(2, 2, activation="tanh", seed=0),
+    lambda: MLP(2, [2, 1], activation="tanh", seed=0),
+])
+def test_every_parameter_name_shows_in_draw_dot_and_in_explain(make: Any) -> None:
+    model = make()
+    out = model([0.5, -1.5])
+    loss = sum(out, Value(0.0)) if isinstance(out, list) else out
+    names = [name for name, _ in model.named_parameters()]
+    source = to_dot(loss, params=model)
+    inputs = {step.input: step for step in explain(loss).steps}
+    for name, parameter in model.named_parameters():
+        assert f'bgcolor="{COLORS["parameter"]}"><tr><td>{name}</td>' in source
+        # explain's total for a parameter is its gradient from this pass.
+        assert inputs[name].total == parameter.grad
+    assert len(names) == len(set(names)) == len(model.parameters())
