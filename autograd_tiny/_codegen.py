@@ -253,7 +253,10 @@ class Program:
         value = f"({result})" if has_aux else result
         value_and_grad = [f"def value_and_grad({signature}):", *body, *zero, *backward,
                           f"    return {value}, {grads}"]
-        self.source = "\n".join(forward) + "\n\n" + "\n".join(value_and_grad) + "\n"
+        # A model's parameters carry their names (layers[0].weight[3][1]): say which p is which.
+        legend = "".join(f"# {name}: {p.label}\n" for name, p in zip(names, params) if p.label)
+        self.source = (legend + "\n".join(forward) + "\n\n" + "\n".join(value_and_grad)
+                       + "\n")
         defined = _run(self.source)
         self.forward: Callable[..., Any] = defined["forward"]
         self.value_and_grad: Callable[..., tuple[Any, tuple[float, ...]]] = \

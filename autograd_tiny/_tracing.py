@@ -43,9 +43,10 @@ class _Tracer(Value):
     __slots__ = ()
 
     def _refuse(self, *args: Any) -> Any:
+        named = f" ({self.label})" if self.label else ""  # a model's parameter has its name
         raise TraceError(
-            "compile() traced a function that compares a traced value or reads it as a "
-            "number (<, max, float(), .data...); its operations may then depend on the "
+            f"compile() traced a function that compares a traced value{named} or reads it as "
+            "a number (<, max, float(), .data...); its operations may then depend on the "
             "input values, and one trace cannot replay that. Use the eager engine for "
             "this function, or pass that input as a constant."
         )

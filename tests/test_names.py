@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from autograd_tiny import MLP, Layer, Neuron, Value, explain
+from autograd_tiny import MLP, Layer, Neuron, TraceError, Value, compile, explain
 from autograd_tiny.viz import COLORS, draw_dot, to_dot
 
 
@@ -184,3 +184,23 @@ def test_every_parameter_name_shows_in_draw_dot_and_in_explain(make: Any) -> Non
         # explain's total for a parameter is its gradient from this pass.
         assert inputs[name].total == parameter.grad
     assert len(names) == len(set(names)) == len(model.parameters())
+
+
+def test_compiled_source_says_which_argument_is_which_parameter() -> None:
+    model = MLP(2, [2, 1], activation="tanh", seed=0)
+    compiled = compile(lambda a, b: model([a, b]), params=model.parameters())
+    assert compiled(0.5, -1.5) == pytest.approx(model([0.5, -1.5]).data, rel=1e-15)
+    names = [name for name, _ in model.named_parameters()]
+    legend = [f"# p{i}: {name}" for i, name in enumerate(names)]
+    assert compiled.source.splitlines()[:len(names) + 1] == [
+        *legend, f"def forward({', '.join(f'p{i}' for i in range(len(names)))}, a, b):"]
+    unnamed = compile(lambda a: a * Value(2.0), params=[])
+    unnamed(1.0)
+    assert unnamed.source.startswith("def forward(a):")
+
+
+def test_a_trace_error_names_the_parameter_it_read() -> None:
+    neuron = Neuron(1, activation="linear", seed=0)
+    compiled = compile(lambda a: a * (1.0 if neuron.b > 0 else 2.0), params=neuron.parameters())
+    with pytest.raises(TraceError, match=r"compares a traced value \(bias\) or reads it"):
+        compiled(1.0)
