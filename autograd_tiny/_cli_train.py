@@ -75,6 +75,7 @@ class _Run:
     seconds: float
     optimizer: str
     lr: float
+    stopped: FloatingPointError | None = None  # fit's stop at the first nan or inf
 
     @property
     def architecture(self) -> str:
@@ -116,14 +117,18 @@ def _train(name: str, *, hidden: tuple[int, ...] | None = None, activation: str 
           f"{len(X_train)} training points", flush=True)
     initial_loss = evaluate(model, X_train, y_train)[0]
     start = time.perf_counter()
-    history = fit(model, X_train, y_train, epochs=count, batch_size=batch_size,
-                  optimizer=optim, seed=seed,
-                  validation_data=(X_test, y_test) if X_test else None)
+    stopped = None
+    try:
+        history = fit(model, X_train, y_train, epochs=count, batch_size=batch_size,
+                      optimizer=optim, seed=seed,
+                      validation_data=(X_test, y_test) if X_test else None)
+    except FloatingPointError as error:  # the model keeps its last finite weights
+        history, stopped = error.history, error  # type: ignore[attr-defined]
     seconds = time.perf_counter() - start
     loss, train_accuracy = evaluate(model, X_train, y_train)
     test_accuracy = accuracy(model, X_test, y_test) if X_test else None
     return _Run(name, model, history, X_train, y_train, len(X_test), initial_loss, loss,
-                train_accuracy, test_accuracy, seconds, optimizer, rate)
+                train_accuracy, test_accuracy, seconds, optimizer, rate, stopped)
 
 
 def _summary(runs: Sequence[_Run]) -> str:
@@ -228,12 +233,16 @@ def _diverged(runs: Sequence[_Run]) -> bool:
 
     Blown up: the final loss is inf or nan, or over ten times the untrained model's.
     """
-    bad = [run for run in runs
-           if not math.isfinite(run.loss) or run.loss > DIVERGED * run.initial_loss]
+    bad = [run for run in runs if run.stopped is not None
+           or not math.isfinite(run.loss) or run.loss > DIVERGED * run.initial_loss]
     for run in bad:
-        fail(f"training {DATASETS[run.name].title} diverged: the final loss is "
-              f"{run.loss:.4g} (untrained: {run.initial_loss:.4g}); try a smaller --lr "
-              f"(it was {run.lr:g})")
+        stop = run.stopped
+        what = (f"the final loss is {run.loss:.4g} (untrained: {run.initial_loss:.4g})"
+                if stop is None else
+                f"at epoch {stop.epoch}, batch {stop.batch} {stop.reason}, so training "  # type: ignore[attr-defined]
+                f"stopped there (final loss {run.loss:.4g}, untrained: {run.initial_loss:.4g})")
+        fail(f"training {DATASETS[run.name].title} diverged: {what}; try a smaller --lr "
+             f"(it was {run.lr:g})")
     return bool(bad)
 
 

@@ -14,6 +14,7 @@ optimizer reads each parameter's ``.grad`` and changes its ``.data`` in place
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Iterable
 from typing import Any
@@ -66,6 +67,44 @@ class Optimizer:
         """Update every parameter from its ``.grad``."""
         raise NotImplementedError
 
+    def state_dict(self) -> dict[str, Any]:
+        """A copy of everything but the parameters: settings and what ``step()`` keeps.
+
+        ``load_state_dict`` puts it back, so a step can be undone (``fit`` does,
+        when a step is interrupted or goes non-finite).
+
+        >>> w = Value(1.0); opt = Adam([w], lr=0.1); saved = opt.state_dict()
+        >>> w.grad = 3.0; opt.step(); opt.t
+        1
+        >>> opt.load_state_dict(saved); opt.t, opt.m
+        (0, [0.0])
+        """
+        flat = self._flat_lists
+        return {key: value.copy() if key in flat else _copy(value)
+                for key, value in vars(self).items() if key != "params"}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore what ``state_dict()`` returned (copied again: ``state`` stays reusable)."""
+        flat = self._flat_lists
+        for key, value in state.items():
+            setattr(self, key, value.copy() if key in flat else _copy(value))
+
+    # Attributes that are lists of floats (or None): copied without looking inside them,
+    # which matters because fit copies the state at every step.
+    _flat_lists: tuple[str, ...] = ()
+
+
+_ATOMS = frozenset((float, int, bool, type(None), str))
+
+
+def _copy(value: Any) -> Any:
+    # A list of numbers needs only list.copy, far faster than deepcopy.
+    if type(value) is list and _ATOMS.issuperset(map(type, value)):
+        return value.copy()
+    if type(value) in _ATOMS or type(value) is tuple and _ATOMS.issuperset(map(type, value)):
+        return value
+    return copy.deepcopy(value)
+
 
 class SGD(Optimizer):
     """Stochastic gradient descent with optional momentum and L2 weight decay (``torch.optim.SGD``).
@@ -74,6 +113,8 @@ class SGD(Optimizer):
     >>> w.grad = 1.0; opt.step(); opt.step(); round(w.data, 12)  # 1 - 0.5 * (1 + 1.9)
     -0.45
     """
+
+    _flat_lists = ("buffers",)
 
     def __init__(self, params: Iterable[Value], lr: float, momentum: float = 0.0,
                  weight_decay: float = 0.0) -> None:
@@ -105,6 +146,8 @@ class Adam(Optimizer):
     >>> w.grad = 3.0; opt.step(); round(w.data, 9)
     0.9
     """
+
+    _flat_lists = ("m", "v")
 
     def __init__(self, params: Iterable[Value], lr: float = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
