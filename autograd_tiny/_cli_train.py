@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Callable
 
-from ._cli_args import MAX_PARAMETERS, UsageError, fail, output_folder
+from ._cli_args import MAX_PARAMETERS, UsageError, fail, output_folder, visible
 from .data import blobs, circles, moons, train_test_split, xor
 from .engine import Value
 from .nn import MLP
@@ -162,9 +162,10 @@ class _Files:
     def report(self) -> None:
         if self.written:
             print("wrote:")
-            width = max(len(str(path)) for path, _ in self.written)
-            for path, note in self.written:
-                print(f"  {str(path).ljust(width)}  {note}")
+            shown = [(visible(str(path)), visible(note)) for path, note in self.written]
+            width = max(len(path) for path, _ in shown)
+            for path, note in shown:
+                print(f"  {path.ljust(width)}  {note}")
         for what, why in self.skipped:
             print(f"skipped {what}: {why}")
 
@@ -269,7 +270,7 @@ def run_demo(args: argparse.Namespace) -> int:
     folder = output_folder(args.out)
     start = time.perf_counter()
     print(f"autograd-tiny demo: two classifiers built from scalar Values, "
-          f"writing to {folder}/\n")
+          f"writing to {visible(str(folder))}/\n")
     runs = [_train("xor"), _train("blobs")]
     files = _Files()
     _neuron_graph(runs[0], folder, files)

@@ -41,7 +41,7 @@ from typing import Any, Union
 import graphviz
 
 from ._atomic import write_atomic
-from ._names import node_names
+from ._names import node_names, visible
 from .engine import Value, forward_order, local_partials, reverse_topological_order
 
 __all__ = [
@@ -173,8 +173,15 @@ def _cell(text: str, value: float) -> str:
     return f"<td>{text}</td>"
 
 
+def _html_text(text: str) -> str:
+    r"""``text`` for an HTML-like label, shown as written: non-printing characters as
+    escapes (``visible``), markup escaped, and each backslash doubled, since Graphviz
+    reads ``\N``, ``\G``... as the node's or graph's name even in HTML labels."""
+    return html.escape(visible(text)).replace("\\", "\\\\")
+
+
 def _value_label(name: str, node: Value, show_grad: bool, fill: str) -> str:
-    cells = [f"<td>{html.escape(name)}</td>",
+    cells = [f"<td>{_html_text(name)}</td>",
              _cell(f"data {_number(node.data)}", node.data)]
     if show_grad:
         cells.append(_cell(f"grad {_number(node.grad)}", node.grad))
@@ -248,7 +255,7 @@ def draw_dot(root: Value, *, show_grad: bool = True, rankdir: str = "LR",
                  shape="plaintext", margin="0")
         if not node.parents:
             continue
-        dot.node(f"{name}op", node.op, shape="ellipse", style="filled",
+        dot.node(f"{name}op", graphviz.escape(visible(node.op)), shape="ellipse", style="filled",
                  fillcolor=COLORS["op"], margin="0.05", height="0.3")
         partials = local_partials(node, False) if edge_labels else [None] * len(node.parents)
         for parent, local in zip(node.parents, partials):

@@ -32,7 +32,7 @@ ALLOWED: dict[str, set[str]] = {
     "train": {"engine", "nn", "losses", "optim", "steps"},
     "steps": {"engine", "losses", "optim", "compiler"},
     "plots": {"train", "_atomic"},
-    "_cli_args": {"expr"},
+    "_cli_args": {"expr", "_names"},
     "_cli_expr": {"_cli_args", "engine", "explain", "expr", "gradcheck", "viz"},
     "_cli_train": {"_cli_args", "data", "engine", "nn", "optim", "train", "viz", "plots"},
     "cli": {"*"},
