@@ -157,6 +157,18 @@ def test_a_nan_gradient_is_caught_and_named(monkeypatch, kind, compile):
     assert finite(model, optimizer)
 
 
+@pytest.mark.parametrize("compile", [False, True])
+def test_an_update_that_overflows_names_the_parameter_and_the_learning_rate(compile):
+    model = MLP(2, [1], seed=0)
+    optimizer = SGD(model.parameters(), lr=1e308)
+    before = [p.data for p in model.parameters()]
+    with pytest.raises(FloatingPointError, match=r"epoch 1, batch 1 of 1: the update made "
+                                                 r"model.parameters\(\)\[0\].* inf \(it was "
+                                                 r".*is the learning rate 1e\+308 too large"):
+        fit(model, [[100.0, 100.0]], [1], optimizer=optimizer, progress=False, compile=compile)
+    assert [p.data for p in model.parameters()] == before
+
+
 def test_adams_second_moment_overflowing_is_caught():
     model = MLP(1, [1], activation="linear", seed=0)
     optimizer = Adam(model.parameters(), lr=1e-3)
