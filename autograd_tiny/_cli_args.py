@@ -161,6 +161,8 @@ def svg_target(text: str) -> pathlib.Path:
         raise UsageError(f"--out must name an .svg file, got {text!r:.80}")
     if not target.parent.is_dir():
         raise UsageError(f"--out: the folder {str(target.parent)!r:.80} does not exist")
+    if target.exists() and not target.is_file():  # a FIFO or device: never replaced
+        raise UsageError(f"--out {text!r:.80} exists and is not a regular file")
     _check_writable(target.parent, text)
     return target
 

@@ -1,6 +1,6 @@
 """Training loop: ``fit``, ``train_step``, ``evaluate``, ``accuracy``, ``predict``, ``History``.
 
-Imports nn, losses, optim, steps and the engine (never the CLI). ``fit`` picks
+Imports nn, losses, optim, steps, the engine and ``_atomic`` (never the CLI). ``fit`` picks
 a loss from the model's output size unless told (one output: BCE with logits;
 k outputs: cross-entropy), checks that the labels suit it, trains with Adam on
 shuffled mini-batches, and returns a ``History``. One optimisation step is
@@ -21,12 +21,14 @@ from __future__ import annotations
 
 import math
 import numbers
+import pathlib
 import random
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Callable, Union
 
+from ._atomic import write_atomic
 from .engine import Value, no_grad
 from .losses import (
     binary_cross_entropy,
@@ -104,8 +106,9 @@ class History:
             axes.set_xlabel("epoch")
             axes.set_ylabel(name)
             axes.legend()
-        if path is not None:
-            figure.savefig(path)
+        if path is not None:  # atomically, like every file this library writes
+            fmt = pathlib.Path(path).suffix.lstrip(".").lower() or "png"
+            write_atomic(path, lambda file: figure.savefig(file, format=fmt))
         return figure
 
 

@@ -278,3 +278,28 @@ def test_write_atomic_returns_the_path_it_was_given(tmp_path):
     link.symlink_to(tmp_path / "real.txt")
     assert write_atomic(link, b"x") == link
     assert (tmp_path / "real.txt").read_bytes() == b"x"
+
+
+def test_history_plot_writes_atomically_and_refuses_a_fifo(tmp_path):
+    pytest.importorskip("matplotlib")
+    from autograd_tiny.train import History
+
+    history = History(loss=[0.7, 0.5], accuracy=[0.5, 1.0])
+    link = tmp_path / "curves.png"
+    link.symlink_to(tmp_path / "real.png")
+    history.plot(link)
+    assert link.is_symlink() and (tmp_path / "real.png").read_bytes()[:4] == b"\x89PNG"
+    if hasattr(os, "mkfifo"):
+        with pytest.raises(NotARegularFileError, match="FIFO"):
+            history.plot(_fifo(tmp_path))
+
+
+@needs_posix
+def test_cli_graph_refuses_an_out_that_is_a_fifo_before_any_work(tmp_path, capsys):
+    from autograd_tiny import cli
+
+    fifo = tmp_path / "g.svg"
+    os.mkfifo(fifo)
+    assert cli.main(["graph", "x*x", "--var", "x=2", "--out", str(fifo)]) == 2
+    assert "is not a regular file" in capsys.readouterr().err
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)

@@ -29,7 +29,7 @@ ALLOWED: dict[str, set[str]] = {
     "losses": {"engine"},
     "optim": {"engine", "_ieee"},
     "data": set(),
-    "train": {"engine", "nn", "losses", "optim", "steps"},
+    "train": {"engine", "nn", "losses", "optim", "steps", "_atomic"},
     "steps": {"engine", "losses", "optim", "compiler"},
     "plots": {"train", "_atomic"},
     "_cli_args": {"expr", "_names"},
