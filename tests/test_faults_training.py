@@ -337,3 +337,19 @@ def test_numpy_labels_outside_the_classes_are_still_refused():
     X, y = xor()
     with pytest.raises(ValueError, match=r"needs labels 0 and 1; got np.int64\(2\) \(y\[1\]\)"):
         fit(MLP(2, [1], seed=0), X, [np.int64(0), np.int64(2), 0, 1])
+
+
+def test_optimizer_state_copies_numbers_and_containers_but_keeps_other_objects():
+    model = MLP(2, [1], seed=0)
+    optimizer = SGD(model.parameters(), lr=0.1, momentum=0.9)
+    optimizer.model = model  # a user's optimizer may hold on to anything
+    optimizer.history = {"norms": [1.0, 2.0], "pairs": [(1, [2.0])]}
+    saved = optimizer.state_dict()
+    optimizer.history["norms"].append(3.0)
+    optimizer.history["pairs"][0][1].append(4.0)
+    optimizer.buffers[0] = 5.0
+    optimizer.load_state_dict(saved)
+    assert optimizer.model is model
+    assert optimizer.history == {"norms": [1.0, 2.0], "pairs": [(1, [2.0])]}
+    assert optimizer.buffers == [None, None, None]
+    assert optimizer.state_dict() == saved
