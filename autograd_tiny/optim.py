@@ -1,4 +1,4 @@
-"""Optimizers: ``SGD`` and ``Adam`` on a list of Values, with PyTorch's update formulas.
+"""Optimizers (``SGD``, ``Adam``, ``AdamW``, ``RMSprop``) on a list of Values, as PyTorch has them.
 
 Imports the engine (and ``_ieee``, for division as IEEE floats give it). An
 optimizer reads each parameter's ``.grad`` and changes its ``.data`` in place
@@ -18,10 +18,10 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
-from ._ieee import div
+from ._ieee import div, sqrt
 from .engine import Value
 
-__all__ = ["Optimizer", "SGD", "Adam"]
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop"]
 
 
 def _check_number(x: Any, name: str, where: str, low: float = 0.0,
@@ -185,3 +185,98 @@ class Adam(Optimizer):
             v[i] = beta2 * v[i] + (1.0 - beta2) * (g * g)
             denominator = math.sqrt(v[i]) / correction2_sqrt + eps  # 0 only when eps = 0
             p.data = p.data - step_size * div(m[i], denominator)
+
+
+class AdamW(Optimizer):
+    """Adam with decoupled weight decay (``torch.optim.AdamW``, amsgrad off).
+
+    Each step first shrinks every parameter, p *= 1 - lr * weight_decay, then
+    takes Adam's step on the bare gradient: the decay never enters m or v.
+
+    >>> w = Value(1.0); opt = AdamW([w], lr=0.1, weight_decay=0.5)
+    >>> w.grad = 3.0; opt.step(); round(w.data, 9)  # 1 * (1 - 0.05) - 0.1
+    0.85
+    """
+
+    def __init__(self, params: Iterable[Value], lr: float = 1e-3,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 1e-2) -> None:
+        super().__init__(params)
+        self.lr = _check_number(lr, "lr", "AdamW")
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise ValueError(f"AdamW: betas must be a pair of numbers in [0, 1), got {betas!r}")
+        self.betas = (_check_number(betas[0], "betas[0]", "AdamW", high=1.0),
+                      _check_number(betas[1], "betas[1]", "AdamW", high=1.0))
+        self.eps = _check_number(eps, "eps", "AdamW")
+        self.weight_decay = _check_number(weight_decay, "weight_decay", "AdamW")
+        self.t = 0
+        self.m = [0.0] * len(self.params)
+        self.v = [0.0] * len(self.params)
+
+    def step(self) -> None:
+        """p *= 1 - lr wd; then Adam's update of p from g alone."""
+        beta1, beta2 = self.betas
+        self.t += 1
+        step_size = self.lr / (1.0 - beta1 ** self.t)
+        correction2_sqrt = math.sqrt(1.0 - beta2 ** self.t)
+        shrink = 1.0 - self.lr * self.weight_decay
+        eps = self.eps
+        m, v = self.m, self.v
+        for i, p in enumerate(self.params):
+            g = p.grad
+            m[i] = m[i] + (1.0 - beta1) * (g - m[i])  # torch's lerp(m, g, 1 - beta1)
+            v[i] = beta2 * v[i] + (1.0 - beta2) * (g * g)
+            denominator = sqrt(v[i]) / correction2_sqrt + eps
+            p.data = p.data * shrink - step_size * div(m[i], denominator)
+
+
+class RMSprop(Optimizer):
+    """RMSprop (``torch.optim.RMSprop``): steps scaled by a moving root mean square of g.
+
+    ``centered=True`` divides by the moving standard deviation instead (the
+    mean square minus the squared moving mean); ``momentum`` keeps a buffer of
+    the scaled steps; ``weight_decay`` adds wd * p to the gradient (L2).
+
+    >>> w = Value(1.0); opt = RMSprop([w], lr=0.1, alpha=0.75)
+    >>> w.grad = 3.0; opt.step(); round(w.data, 6)  # 1 - 0.1 * 3 / sqrt(0.25 * 9)
+    0.8
+    """
+
+    def __init__(self, params: Iterable[Value], lr: float = 1e-2, alpha: float = 0.99,
+                 eps: float = 1e-8, weight_decay: float = 0.0, momentum: float = 0.0,
+                 centered: bool = False) -> None:
+        super().__init__(params)
+        self.lr = _check_number(lr, "lr", "RMSprop")
+        self.alpha = _check_number(alpha, "alpha", "RMSprop", high=1.0)
+        self.eps = _check_number(eps, "eps", "RMSprop")
+        self.weight_decay = _check_number(weight_decay, "weight_decay", "RMSprop")
+        self.momentum = _check_number(momentum, "momentum", "RMSprop")
+        if not isinstance(centered, bool):
+            raise ValueError(f"RMSprop: centered must be True or False, got {centered!r}")
+        self.centered = centered
+        self.square_avg = [0.0] * len(self.params)
+        self.grad_avg = [0.0] * len(self.params)
+        self.buffers = [0.0] * len(self.params)
+
+    def step(self) -> None:
+        """s <- alpha s + (1 - alpha) g²; p -= lr g / (sqrt(s) + eps), or via a momentum buffer."""
+        lr, alpha, eps = self.lr, self.alpha, self.eps
+        wd, mu, centered = self.weight_decay, self.momentum, self.centered
+        square_avg, grad_avg, buffers = self.square_avg, self.grad_avg, self.buffers
+        for i, p in enumerate(self.params):
+            g = p.grad
+            if wd:
+                g = g + wd * p.data
+            square_avg[i] = alpha * square_avg[i] + (1.0 - alpha) * (g * g)
+            if centered:
+                grad_avg[i] = grad_avg[i] + (1.0 - alpha) * (g - grad_avg[i])  # torch's lerp
+                # A variance: >= 0 in exact arithmetic, though rounding can dip below.
+                average = sqrt(square_avg[i] - grad_avg[i] * grad_avg[i])
+            else:
+                average = sqrt(square_avg[i])
+            scaled = div(g, average + eps)
+            if mu:
+                buffers[i] = mu * buffers[i] + scaled
+                p.data = p.data - lr * buffers[i]
+            else:
+                p.data = p.data - lr * scaled
