@@ -1,5 +1,9 @@
 """Optimizers (``SGD``, ``Adam``, ``AdamW``, ``RMSprop``) on a list of Values, as PyTorch has them.
 
+Gradient clipping (``clip_grad_norm_``, ``clip_grad_value_``) and learning-rate
+schedules (``StepLR``, ``CosineAnnealingLR``) live in ``_clipping`` and
+``_schedules`` and are re-exported here.
+
 Imports the engine (and ``_ieee``, for division as IEEE floats give it). An
 optimizer reads each parameter's ``.grad`` and changes its ``.data`` in place
 (no graph is built); ``zero_grad()`` resets the gradients. The formulas follow
@@ -18,10 +22,13 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
+from ._clipping import clip_grad_norm_, clip_grad_value_
 from ._ieee import div, sqrt
+from ._schedules import CosineAnnealingLR, LRScheduler, StepLR
 from .engine import Value
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop"]
+__all__ += ["clip_grad_norm_", "clip_grad_value_", "LRScheduler", "StepLR", "CosineAnnealingLR"]
 
 
 def _check_number(x: Any, name: str, where: str, low: float = 0.0,
