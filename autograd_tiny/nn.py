@@ -25,9 +25,11 @@ from collections.abc import Sequence
 from typing import Any, Union
 
 from ._atomic import read_regular, write_atomic
+from ._torch_bridge import from_torch, to_torch
 from .engine import Value
 
 __all__ = ["Module", "Neuron", "Layer", "MLP", "ACTIVATIONS", "INITS"]
+__all__ += ["to_torch", "from_torch"]
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear")
 INITS = ("auto", "he", "glorot", "uniform")
