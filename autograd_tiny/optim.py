@@ -205,6 +205,8 @@ class AdamW(Optimizer):
     0.85
     """
 
+    _flat_lists = ("m", "v")
+
     def __init__(self, params: Iterable[Value], lr: float = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 1e-2) -> None:
@@ -248,6 +250,8 @@ class RMSprop(Optimizer):
     >>> w.grad = 3.0; opt.step(); round(w.data, 6)  # 1 - 0.1 * 3 / sqrt(0.25 * 9)
     0.8
     """
+
+    _flat_lists = ("square_avg", "grad_avg", "buffers")
 
     def __init__(self, params: Iterable[Value], lr: float = 1e-2, alpha: float = 0.99,
                  eps: float = 1e-8, weight_decay: float = 0.0, momentum: float = 0.0,
