@@ -121,3 +121,9 @@ __all__ += [
 from .compiler import TraceError, compile  # noqa: E402, A004 - the contract's name
 
 __all__ += ["compile", "TraceError"]
+
+# -- errors of safe files and finite differences (_atomic.py, gradcheck.py)
+from ._atomic import NotARegularFileError  # noqa: E402
+from .gradcheck import StepTooSmallError  # noqa: E402
+
+__all__ += ["NotARegularFileError", "StepTooSmallError"]

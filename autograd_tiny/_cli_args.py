@@ -21,14 +21,16 @@ import os
 import pathlib
 import sys
 import tempfile
+import unicodedata
 from typing import Callable
 
+from ._names import visible
 from .expr import ExpressionError, check_variable_name
 
 __all__ = [
     "PROG", "MAX_WIDTH", "MAX_LAYERS", "MAX_PARAMETERS", "MAX_EPOCHS", "MAX_BATCH_SIZE",
     "UsageError", "fail", "positive_float", "positive_int", "bounded_int", "integer",
-    "hidden_sizes", "variable", "svg_target", "output_folder",
+    "hidden_sizes", "variable", "svg_target", "output_folder", "visible",
 ]
 
 PROG = "autograd-tiny"
@@ -45,8 +47,13 @@ class UsageError(Exception):
 
 
 def fail(message: str) -> None:
-    """Print ``message`` on stderr as one ``autograd-tiny: error: ...`` line."""
-    text = " ".join(str(message).split())
+    """Print ``message`` on stderr as one ``autograd-tiny: error: ...`` line.
+
+    Whitespace runs become one space and any other control character its escape
+    (``visible``): user input in a message never reaches the terminal as a control
+    sequence.
+    """
+    text = visible(" ".join(str(message).split()))
     print(f"{PROG}: error: {text}", file=sys.stderr)
 
 
@@ -123,7 +130,8 @@ def hidden_sizes(text: str) -> tuple[int, ...]:
 def variable(text: str) -> tuple[str, float]:
     """One ``--var NAME=NUMBER``: a valid variable name and a finite number."""
     name, equals, number = text.partition("=")
-    name = name.strip()
+    # NFKC, as Python (and so expr.parse) reads identifiers: ℌ and H are one name.
+    name = unicodedata.normalize("NFKC", name.strip())
     if not equals or not name:
         raise argparse.ArgumentTypeError(f"expected NAME=NUMBER (like x=2), got {text!r:.60}")
     try:
@@ -158,6 +166,8 @@ def file_target(text: str, suffix: str, option: str) -> pathlib.Path:
         raise UsageError(f"{option} must name an {suffix} file, got {text!r:.80}")
     if not target.parent.is_dir():
         raise UsageError(f"{option}: the folder {str(target.parent)!r:.80} does not exist")
+    if target.exists() and not target.is_file():  # a FIFO or device: never replaced
+        raise UsageError(f"{option} {text!r:.80} exists and is not a regular file")
     _check_writable(target.parent, text)
     return target
 

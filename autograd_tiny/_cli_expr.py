@@ -15,11 +15,11 @@ import dataclasses
 from collections.abc import Iterator
 from typing import Any
 
-from ._cli_args import UsageError, file_target, svg_target
+from ._cli_args import UsageError, file_target, svg_target, visible
 from .engine import Value
 from .explain import explain
 from .expr import Expression, ExpressionError, parse
-from .gradcheck import GradientRow, compare_grad, diagnose, format_rows
+from .gradcheck import GradientRow, StepTooSmallError, compare_grad, diagnose, format_rows
 from .viz import graph_size, render_svg
 
 __all__ = ["run_graph", "run_explain", "run_gradcheck"]
@@ -87,10 +87,10 @@ def run_graph(args: argparse.Namespace) -> int:
                          f"--max-nodes {size} to draw it anyway")
     with _evaluating(expression):
         out.backward()
-    print(f"{expression.source} = {_number(out.data)}{_at(variables)}")
+    print(f"{visible(expression.source)} = {_number(out.data)}{_at(variables)}")
     _print_gradients(leaves)
     render_svg(out, target, max_nodes=args.max_nodes)
-    print(f"wrote {target}")
+    print(f"wrote {visible(str(target))}")
     return 0
 
 
@@ -101,7 +101,7 @@ def run_explain(args: argparse.Namespace) -> int:
     out = _result(expression, leaves)
     with _evaluating(expression):
         steps = explain(out)
-    print(f"{expression.source} = {_number(out.data)}{_at(variables)}")
+    print(f"{visible(expression.source)} = {_number(out.data)}{_at(variables)}")
     print(f"backward pass from {steps.root} (the output), {len(steps)} step"
           f"{'' if len(steps) == 1 else 's'}: contribution = local * upstream, "
           f"total = the input's gradient so far")
@@ -156,11 +156,14 @@ def run_gradcheck(args: argparse.Namespace) -> int:
         return expression.evaluate(dict(zip(names, values)))
 
     with _evaluating(expression):
-        rows = compare_grad(function, *variables.values(), eps=args.eps, order=args.order,
-                            names=names)
+        try:
+            rows = compare_grad(function, *variables.values(), eps=args.eps,
+                                order=args.order, names=names)
+        except StepTooSmallError as error:  # the option's fault, not the expression's
+            raise UsageError(f"--eps: {error}") from None
     rows = [dataclasses.replace(row, expected=expected[row.argument])
             if row.argument in expected else row for row in rows]
-    print(f"{expression.source}{_at(variables)}")
+    print(f"{visible(expression.source)}{_at(variables)}")
     print(format_rows(rows, args.rtol, args.atol))
     bad = sum(not row.agrees(args.rtol, args.atol) for row in rows)
     tolerances = f"(rtol={args.rtol:g}, atol={args.atol:g})"

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Callable
 
-from ._cli_args import MAX_PARAMETERS, UsageError, fail, output_folder
+from ._cli_args import MAX_PARAMETERS, UsageError, fail, output_folder, visible
 from .data import blobs, circles, moons, train_test_split, xor
 from .engine import Value
 from .nn import MLP
@@ -75,6 +75,7 @@ class _Run:
     seconds: float
     optimizer: str
     lr: float
+    stopped: FloatingPointError | None = None  # fit's stop at the first nan or inf
 
     @property
     def architecture(self) -> str:
@@ -116,14 +117,18 @@ def _train(name: str, *, hidden: tuple[int, ...] | None = None, activation: str 
           f"{len(X_train)} training points", flush=True)
     initial_loss = evaluate(model, X_train, y_train)[0]
     start = time.perf_counter()
-    history = fit(model, X_train, y_train, epochs=count, batch_size=batch_size,
-                  optimizer=optim, seed=seed,
-                  validation_data=(X_test, y_test) if X_test else None)
+    stopped = None
+    try:
+        history = fit(model, X_train, y_train, epochs=count, batch_size=batch_size,
+                      optimizer=optim, seed=seed,
+                      validation_data=(X_test, y_test) if X_test else None)
+    except FloatingPointError as error:  # the model keeps its last finite weights
+        history, stopped = error.history, error  # type: ignore[attr-defined]
     seconds = time.perf_counter() - start
     loss, train_accuracy = evaluate(model, X_train, y_train)
     test_accuracy = accuracy(model, X_test, y_test) if X_test else None
     return _Run(name, model, history, X_train, y_train, len(X_test), initial_loss, loss,
-                train_accuracy, test_accuracy, seconds, optimizer, rate)
+                train_accuracy, test_accuracy, seconds, optimizer, rate, stopped)
 
 
 def _summary(runs: Sequence[_Run]) -> str:
@@ -157,9 +162,10 @@ class _Files:
     def report(self) -> None:
         if self.written:
             print("wrote:")
-            width = max(len(str(path)) for path, _ in self.written)
-            for path, note in self.written:
-                print(f"  {str(path).ljust(width)}  {note}")
+            shown = [(visible(str(path)), visible(note)) for path, note in self.written]
+            width = max(len(path) for path, _ in shown)
+            for path, note in shown:
+                print(f"  {path.ljust(width)}  {note}")
         for what, why in self.skipped:
             print(f"skipped {what}: {why}")
 
@@ -234,12 +240,16 @@ def _diverged(runs: Sequence[_Run]) -> bool:
 
     Blown up: the final loss is inf or nan, or over ten times the untrained model's.
     """
-    bad = [run for run in runs
-           if not math.isfinite(run.loss) or run.loss > DIVERGED * run.initial_loss]
+    bad = [run for run in runs if run.stopped is not None
+           or not math.isfinite(run.loss) or run.loss > DIVERGED * run.initial_loss]
     for run in bad:
-        fail(f"training {DATASETS[run.name].title} diverged: the final loss is "
-              f"{run.loss:.4g} (untrained: {run.initial_loss:.4g}); try a smaller --lr "
-              f"(it was {run.lr:g})")
+        stop = run.stopped
+        what = (f"the final loss is {run.loss:.4g} (untrained: {run.initial_loss:.4g})"
+                if stop is None else
+                f"at epoch {stop.epoch}, batch {stop.batch} {stop.reason}, so training "  # type: ignore[attr-defined]
+                f"stopped there (final loss {run.loss:.4g}, untrained: {run.initial_loss:.4g})")
+        fail(f"training {DATASETS[run.name].title} diverged: {what}; try a smaller --lr "
+             f"(it was {run.lr:g})")
     return bool(bad)
 
 
@@ -266,7 +276,7 @@ def run_demo(args: argparse.Namespace) -> int:
     folder = output_folder(args.out)
     start = time.perf_counter()
     print(f"autograd-tiny demo: two classifiers built from scalar Values, "
-          f"writing to {folder}/\n")
+          f"writing to {visible(str(folder))}/\n")
     runs = [_train("xor"), _train("blobs")]
     files = _Files()
     _neuron_graph(runs[0], folder, files)

@@ -10,8 +10,6 @@ import re
 
 from .engine import Value
 
-__all__ = ["node_names", "unit_of"]
-
 # The labels nn gives: <prefix>weight[j][i], <prefix>bias[j] and <prefix>out[j] for
 # neuron j of a layer (prefix "layers[k]." in an MLP, "" for a lone Layer), and
 # weight[i], bias and out for a lone Neuron.
@@ -39,6 +37,24 @@ def unit_of(label: str, unit: str) -> str | None:
     if _LONE.fullmatch(label):
         return "neuron"
     return None
+__all__ = ["node_names", "unit_of", "visible"]
+
+
+def visible(text: str) -> str:
+    r"""``text`` with every character that would not show as itself written as its escape.
+
+    Control characters (newline and tab too), format characters, lone
+    surrogates and noncharacters such as U+FFFE become ``\n``, ``\x1b``,
+    ``\ufffe``... as Python writes them; everything ``str.isprintable`` accepts
+    (letters of any script, symbols, a backslash) stays as it is. So a label
+    reaches a picture or a terminal as text, never as a control sequence.
+
+    >>> print(visible("x\x1b[31m\nred"), visible("α₁"), visible("\\N"))
+    x\x1b[31m\nred α₁ \N
+    """
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def node_names(order: list[Value]) -> dict[Value, str]:
@@ -54,6 +70,10 @@ def node_names(order: list[Value]) -> dict[Value, str]:
     >>> sorted(node_names(reverse_topological_order(x * other_x)).values())
     ['n0', 'x', 'x#2']
     """
+    for i, node in enumerate(order):
+        if type(node.label) is not str:  # Value() checks it, but .label may be set later
+            raise TypeError(f"node n{i} ({node!r}) has label {node.label!r:.60} of type "
+                            f"{type(node.label).__name__}; a label must be a str")
     names = {node: f"n{i}" for i, node in enumerate(order) if not node.label}
     taken = set(names.values())
     for node in reversed(order):  # the first in forward_order keeps its label

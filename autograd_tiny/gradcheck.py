@@ -20,6 +20,7 @@ True
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any, Callable
@@ -29,8 +30,8 @@ from ._report import GradientRow, diagnose, format_rows, judge
 from .engine import Value, gradients, to_float
 
 __all__ = [
-    "GradientCheckError", "GradientRow", "check_grad", "compare_grad", "diagnose",
-    "format_rows", "numerical_grad",
+    "GradientCheckError", "GradientRow", "StepTooSmallError", "check_grad", "compare_grad",
+    "diagnose", "format_rows", "numerical_grad",
 ]
 
 
@@ -54,6 +55,10 @@ class GradientCheckError(AssertionError):
         self.swapped = list(swapped)
 
 
+class StepTooSmallError(ValueError):
+    """``eps`` is so small at an argument that x + h or x - h rounds back to x."""
+
+
 def _call(f: Callable[..., Any], args: Sequence[float]) -> float:
     # Values (not floats) so that functions written with methods like x.sin() work.
     out = f(*[Value(a) for a in args])
@@ -74,14 +79,23 @@ def _step(x: float, eps: float) -> float:
     return eps * max(1.0, abs(x))
 
 
-def numerical_grad(f: Callable[..., Any], *args: float, eps: float = 1e-6) -> list[float]:
+def numerical_grad(f: Callable[..., Any], *args: float, eps: float = 1e-6,
+                   names: Sequence[str] | None = None) -> list[float]:
     """Central differences (f(x + h) - f(x - h)) / 2h, one per argument.
+
+    The step is ``h = eps * max(1, |x|)``. An ``eps`` so small that ``x + h``
+    or ``x - h`` rounds back to ``x`` raises ``StepTooSmallError`` (a
+    ``ValueError``) naming ``eps`` and the argument (``names[i]``, else ``x<i>``).
 
     >>> [round(d, 6) for d in numerical_grad(lambda x, y: x * y, 3.0, 4.0)]
     [4.0, 3.0]
+    >>> numerical_grad(lambda x: x * x, 1.0, eps=1e-17)
+    Traceback (most recent call last):
+    ...
+    autograd_tiny.gradcheck.StepTooSmallError: eps=1e-17 is too small at x0 = 1.0: ...
     """
-    if not eps > 0:
-        raise ValueError(f"numerical_grad needs eps > 0, got {eps!r}")
+    if not (eps > 0 and math.isfinite(eps)):
+        raise ValueError(f"numerical_grad needs a finite eps > 0, got {eps!r}")
     point = [to_float(a, "numerical_grad argument") for a in args]
     result = []
     for i, x in enumerate(point):
@@ -90,6 +104,14 @@ def numerical_grad(f: Callable[..., Any], *args: float, eps: float = 1e-6) -> li
         up[i] = x + h
         down = point.copy()
         down[i] = x - h
+        if up[i] == x or down[i] == x:
+            # The smallest eps that moves x both ways: half an ulp of x, relative.
+            smallest = math.ulp(x) / max(1.0, abs(x))
+            name = names[i] if names is not None and i < len(names) else f"x{i}"
+            raise StepTooSmallError(
+                f"eps={eps!r} is too small at {name} = {x!r}: the step "
+                f"{h!r} vanishes, x + h or x - h rounds back to x (floats near {x!r} are "
+                f"{math.ulp(x)!r} apart); use eps >= {smallest:.1e}, e.g. the default 1e-6")
         result.append((_call(f, up) - _call(f, down)) / (up[i] - down[i]))
     return result
 
@@ -180,7 +202,7 @@ def compare_grad(
         f = _flat(f, shapes)
 
     analytic = _analytic_grad(f, point)
-    numeric = numerical_grad(f, *point, eps=eps)
+    numeric = numerical_grad(f, *point, eps=eps, names=labels)
     rows = [GradientRow(n, a, d) for n, a, d in zip(labels, analytic, numeric)]
     if hand is not None:
         rows = [replace(row, expected=value) for row, value in zip(rows, hand)]
@@ -190,7 +212,7 @@ def compare_grad(
             def partial(*xs: Value, i: int = i) -> float:
                 return _analytic_grad(f, [x.data for x in xs])[i]
 
-            for j, d in enumerate(numerical_grad(partial, *point, eps=eps)):
+            for j, d in enumerate(numerical_grad(partial, *point, eps=eps, names=labels)):
                 rows.append(GradientRow(f"d{labels[i]} d{labels[j]}", hessian[i][j], d))
     return rows
 

@@ -16,6 +16,7 @@ logits of ±1000 stay finite.
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Sequence
 from typing import Any, Union
 
@@ -30,7 +31,8 @@ BCE_EPSILON = 9.999999960041972e-13
 
 
 def _is_scalar(x: Any) -> bool:
-    return isinstance(x, (Value, int, float)) and not isinstance(x, bool)
+    # numbers.Real: NumPy's int64 and float32 scalars count as numbers, like int and float.
+    return isinstance(x, (Value, numbers.Real)) and not isinstance(x, bool)
 
 
 def _as_value(x: Any, op: str) -> Value:
@@ -79,9 +81,11 @@ def _mean(terms: list[Value]) -> Value:
 
 
 def _class_index(target: Any, k: int, op: str) -> int:
-    if isinstance(target, bool) or not isinstance(target, int) or not 0 <= target < k:
+    # numbers.Integral: NumPy's integer scalars are class indices too.
+    if isinstance(target, bool) or not isinstance(target, numbers.Integral) \
+            or not 0 <= int(target) < k:
         raise ValueError(f"{op}: target must be a class index in 0..{k - 1}, got {target!r:.60}")
-    return target
+    return int(target)
 
 
 def _is_batch(rows: Any) -> bool:

@@ -24,10 +24,12 @@ import random
 from collections.abc import Sequence
 from typing import Any, Union
 
-from ._atomic import write_atomic
+from ._atomic import read_regular, write_atomic
+from ._torch_bridge import from_torch, to_torch
 from .engine import Value
 
 __all__ = ["Module", "Neuron", "Layer", "MLP", "ACTIVATIONS", "INITS"]
+__all__ += ["to_torch", "from_torch"]
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear")
 INITS = ("auto", "he", "glorot", "uniform")
@@ -129,6 +131,37 @@ def _reject_constant(token: str) -> float:
     raise ValueError(f"non-finite number token {token!r} (JSON has no NaN or Infinity)")
 
 
+def _same_json(got: Any, expected: Any) -> bool:
+    """Equal and of the same JSON type: ``true`` is not 1, ``2.0`` is not 2."""
+    return _json_difference(expected, got, "") is None
+
+
+def _json_difference(expected: Any, got: Any, where: str) -> str | None:
+    """The first field where ``got`` differs from ``expected`` in type or value, or None."""
+    if type(got) is not type(expected):
+        return (f"{where}: expected {type(expected).__name__} {expected!r:.40}, got "
+                f"{type(got).__name__} {got!r:.40}")
+    if isinstance(expected, dict):
+        if set(got) != set(expected):
+            return f"{where}: expected keys {list(expected)}, got {list(got)}"
+        for key in expected:
+            found = _json_difference(expected[key], got[key], f"{where}.{key}")
+            if found:
+                return found
+        return None
+    if isinstance(expected, list):
+        if len(got) != len(expected):
+            return f"{where}: expected {len(expected)} entries, got {len(got)}"
+        for i, (want, item) in enumerate(zip(expected, got)):
+            found = _json_difference(want, item, f"{where}[{i}]")
+            if found:
+                return found
+        return None
+    if got != expected:
+        return f"{where}: expected {expected!r:.40}, got {got!r:.40}"
+    return None
+
+
 class Module:
     """Base class: parameters, gradients and JSON state, for a tree of Values.
 
@@ -213,8 +246,7 @@ class Module:
         problem, and leaves the parameters untouched.
         """
         path = os.fspath(path)
-        with open(path, "rb") as file:
-            raw = file.read(MAX_FILE_BYTES + 1)
+        raw = read_regular(path, MAX_FILE_BYTES)  # a FIFO or device: refused, never read
         try:
             if len(raw) > MAX_FILE_BYTES:
                 raise ValueError(f"larger than {MAX_FILE_BYTES} bytes")
@@ -238,13 +270,19 @@ class Module:
     def _load_document(self, document: Any) -> None:
         if not isinstance(document, dict) or document.get("format") != FORMAT:
             raise ValueError(f"not an autograd_tiny model file (no \"format\": {FORMAT!r})")
-        if document.get("version") != VERSION:
-            raise ValueError(f"unsupported version {document.get('version')!r:.40}")
+        version = document.get("version")
+        if not _same_json(version, VERSION):
+            raise ValueError(f"version: unsupported version {type(version).__name__} "
+                             f"{version!r:.40} (this library reads {VERSION})")
         kind = type(self).__name__
-        if document.get("model") != kind or document.get("config") != self._config():
-            raise ValueError(f"the file holds {document.get('model')!r:.40} with config "
-                             f"{document.get('config')!r:.200}, this model is {kind} "
-                             f"with config {self._config()!r}")
+        if not _same_json(document.get("model"), kind):
+            raise ValueError(f"model: the file holds {document.get('model')!r:.40}, "
+                             f"this model is {kind}")
+        problem = _json_difference(self._config(), document.get("config"), "config")
+        if problem:
+            raise ValueError(f"{problem}; the file holds {kind} with config "
+                             f"{document.get('config')!r:.200}, this model has config "
+                             f"{self._config()!r}")
         self.load_state_dict(document.get("state"), where="state")
 
     def __call__(self, x: Any) -> Any:

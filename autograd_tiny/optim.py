@@ -1,4 +1,8 @@
-"""Optimizers: ``SGD`` and ``Adam`` on a list of Values, with PyTorch's update formulas.
+"""Optimizers (``SGD``, ``Adam``, ``AdamW``, ``RMSprop``) on a list of Values, as PyTorch has them.
+
+Gradient clipping (``clip_grad_norm_``, ``clip_grad_value_``) and learning-rate
+schedules (``StepLR``, ``CosineAnnealingLR``) live in ``_clipping`` and
+``_schedules`` and are re-exported here.
 
 Imports the engine (and ``_ieee``, for division as IEEE floats give it). An
 optimizer reads each parameter's ``.grad`` and changes its ``.data`` in place
@@ -18,10 +22,13 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
-from ._ieee import div
+from ._clipping import clip_grad_norm_, clip_grad_value_
+from ._ieee import div, sqrt
+from ._schedules import CosineAnnealingLR, LRScheduler, StepLR
 from .engine import Value
 
-__all__ = ["Optimizer", "SGD", "Adam"]
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop"]
+__all__ += ["clip_grad_norm_", "clip_grad_value_", "LRScheduler", "StepLR", "CosineAnnealingLR"]
 
 
 def _check_number(x: Any, name: str, where: str, low: float = 0.0,
@@ -66,6 +73,50 @@ class Optimizer:
         """Update every parameter from its ``.grad``."""
         raise NotImplementedError
 
+    def state_dict(self) -> dict[str, Any]:
+        """A copy of everything but the parameters: settings and what ``step()`` keeps.
+
+        ``load_state_dict`` puts it back, so a step can be undone (``fit`` does,
+        when a step is interrupted or goes non-finite). Numbers, strings and
+        lists, tuples and dicts of them are copied; any other object (a Value, a
+        model, a function) is kept as the same object, never duplicated.
+
+        >>> w = Value(1.0); opt = Adam([w], lr=0.1); saved = opt.state_dict()
+        >>> w.grad = 3.0; opt.step(); opt.t
+        1
+        >>> opt.load_state_dict(saved); opt.t, opt.m
+        (0, [0.0])
+        """
+        flat = self._flat_lists
+        return {key: value.copy() if key in flat else _copy(value)
+                for key, value in vars(self).items() if key != "params"}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore what ``state_dict()`` returned (copied again: ``state`` stays reusable)."""
+        flat = self._flat_lists
+        for key, value in state.items():
+            setattr(self, key, value.copy() if key in flat else _copy(value))
+
+    # Attributes that are lists of floats (or None): copied without looking inside them,
+    # which matters because fit copies the state at every step.
+    _flat_lists: tuple[str, ...] = ()
+
+
+_ATOMS = frozenset((float, int, bool, type(None), str))
+
+
+def _copy(value: Any) -> Any:
+    """Containers copied all the way down; numbers and other objects as they are."""
+    kind = type(value)
+    if kind is list:
+        # A list of numbers needs only list.copy, far faster than copying item by item.
+        return value.copy() if _ATOMS.issuperset(map(type, value)) else [_copy(v) for v in value]
+    if kind is tuple:
+        return tuple(_copy(v) for v in value)
+    if kind is dict:
+        return {key: _copy(v) for key, v in value.items()}
+    return value
+
 
 class SGD(Optimizer):
     """Stochastic gradient descent with optional momentum and L2 weight decay (``torch.optim.SGD``).
@@ -74,6 +125,8 @@ class SGD(Optimizer):
     >>> w.grad = 1.0; opt.step(); opt.step(); round(w.data, 12)  # 1 - 0.5 * (1 + 1.9)
     -0.45
     """
+
+    _flat_lists = ("buffers",)
 
     def __init__(self, params: Iterable[Value], lr: float, momentum: float = 0.0,
                  weight_decay: float = 0.0) -> None:
@@ -106,6 +159,8 @@ class Adam(Optimizer):
     0.9
     """
 
+    _flat_lists = ("m", "v")
+
     def __init__(self, params: Iterable[Value], lr: float = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0.0) -> None:
@@ -137,3 +192,102 @@ class Adam(Optimizer):
             v[i] = beta2 * v[i] + (1.0 - beta2) * (g * g)
             denominator = math.sqrt(v[i]) / correction2_sqrt + eps  # 0 only when eps = 0
             p.data = p.data - step_size * div(m[i], denominator)
+
+
+class AdamW(Optimizer):
+    """Adam with decoupled weight decay (``torch.optim.AdamW``, amsgrad off).
+
+    Each step first shrinks every parameter, p *= 1 - lr * weight_decay, then
+    takes Adam's step on the bare gradient: the decay never enters m or v.
+
+    >>> w = Value(1.0); opt = AdamW([w], lr=0.1, weight_decay=0.5)
+    >>> w.grad = 3.0; opt.step(); round(w.data, 9)  # 1 * (1 - 0.05) - 0.1
+    0.85
+    """
+
+    _flat_lists = ("m", "v")
+
+    def __init__(self, params: Iterable[Value], lr: float = 1e-3,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 1e-2) -> None:
+        super().__init__(params)
+        self.lr = _check_number(lr, "lr", "AdamW")
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise ValueError(f"AdamW: betas must be a pair of numbers in [0, 1), got {betas!r}")
+        self.betas = (_check_number(betas[0], "betas[0]", "AdamW", high=1.0),
+                      _check_number(betas[1], "betas[1]", "AdamW", high=1.0))
+        self.eps = _check_number(eps, "eps", "AdamW")
+        self.weight_decay = _check_number(weight_decay, "weight_decay", "AdamW")
+        self.t = 0
+        self.m = [0.0] * len(self.params)
+        self.v = [0.0] * len(self.params)
+
+    def step(self) -> None:
+        """p *= 1 - lr wd; then Adam's update of p from g alone."""
+        beta1, beta2 = self.betas
+        self.t += 1
+        step_size = self.lr / (1.0 - beta1 ** self.t)
+        correction2_sqrt = math.sqrt(1.0 - beta2 ** self.t)
+        shrink = 1.0 - self.lr * self.weight_decay
+        eps = self.eps
+        m, v = self.m, self.v
+        for i, p in enumerate(self.params):
+            g = p.grad
+            m[i] = m[i] + (1.0 - beta1) * (g - m[i])  # torch's lerp(m, g, 1 - beta1)
+            v[i] = beta2 * v[i] + (1.0 - beta2) * (g * g)
+            denominator = sqrt(v[i]) / correction2_sqrt + eps
+            p.data = p.data * shrink - step_size * div(m[i], denominator)
+
+
+class RMSprop(Optimizer):
+    """RMSprop (``torch.optim.RMSprop``): steps scaled by a moving root mean square of g.
+
+    ``centered=True`` divides by the moving standard deviation instead (the
+    mean square minus the squared moving mean); ``momentum`` keeps a buffer of
+    the scaled steps; ``weight_decay`` adds wd * p to the gradient (L2).
+
+    >>> w = Value(1.0); opt = RMSprop([w], lr=0.1, alpha=0.75)
+    >>> w.grad = 3.0; opt.step(); round(w.data, 6)  # 1 - 0.1 * 3 / sqrt(0.25 * 9)
+    0.8
+    """
+
+    _flat_lists = ("square_avg", "grad_avg", "buffers")
+
+    def __init__(self, params: Iterable[Value], lr: float = 1e-2, alpha: float = 0.99,
+                 eps: float = 1e-8, weight_decay: float = 0.0, momentum: float = 0.0,
+                 centered: bool = False) -> None:
+        super().__init__(params)
+        self.lr = _check_number(lr, "lr", "RMSprop")
+        self.alpha = _check_number(alpha, "alpha", "RMSprop", high=1.0)
+        self.eps = _check_number(eps, "eps", "RMSprop")
+        self.weight_decay = _check_number(weight_decay, "weight_decay", "RMSprop")
+        self.momentum = _check_number(momentum, "momentum", "RMSprop")
+        if not isinstance(centered, bool):
+            raise ValueError(f"RMSprop: centered must be True or False, got {centered!r}")
+        self.centered = centered
+        self.square_avg = [0.0] * len(self.params)
+        self.grad_avg = [0.0] * len(self.params)
+        self.buffers = [0.0] * len(self.params)
+
+    def step(self) -> None:
+        """s <- alpha s + (1 - alpha) g²; p -= lr g / (sqrt(s) + eps), or via a momentum buffer."""
+        lr, alpha, eps = self.lr, self.alpha, self.eps
+        wd, mu, centered = self.weight_decay, self.momentum, self.centered
+        square_avg, grad_avg, buffers = self.square_avg, self.grad_avg, self.buffers
+        for i, p in enumerate(self.params):
+            g = p.grad
+            if wd:
+                g = g + wd * p.data
+            square_avg[i] = alpha * square_avg[i] + (1.0 - alpha) * (g * g)
+            if centered:
+                grad_avg[i] = grad_avg[i] + (1.0 - alpha) * (g - grad_avg[i])  # torch's lerp
+                # A variance: >= 0 in exact arithmetic, though rounding can dip below.
+                average = sqrt(square_avg[i] - grad_avg[i] * grad_avg[i])
+            else:
+                average = sqrt(square_avg[i])
+            scaled = div(g, average + eps)
+            if mu:
+                buffers[i] = mu * buffers[i] + scaled
+                p.data = p.data - lr * buffers[i]
+            else:
+                p.data = p.data - lr * scaled

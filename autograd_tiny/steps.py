@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import gc
 import math
+import numbers
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Callable
@@ -58,7 +59,8 @@ def predicted_label(out: Any, threshold: float) -> int:
 
 
 def is_int(x: Any) -> bool:
-    return isinstance(x, int) and not isinstance(x, bool)
+    """An integer label: int or any ``numbers.Integral`` (NumPy's too), never a bool."""
+    return isinstance(x, numbers.Integral) and not isinstance(x, bool)
 
 
 def mse_one_hot(outputs: Sequence[Any], targets: Sequence[Any]) -> Value:
@@ -87,7 +89,8 @@ def train_step(model: Any, loss_fn: LossFn, optimizer: Optimizer,
     loss.backward()
     optimizer.step()
     threshold = decision_threshold(model)
-    correct = sum(predicted_label(out, threshold) == target for out, target in zip(outputs, yb))
+    correct = sum(bool(predicted_label(out, threshold) == target)  # NumPy labels: numpy.bool_
+                  for out, target in zip(outputs, yb))
     return loss.data, correct
 
 
@@ -151,10 +154,11 @@ class CompiledStep:
         """How many rows of model outputs predict their label, as ``predicted_label`` decides."""
         if self.outputs == 1:
             threshold = self.threshold
-            return sum(int(z > threshold) == t for (z,), t in zip(outputs, yb))
+            return sum(bool(int(z > threshold) == t) for (z,), t in zip(outputs, yb))
         classes = range(self.outputs)
         # predicted_label's argmax: max() keeps the first of equal scores
-        return sum(max(classes, key=scores.__getitem__) == t for scores, t in zip(outputs, yb))
+        return sum(bool(max(classes, key=scores.__getitem__) == t)
+                   for scores, t in zip(outputs, yb))
 
     def __call__(self, model: Any, loss_fn: LossFn, optimizer: Optimizer,
                  xb: Sequence[Any], yb: Sequence[Any]) -> tuple[float, int]:
@@ -182,10 +186,10 @@ def compiled_kind(loss_fn: LossFn, first_output: Any, X: Sequence[Any],
                    y: Sequence[Any]) -> str | None:
     """Which per-sample loss replays ``loss_fn`` exactly on this data, or None."""
     if not all(isinstance(x, Sequence) and len(x) == len(X[0])
-               and all(isinstance(v, (int, float)) for v in x) for x in X):
+               and all(isinstance(v, numbers.Real) for v in x) for x in X):
         return None
     if isinstance(first_output, Value):
-        if not all(isinstance(t, (int, float)) and t in (0, 1) for t in y):
+        if not all(isinstance(t, numbers.Real) and t in (0, 1) for t in y):
             return None
         kinds: dict[Any, str] = {binary_cross_entropy_with_logits: "bce", mse: "mse"}
     else:

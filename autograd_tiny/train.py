@@ -1,6 +1,6 @@
 """Training loop: ``fit``, ``train_step``, ``evaluate``, ``accuracy``, ``predict``, ``History``.
 
-Imports nn, losses, optim, steps and the engine (never the CLI). ``fit`` picks
+Imports nn, losses, optim, steps, the engine and ``_atomic`` (never the CLI). ``fit`` picks
 a loss from the model's output size unless told (one output: BCE with logits;
 k outputs: cross-entropy), checks that the labels suit it, trains with Adam on
 shuffled mini-batches, and returns a ``History``. One optimisation step is
@@ -19,12 +19,16 @@ replay (``compiler.compile``): the same numbers without building a graph.
 
 from __future__ import annotations
 
+import math
+import numbers
+import pathlib
 import random
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Callable, Union
 
+from ._atomic import write_atomic
 from .engine import Value, no_grad
 from .losses import (
     binary_cross_entropy,
@@ -102,8 +106,9 @@ class History:
             axes.set_xlabel("epoch")
             axes.set_ylabel(name)
             axes.legend()
-        if path is not None:
-            figure.savefig(path)
+        if path is not None:  # atomically, like every file this library writes
+            fmt = pathlib.Path(path).suffix.lstrip(".").lower() or "png"
+            write_atomic(path, lambda file: figure.savefig(file, format=fmt))
         return figure
 
 
@@ -115,6 +120,32 @@ def _check_dataset(X: Any, y: Any, where: str) -> None:
         raise ValueError(f"{where}: X has {len(X)} samples but y has {len(y)}")
     if not X:
         raise ValueError(f"{where}: the dataset is empty")
+
+
+def _first_non_finite(rows: Sequence[Any], name: str) -> str | None:
+    """Where the first nan or inf of a dataset sits (``row 3, column 1: X[3][1] = nan``).
+
+    Rows may be numbers or sequences of numbers or Values; anything else is the
+    model's business and is skipped. None when every number is finite.
+    """
+    for i, row in enumerate(rows):
+        cells = row if isinstance(row, Sequence) and not isinstance(row, str) else None
+        for j, cell in enumerate(cells if cells is not None else (row,)):
+            number = cell.data if isinstance(cell, Value) else cell
+            if isinstance(number, numbers.Real) and not math.isfinite(number):
+                if cells is None:
+                    return f"row {i}: {name}[{i}] = {float(number)!r}"
+                return f"row {i}, column {j}: {name}[{i}][{j}] = {float(number)!r}"
+    return None
+
+
+def _check_finite_data(X: Sequence[Any], y: Sequence[Any], where: str) -> None:
+    """Raise ValueError naming the first nan or inf in X or y, before any step."""
+    for rows, name in ((X, "X"), (y, "y")):
+        found = _first_non_finite(rows, name)
+        if found is not None:
+            raise ValueError(f"{where}: {found}; one nan or inf makes every parameter nan, "
+                             f"so fix or drop that row (check_finite=False trains anyway)")
 
 
 def _pick_loss(model: Any, loss: Union[str, LossFn, None], first_output: Any) -> LossFn:
@@ -148,7 +179,7 @@ def _check_labels(first_output: Any, loss: Union[str, LossFn, None], y: Sequence
         else:
             return
         for i, label in enumerate(y):
-            if not (isinstance(label, (int, float)) and label in allowed):
+            if not (isinstance(label, numbers.Real) and label in allowed):
                 classes = max((t for t in y if is_int(t)), default=1) + 1
                 hint = (f"; for {classes} classes give the model {classes} outputs "
                         f"(MLP(nin, [..., {classes}]))" if classes > 2 else "")
@@ -180,7 +211,9 @@ def evaluate(model: Any, X: Sequence[Any], y: Sequence[Any],
         _check_labels(outputs[0], loss, y, "evaluate")
         loss_value = _pick_loss(model, loss, outputs[0])(outputs, list(y)).data
     threshold = decision_threshold(model)
-    correct = sum(predicted_label(out, threshold) == target for out, target in zip(outputs, y))
+    # bool() each comparison: a NumPy label's == gives numpy.bool_, whose sum is not an int
+    correct = sum(bool(predicted_label(out, threshold) == target)
+                  for out, target in zip(outputs, y))
     return loss_value, correct / len(y)
 
 
@@ -204,7 +237,104 @@ def accuracy(model: Any, X: Sequence[Any], y: Sequence[Any]) -> float:
     1.0
     """
     _check_dataset(X, y, "accuracy")
-    return sum(p == t for p, t in zip(predict(model, X), y)) / len(y)
+    return sum(bool(p == t) for p, t in zip(predict(model, X), y)) / len(y)
+
+
+def _whole_epochs(history: History, validation: bool) -> None:
+    """Cut an epoch recorded in only some of the lists (an interrupt between appends)."""
+    lists = [history.loss, history.accuracy]
+    if validation:
+        lists += [history.val_loss, history.val_accuracy]
+    whole = min(len(values) for values in lists)
+    for values in lists:
+        del values[whole:]
+
+
+def _add_note(error: BaseException, note: str) -> None:
+    if hasattr(error, "add_note"):  # Python 3.11+
+        error.add_note(note)
+
+
+def _parameter_name(i: int, p: Value) -> str:
+    return f"model.parameters()[{i}]" + (f" ({p.label})" if p.label else "")
+
+
+def _first_bad(numbers: Sequence[float]) -> int | None:
+    """The index of the first nan or inf; the sum tells at C speed when there is none."""
+    if math.isfinite(sum(numbers)):
+        return None
+    return next((i for i, x in enumerate(numbers) if not math.isfinite(x)), None)
+
+
+def _non_finite(loss: float, params: Sequence[Value], before: Sequence[float],
+                optimizer: Optimizer) -> str | None:
+    """What went nan or inf in a step (the loss, a gradient, a parameter, the optimizer's
+    state), or None."""
+    data = [p.data for p in params]
+    bad_state = _bad_optimizer_state(optimizer)
+    if math.isfinite(loss) and math.isfinite(sum(data)) and bad_state is None:
+        return None  # the common case: a non-finite gradient would show in the data
+    if not math.isfinite(loss):
+        return f"the loss is {loss!r}"
+    i = _first_bad([p.grad for p in params])
+    if i is not None:
+        return f"the gradient of {_parameter_name(i, params[i])} is {params[i].grad!r}"
+    i = _first_bad(data)
+    if i is not None:
+        p = params[i]
+        return (f"the update made {_parameter_name(i, p)} {p.data!r} (it was {before[i]!r}, "
+                f"its gradient {p.grad!r}; is the learning rate "
+                f"{getattr(optimizer, 'lr', '?')!r} too large?)")
+    if bad_state is not None:
+        key, i = bad_state
+        value = getattr(optimizer, key)[i]
+        of = f" (for {_parameter_name(i, params[i])})" if i < len(params) else ""
+        return f"the optimizer's {key}[{i}] is {value!r}{of}"
+    return None  # a sum overflowed, every number is finite
+
+
+def _bad_optimizer_state(optimizer: Optimizer) -> tuple[str, int] | None:
+    """The first nan or inf in the optimizer's lists (moments, momentum buffers), or None."""
+    for key, value in vars(optimizer).items():
+        if key == "params" or type(value) is not list:
+            continue
+        numbers: list[Any] = value
+        try:
+            total = sum(numbers)
+        except TypeError:  # not all numbers: SGD's buffers start as None
+            numbers = [x if isinstance(x, float) else 0.0 for x in value]
+            total = sum(numbers)
+        i = None if math.isfinite(total) else _first_bad(numbers)
+        if i is not None:
+            return key, i
+    return None
+
+
+def _whole_step(step: StepFn, model: Module, loss_fn: LossFn, optimizer: Optimizer,
+                params: Sequence[Value], xb: Sequence[Any], yb: Sequence[Any],
+                check_finite: bool, where: str) -> tuple[float, int]:
+    """One step, all or nothing: on any exception (a KeyboardInterrupt too) or, with
+    ``check_finite``, a nan or inf, the parameters and optimizer state go back to
+    where they were before it."""
+    before = [p.data for p in params]
+    state = optimizer.state_dict()
+    try:
+        with gc_paused():
+            batch_loss, correct = step(model, loss_fn, optimizer, xb, yb)
+        problem = _non_finite(batch_loss, params, before, optimizer) if check_finite else None
+        if problem is not None:
+            error = FloatingPointError(
+                f"fit stopped at {where}: {problem}. The parameters and optimizer state are "
+                f"as before this step. Check the data and try a smaller learning rate "
+                f"(check_finite=False lets training run on)")
+            error.reason = problem  # type: ignore[attr-defined]
+            raise error
+    except BaseException:
+        for p, number in zip(params, before):
+            p.data = number
+        optimizer.load_state_dict(state)
+        raise
+    return batch_loss, correct
 
 
 def _check_optimizer(model: Module, optimizer: Optimizer, lr: float | None) -> None:
@@ -225,7 +355,8 @@ def fit(model: Module, X: Sequence[Any], y: Sequence[Any], *, epochs: int = 100,
         seed: int = 0, shuffle: bool = True,
         validation_data: tuple[Sequence[Any], Sequence[Any]] | None = None,
         progress: bool | None = None, step: StepFn | None = None,
-        compile: bool | None = None) -> History:  # noqa: A002 - the option's natural name
+        compile: bool | None = None,  # noqa: A002 - the option's natural name
+        check_finite: bool = True, history: History | None = None) -> History:
     """Train ``model`` on (X, y) and return its ``History``.
 
     Defaults: Adam(lr=0.02), mini-batches of 16 shuffled by ``seed``, the loss
@@ -250,6 +381,27 @@ def fit(model: Module, X: Sequence[Any], y: Sequence[Any], *, epochs: int = 100,
     value as a number (``TraceError``), or a batch whose loss or gradient is
     not finite runs the eager ``train_step``. A given ``step`` replaces both.
 
+    Every step is all or nothing. ``check_finite`` (the default) refuses
+    data with a nan or inf before training (``ValueError`` naming row and
+    column) and stops at the first step whose loss, gradients, updated
+    parameters or optimizer state are not finite: ``FloatingPointError``
+    naming the epoch, the batch and what went non-finite, with the
+    parameters and optimizer state put back as they were before that step.
+    ``check_finite=False`` lets a nan run on.
+
+    Ctrl-C (``KeyboardInterrupt``) during a step puts the parameters and
+    optimizer state back as before it, so they always match (both as after
+    the last whole step), then reaches the caller. The history of the
+    finished epochs is the exception's ``.history`` (also on the
+    ``FloatingPointError``, with ``.epoch``, ``.batch`` and ``.reason``), or pass your own
+    ``History`` as ``history=`` and fit appends to it as it goes::
+
+        history = History()
+        try:
+            fit(model, X, y, epochs=1000, history=history)
+        except KeyboardInterrupt:
+            pass  # model, optimizer and history are whole; history.epochs says how far
+
     The cyclic garbage collector is paused during each step and restored to
     its previous state after it, even on an error: a step's graph holds tens
     of thousands of nodes, and a GC pass over them costs up to a fifth of the
@@ -268,6 +420,10 @@ def fit(model: Module, X: Sequence[Any], y: Sequence[Any], *, epochs: int = 100,
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
             raise ValueError("fit: validation_data must be a pair (X_val, y_val)")
         _check_dataset(*validation_data, "fit validation_data")
+    if check_finite:
+        _check_finite_data(X, y, "fit")
+        if validation_data is not None:
+            _check_finite_data(*validation_data, "fit validation_data")
     if optimizer is None:
         optimizer = Adam(model.parameters(), lr=DEFAULT_LR if lr is None else lr)
     else:
@@ -290,37 +446,57 @@ def fit(model: Module, X: Sequence[Any], y: Sequence[Any], *, epochs: int = 100,
                 step = CompiledStep(model, kind, outputs)
     rng = random.Random(seed)
     order = list(range(len(X)))
-    history = History()
+    history = History() if history is None else history
+    params = model.parameters()
+    batches = -(-len(order) // batch_size)
     show = sys.stderr.isatty() if progress is None else bool(progress)
     bar = None
     if show:
         from tqdm import tqdm  # plain tqdm: tqdm.auto draws nothing useful in a notebook
         bar = tqdm(total=epochs, unit="epoch", file=sys.stderr)
+    epoch = batch_number = 0
     try:
-        for _ in range(epochs):
-            if shuffle:
-                rng.shuffle(order)
-            total_loss, total_correct = 0.0, 0
-            for start in range(0, len(order), batch_size):
-                batch = order[start:start + batch_size]
-                with gc_paused():
-                    batch_loss, correct = step(model, loss_fn, optimizer,
-                                               [X[i] for i in batch], [y[i] for i in batch])
-                total_loss += batch_loss * len(batch)
-                total_correct += correct
-            history.loss.append(total_loss / len(order))
-            history.accuracy.append(total_correct / len(order))
-            postfix = {"loss": f"{history.loss[-1]:.4f}", "acc": f"{history.accuracy[-1]:.3f}"}
-            if validation_data is not None:
-                val_loss, val_accuracy = evaluate(model, *validation_data, loss=loss_fn)
-                history.val_loss.append(val_loss)
-                history.val_accuracy.append(val_accuracy)
-                postfix["val_acc"] = f"{val_accuracy:.3f}"
+        try:
+            for epoch in range(1, epochs + 1):
+                if shuffle:
+                    rng.shuffle(order)
+                total_loss, total_correct = 0.0, 0
+                for batch_number, start in enumerate(range(0, len(order), batch_size), 1):
+                    batch = order[start:start + batch_size]
+                    batch_loss, correct = _whole_step(
+                        step, model, loss_fn, optimizer, params,
+                        [X[i] for i in batch], [y[i] for i in batch], check_finite,
+                        f"epoch {epoch}, batch {batch_number} of {batches}")
+                    total_loss += batch_loss * len(batch)
+                    total_correct += correct
+                batch_number = 0
+                epoch_loss, epoch_accuracy = total_loss / len(order), total_correct / len(order)
+                postfix = {"loss": f"{epoch_loss:.4f}", "acc": f"{epoch_accuracy:.3f}"}
+                if validation_data is not None:
+                    val_loss, val_accuracy = evaluate(model, *validation_data, loss=loss_fn)
+                    postfix["val_acc"] = f"{val_accuracy:.3f}"
+                # Recorded after validation; _whole_epochs cuts a half-recorded epoch.
+                history.loss.append(epoch_loss)
+                history.accuracy.append(epoch_accuracy)
+                if validation_data is not None:
+                    history.val_loss.append(val_loss)
+                    history.val_accuracy.append(val_accuracy)
+                if bar is not None:
+                    bar.set_postfix(postfix, refresh=False)
+                    bar.update()
+        finally:
             if bar is not None:
-                bar.set_postfix(postfix, refresh=False)
-                bar.update()
-    finally:
-        if bar is not None:
-            bar.close()
-    return history
+                bar.close()
+        return history
+    except (KeyboardInterrupt, FloatingPointError) as error:
+        _whole_epochs(history, validation_data is not None)
+        error.history = history  # type: ignore[union-attr]
+        error.epoch, error.batch = epoch, batch_number  # type: ignore[union-attr]
+        if isinstance(error, KeyboardInterrupt):
+            where = f"epoch {epoch}, batch {batch_number}" if batch_number else f"epoch {epoch}"
+            _add_note(error, f"fit interrupted in {where}: the model and optimizer are as "
+                             f"after the last whole step; the history of the "
+                             f"{history.epochs} finished epochs is on this exception's "
+                             f".history")
+        raise
 

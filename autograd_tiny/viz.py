@@ -39,7 +39,7 @@ import graphviz
 
 from ._atomic import write_atomic
 from ._collapse import UNITS, Unit, find_units
-from ._names import node_names
+from ._names import node_names, visible
 from ._renderer import (
     INSTALL_HELP,
     RENDER_TIMEOUT,
@@ -195,8 +195,15 @@ def _cell(text: str, value: float) -> str:
     return f"<td>{text}</td>"
 
 
+def _html_text(text: str) -> str:
+    r"""``text`` for an HTML-like label, shown as written: non-printing characters as
+    escapes (``visible``), markup escaped, and each backslash doubled, since Graphviz
+    reads ``\N``, ``\G``... as the node's or graph's name even in HTML labels."""
+    return html.escape(visible(text)).replace("\\", "\\\\")
+
+
 def _value_label(name: str, node: Value, show_grad: bool, fill: str) -> str:
-    cells = [f"<td>{html.escape(name)}</td>",
+    cells = [f"<td>{_html_text(name)}</td>",
              _cell(f"data {_number(node.data)}", node.data)]
     if show_grad:
         cells.append(_cell(f"grad {_number(node.grad)}", node.grad))
@@ -249,7 +256,7 @@ def _parameter_set(params: Any) -> set[Value]:
 def _unit_label(unit: Unit, kind: str, show_grad: bool) -> str:
     out = unit.outputs[0]
     activation = out.op if len(out.parents) == 1 else "linear"
-    cells = [f"<td><b>{html.escape(unit.name)}</b></td>"]
+    cells = [f"<td><b>{_html_text(unit.name)}</b></td>"]
     if kind == "neuron":
         cells += [f"<td>{html.escape(activation)}</td>",
                   _cell(f"data {_number(out.data)}", out.data)]
@@ -364,7 +371,7 @@ def draw_dot(root: Value, *, show_grad: bool = True, rankdir: str = "LR",
                      shape="plaintext", margin="0")
         if not node.parents:
             continue
-        dot.node(f"{name}op", node.op, shape="ellipse", style="filled",
+        dot.node(f"{name}op", graphviz.escape(visible(node.op)), shape="ellipse", style="filled",
                  fillcolor=COLORS["op"], margin="0.05", height="0.3")
         partials = local_partials(node, False) if edge_labels else [None] * len(node.parents)
         for parent, local in zip(node.parents, partials):

@@ -646,9 +646,10 @@ def test_diverged_training_prints_a_compact_table_an_error_and_exits_1(capsys):
                            "--epochs", "2")
     assert status == 1
     (row,) = table_rows(out, "blobs")
-    assert row[6] == "nan"
-    assert err == ("autograd-tiny: error: training blobs diverged: the final loss is nan "
-                   "(untrained: 2.003); try a smaller --lr (it was 1e+10)\n")
+    assert row[5:7] == ["1", "nan"]  # fit stopped in epoch 2; the last finite weights overflow
+    assert err == ("autograd-tiny: error: training blobs diverged: at epoch 2, batch 2 the "
+                   "loss is nan, so training stopped there (final loss nan, untrained: 2.003); "
+                   "try a smaller --lr (it was 1e+10)\n")
 
 
 def test_huge_final_loss_is_shown_in_four_significant_digits_and_counts_as_diverged(capsys):
