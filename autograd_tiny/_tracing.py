@@ -22,7 +22,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any, Callable
 
-from .engine import Value, forward_order
+from .engine import Value, clock, forward_order
 
 __all__ = ["TraceError", "forward_order_of", "split_result", "trace_call"]
 
@@ -93,6 +93,7 @@ def trace_call(f: Callable[..., Any], args: Sequence[Any], params: Sequence[Valu
     ``params`` are traced for the call too; afterwards every node of the
     graph, params and leaves included, is a plain Value again.
     """
+    birth = clock()
     leaves = []
     for a in args:
         leaf = Value(a)
@@ -106,11 +107,29 @@ def trace_call(f: Callable[..., Any], args: Sequence[Any], params: Sequence[Valu
         for p in params:
             p.__class__ = Value
     root, aux = split_result(f, out, has_aux)
-    for node in forward_order_of(root, *(aux or ())):
+    order = forward_order_of(root, *(aux or ()))
+    for node in order:
         node.__class__ = Value  # the graph is plain Values again
     for leaf in leaves:
         leaf.__class__ = Value
+    _refuse_closed_over(f, order, birth, params)
     return root, aux, leaves
+
+
+def _refuse_closed_over(f: Callable[..., Any], order: Sequence[Value], birth: int,
+                        params: Sequence[Value]) -> None:
+    """A Value made before the trace and not in ``params`` would be frozen at its
+    current value by the replay: refuse it, naming it, rather than replay silently."""
+    allowed = set(map(id, params))
+    for node in order:
+        if node._x is None and node._born < birth and id(node) not in allowed:
+            name = f" {node.label!r}" if node.label else ""
+            raise TraceError(
+                f"compile() traced {getattr(f, '__name__', 'f')}, which reads the Value{name} "
+                f"{node!r} from outside its arguments; a replay would keep its value from "
+                f"this trace. Pass it as an argument, or list it in compile(..., params=[...]) "
+                f"so that every call reads its current .data."
+            )
 
 
 def forward_order_of(*outputs: Any) -> list[Value]:

@@ -204,7 +204,9 @@ def compile(f: Callable[..., Any], *, params: Sequence[Value] = (),  # noqa: A00
 
     ``params``: Values that ``f`` uses without taking them as arguments (a
     model's weights); the replay reads their current ``.data`` at every call,
-    and ``accumulate_grad`` adds to their ``.grad``.
+    and ``accumulate_grad`` adds to their ``.grad``. Any other Value made
+    before the call that ``f`` reads is refused with a ``TraceError`` naming
+    it: a replay would otherwise keep its value from the trace, silently.
 
     >>> cf = compile(lambda x: (x * x).relu())
     >>> cf.value_and_grad(3.0)

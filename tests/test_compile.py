@@ -9,7 +9,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import autograd_tiny as at
-from autograd_tiny import RULES, Value, compile, gradients
+from autograd_tiny import RULES, Value, compile, grad, gradients
 from autograd_tiny.compiler import FORWARD, TraceError
 
 
@@ -352,3 +352,32 @@ def test_an_argument_named_aux_does_not_clash_with_the_generated_code():
 def test_has_aux_with_a_wrong_result_shape_raises_a_type_error_naming_it(f, words):
     with pytest.raises(TypeError, match=words):
         compile(f, has_aux=True)(1.0)
+
+
+# -- closed-over Values: read afresh through params=, or refused by name ---------------------
+
+def test_a_closed_over_value_is_refused_by_name_not_frozen():
+    w = Value(2.0, label="w")
+    compiled = compile(lambda x: w * x)
+    with pytest.raises(TraceError, match=r"'w'.*params="):
+        compiled(3.0)
+
+
+def test_a_closed_over_interior_node_is_refused_too():
+    w = Value(2.0, label="w")
+    scaled = w * 3.0  # made before the trace: its leaf w would be frozen
+    with pytest.raises(TraceError, match="'w'"):
+        compile(lambda x: scaled * x)(1.0)
+
+
+def test_params_are_read_afresh_at_every_call():
+    w = Value(2.0, label="w")
+    compiled = compile(lambda x: w * x, params=[w])
+    assert compiled(3.0) == 6.0
+    w.data = 5.0
+    assert compiled(3.0) == 15.0 and compiled.value_and_grad(3.0) == (15.0, (5.0,))
+
+
+def test_values_made_inside_the_function_are_constants_of_the_trace():
+    compiled = compile(lambda x: x * Value(3.0) + grad(lambda y: y * y)(x))
+    assert compiled.value_and_grad(2.0) == (10.0, (5.0,))
