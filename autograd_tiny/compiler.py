@@ -70,7 +70,17 @@ from typing import Any, Callable
 from ._codegen import Program
 from ._symbolic import FORWARD
 from ._tracing import TraceError, split_result
-from .engine import Value, gradients
+from .engine import Value, gradients, to_float
+
+_ONLY_FLOATS = {float}
+
+
+def _floats(args: Sequence[Any], where: str) -> tuple[Any, ...]:
+    """The arguments as ``Value()`` would take them: floats (an int, a NumPy float32 or a
+    Decimal would otherwise run the generated code in its own arithmetic)."""
+    if set(map(type, args)) <= _ONLY_FLOATS:  # the common case, at C speed
+        return tuple(args)
+    return tuple(to_float(a, f"{where} argument {i}") for i, a in enumerate(args))
 
 __all__ = ["compile", "Compiled", "TraceError", "FORWARD"]
 
@@ -108,6 +118,7 @@ class Compiled:
 
     def __call__(self, *args: Any) -> Any:
         """f(*args) as a float; with ``has_aux``, ``(value, aux)``, aux a tuple of floats."""
+        args = _floats(args, self.__name__)
         program = self._programs.get(len(args)) or self._program(len(args), args)
         try:
             return program.forward(*[p.data for p in self.params], *args)
@@ -117,6 +128,7 @@ class Compiled:
 
     def value_and_grad(self, *args: Any) -> tuple[Any, tuple[float, ...]]:
         """(f(*args), tuple of df/d each argument); with ``has_aux``, ((value, aux), grads)."""
+        args = _floats(args, self.__name__)
         program = self._programs.get(len(args)) or self._program(len(args), args)
         try:
             if self.params:
@@ -142,8 +154,8 @@ class Compiled:
         >>> cf.value_and_grad_batch([2.0], [(1.0,), (3.0,)])
         ((8.0, [(3.0,), (5.0,)]), (4.0,))
         """
-        shared = [*[p.data for p in self.params], *shared]
-        value, grads = self._batch(shared, list(rows))
+        shared = [*[p.data for p in self.params], *_floats(shared, self.__name__)]
+        value, grads = self._batch(shared, [_floats(row, self.__name__) for row in rows])
         return value, grads[len(self.params):]
 
     def accumulate_grad(self, rows: Iterable[Sequence[Any]]) -> Any:
@@ -159,7 +171,8 @@ class Compiled:
         >>> step.accumulate_grad([(1.0, 1.0), (2.0, 3.0)])
         (2.0, [(2.0,), (4.0,)])
         """
-        value, grads = self._batch([p.data for p in self.params], list(rows))
+        value, grads = self._batch([p.data for p in self.params],
+                                   [_floats(row, self.__name__) for row in rows])
         for p, g in zip(self.params, grads):
             p.grad += g
         return value

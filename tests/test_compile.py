@@ -381,3 +381,27 @@ def test_params_are_read_afresh_at_every_call():
 def test_values_made_inside_the_function_are_constants_of_the_trace():
     compiled = compile(lambda x: x * Value(3.0) + grad(lambda y: y * y)(x))
     assert compiled.value_and_grad(2.0) == (10.0, (5.0,))
+
+
+# -- arguments convert as Value() converts them ----------------------------------------------
+
+def test_arguments_become_floats_as_value_makes_them():
+    import decimal
+
+    np = pytest.importorskip("numpy")
+    f = lambda x, y, z: x * y + z - x * y
+    compiled = compile(f)
+    for args in [(2 ** 53, 1, 1), (np.float32(0.1), 3, True), (decimal.Decimal(1), 2.5, -1)]:
+        assert compiled.value_and_grad(*args) == eager(f, *args)
+        assert compiled(*args) == eager(f, *args)[0]
+    rows = [(1,), (np.float32(0.5),)]
+    total, grads = compiled.value_and_grad_batch([2 ** 53, 1], rows)
+    per_row = [eager(f, 2 ** 53, 1, *row) for row in rows]
+    assert total == sum(value for value, _ in per_row) == 0.0  # float arithmetic, not int's 1.5
+    assert grads == tuple(sum(g[k] for _, g in per_row) for k in range(2))
+
+
+@pytest.mark.parametrize("bad", ["1", None, 1j])
+def test_a_non_number_argument_is_a_clear_type_error(bad):
+    with pytest.raises(TypeError, match="argument 0 needs a real number"):
+        compile(lambda x: x * 2.0)(bad)
