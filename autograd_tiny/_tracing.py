@@ -18,6 +18,7 @@ autograd_tiny.compiler.TraceError: compile() traced a function that compares a t
 
 from __future__ import annotations
 
+import contextvars
 import sys
 from collections.abc import Sequence
 from typing import Any, Callable
@@ -69,11 +70,21 @@ _NOT_TRACED = {"__init__", "__float__", "__lt__", "__le__", "__gt__", "__ge__", 
                "__hash__", "backward"}
 
 
+# Every tracer the current trace made (a context variable: another thread's trace has its
+# own), so that all of them are plain Values again afterwards, even those the traced
+# function kept outside its result (in a list, say).
+_MADE: contextvars.ContextVar[list[Value] | None] = contextvars.ContextVar(
+    "autograd_tiny_traced", default=None)
+
+
 def _keep_tracing(method: Callable[..., Any]) -> Callable[..., Any]:
     def traced(*args: Any, **kwargs: Any) -> Any:
         out = method(*args, **kwargs)
         if out.__class__ is Value:
             out.__class__ = _Tracer
+            made = _MADE.get()
+            if made is not None:
+                made.append(out)
         return out
     traced.__name__ = method.__name__
     return traced
@@ -101,17 +112,18 @@ def trace_call(f: Callable[..., Any], args: Sequence[Any], params: Sequence[Valu
         leaves.append(leaf)
     for p in params:
         p.__class__ = _Tracer
+    made: list[Value] = []
+    token = _MADE.set(made)
     try:
         out = f(*leaves)
     finally:
-        for p in params:
-            p.__class__ = Value
+        _MADE.reset(token)
+        for node in (*params, *made, *leaves):
+            node.__class__ = Value  # plain Values again, wherever f kept them
     root, aux = split_result(f, out, has_aux)
     order = forward_order_of(root, *(aux or ()))
     for node in order:
-        node.__class__ = Value  # the graph is plain Values again
-    for leaf in leaves:
-        leaf.__class__ = Value
+        node.__class__ = Value
     _refuse_closed_over(f, order, birth, params)
     return root, aux, leaves
 

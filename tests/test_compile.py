@@ -405,3 +405,15 @@ def test_arguments_become_floats_as_value_makes_them():
 def test_a_non_number_argument_is_a_clear_type_error(bad):
     with pytest.raises(TypeError, match="argument 0 needs a real number"):
         compile(lambda x: x * 2.0)(bad)
+
+
+def test_values_the_traced_function_keeps_elsewhere_are_plain_values_afterwards():
+    kept = []
+
+    def f(x):
+        y = x * 2.0
+        kept.append(y.exp())  # not part of the result
+        return y + 1.0
+
+    assert compile(f)(1.5) == 4.0
+    assert kept[0].__class__ is Value and kept[0].data == math.exp(3.0)
