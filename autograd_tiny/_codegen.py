@@ -54,7 +54,14 @@ __all__ = ["Program"]
 
 
 class _Writer:
-    """Lines of a function body; each statement sits under a tuple of ``if`` conditions."""
+    """Lines of a function body; each statement sits under a tuple of ``if`` conditions.
+
+    Past ``MAX_DEPTH`` nested ``if`` blocks the remaining conditions are joined with
+    ``and`` on one line (Python refuses 100 levels of indentation; a chain of relus
+    would reach them).
+    """
+
+    MAX_DEPTH = 24
 
     def __init__(self, indent: int) -> None:
         self.indent = indent
@@ -62,6 +69,9 @@ class _Writer:
         self.open: tuple[str, ...] = ()
 
     def emit(self, guard: tuple[str, ...], statement: str) -> None:
+        if len(guard) > self.MAX_DEPTH:
+            deep = guard[self.MAX_DEPTH - 1:]
+            guard = guard[:self.MAX_DEPTH - 1] + (" and ".join(f"({c})" for c in deep),)
         common = 0
         while (common < len(self.open) and common < len(guard)
                and self.open[common] == guard[common]):

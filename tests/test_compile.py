@@ -417,3 +417,15 @@ def test_values_the_traced_function_keeps_elsewhere_are_plain_values_afterwards(
 
     assert compile(f)(1.5) == 4.0
     assert kept[0].__class__ is Value and kept[0].data == math.exp(3.0)
+
+
+def test_a_long_chain_of_relus_compiles_to_code_python_accepts():
+    def chain(x, w):
+        for _ in range(150):
+            x = (x * w + 0.01).relu()
+        return x
+
+    compiled = compile(chain)
+    for point in [(0.7, 1.01), (0.7, -1.0), (-0.3, 1.02)]:
+        assert compiled.value_and_grad(*point) == eager(chain, *point)
+    assert max(len(line) - len(line.lstrip()) for line in compiled.source.splitlines()) < 4 * 30
