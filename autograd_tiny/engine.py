@@ -1039,33 +1039,40 @@ def _backward_into_grad(root: Value, seed: float) -> None:
     """
     order = reverse_topological_order(root)
     held = [(node, node.grad) for node in order if node.grad]
-    rules = RULES
     try:
-        for node, _ in held:
-            node.grad = 0.0
-        root.grad = seed
-        for node in order:
-            x = node._x
-            if x is None:
-                continue
-            upstream = node.grad
-            y = node._y
-            try:
-                if y is None:
-                    (local_x,) = rules[node.op](x.data, node.data)
-                else:
-                    local_x, local_y = rules[node.op](x.data, y.data, node.data)
-            except ArithmeticError:  # e.g. log'(0) = 1/0: redo it with IEEE floats
-                local_x, *rest = local_partials(node, False)
-                local_y = rest[0] if rest else 0.0
-            x.grad += local_x * upstream
-            if y is not None:
-                y.grad += local_y * upstream
-        for node, before in held:
-            node.grad = before + node.grad
-    except BaseException:  # including a Ctrl-C in the merge just above
+        _accumulate(order, root, seed, held)
+    except BaseException:  # a Ctrl-C or an error anywhere in the walk, the merge included
         _restore(order, held)
         raise
+
+
+def _accumulate(order: list[Value], root: Value, seed: float,
+                held: list[tuple[Value, float]]) -> None:
+    """The walk of ``_backward_into_grad`` (a frame of its own: whatever interrupts it,
+    the caller's handler sees the exception leave this call)."""
+    rules = RULES
+    for node, _ in held:
+        node.grad = 0.0
+    root.grad = seed
+    for node in order:
+        x = node._x
+        if x is None:
+            continue
+        upstream = node.grad
+        y = node._y
+        try:
+            if y is None:
+                (local_x,) = rules[node.op](x.data, node.data)
+            else:
+                local_x, local_y = rules[node.op](x.data, y.data, node.data)
+        except ArithmeticError:  # e.g. log'(0) = 1/0: redo it with IEEE floats
+            local_x, *rest = local_partials(node, False)
+            local_y = rest[0] if rest else 0.0
+        x.grad += local_x * upstream
+        if y is not None:
+            y.grad += local_y * upstream
+    for node, before in held:
+        node.grad = before + node.grad
 
 
 def _restore(order: list[Value], held: list[tuple[Value, float]]) -> None:

@@ -334,3 +334,60 @@ def test_a_million_deep_chain_works_at_the_default_recursion_limit():
                             timeout=300)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
+
+
+@pytest.mark.parametrize("anomaly", [False, True])
+def test_one_interrupt_at_any_line_of_backward_leaves_every_grad_before_or_after(anomaly):
+    # Deterministic: a trace function raises KeyboardInterrupt at the k-th line the
+    # engine's backward runs, for every k, as a Ctrl-C arriving there would.
+    def build():
+        a, b = Value(0.5, label="a"), Value(-1.5, label="b")
+        hidden = (a * b).tanh()
+        out = hidden * a + b.exp()
+        a.grad, hidden.grad = 3.0, -2.0
+        return out, (a, b, hidden, out)
+
+    def grads(nodes):
+        return tuple(n.grad for n in nodes)
+
+    out, nodes = build()
+    before = grads(nodes)
+    with (at.detect_anomaly() if anomaly else contextlib.nullcontext()):
+        out.backward()
+    after = grads(nodes)
+    engine_file = at.engine.__file__
+
+    def run_with_interrupt_at(k):
+        out, nodes = build()
+        seen = [0]
+
+        def tracer(frame, event, arg):
+            if frame.f_code.co_filename != engine_file:
+                return None
+            if event == "line":
+                seen[0] += 1
+                if seen[0] == k:
+                    sys.settrace(None)
+                    raise KeyboardInterrupt
+            return tracer
+
+        interrupted = False
+        sys.settrace(tracer)
+        try:
+            with (at.detect_anomaly() if anomaly else contextlib.nullcontext()):
+                out.backward()
+        except KeyboardInterrupt:
+            interrupted = True
+        finally:
+            sys.settrace(None)
+        return interrupted, grads(nodes), seen[0]
+
+    k, hits = 1, 0
+    while True:
+        interrupted, result, lines = run_with_interrupt_at(k)
+        if not interrupted:
+            break
+        hits += 1
+        assert result in (before, after), (k, result)
+        k += 1
+    assert hits > 20 and result == after
