@@ -79,6 +79,16 @@ def _variables(args: Sequence[Any], positions: Sequence[int]) -> list[Any]:
     return inputs
 
 
+def _call_on_variables(f: Callable[..., Any], positions: tuple[int, ...], args: tuple[Any, ...],
+                       kwargs: dict[str, Any]) -> tuple[int, list[Value], Any]:
+    """One call of ``f`` with fresh variables in place of ``args[positions]``: the birth
+    tick taken just before them, the variables, and what ``f`` returned."""
+    _check_positions(positions, args, f)
+    birth = clock()
+    inputs = _variables(args, positions)
+    return birth, [inputs[i] for i in positions], f(*inputs, **kwargs)
+
+
 def _has_values(items: Sequence[Any]) -> bool:
     for item in items:  # noqa: SIM110 - a plain loop: any() of a generator is slower here
         if isinstance(item, Value):
@@ -184,17 +194,14 @@ def _value_and_grad(f: Callable[..., Any], argnums: ArgNums, has_aux: bool, with
 
     @_outside_no_grad
     def call(detach: bool, /, *args: Any, **kwargs: Any) -> Any:
-        _check_positions(positions, args, f)
-        birth = clock()
-        inputs = _variables(args, positions)
-        out = f(*inputs, **kwargs)
+        birth, targets, out = _call_on_variables(f, positions, args, kwargs)
         aux = None
         if has_aux:
             out, aux = _split_aux(out, has_aux, f)
             aux = _aux_results(aux, _has_values(args), birth, detach)
         if out.__class__ is not Value:
             out = _scalar(out, f)
-        keep, grads = _gradient_of(out, [inputs[i] for i in positions], _has_values(args), birth)
+        keep, grads = _gradient_of(out, targets, _has_values(args), birth)
         if keep:
             value, *grads = _results([out, *grads], keep, detach)
         else:  # the common case, inline: plain numbers in, floats out
@@ -244,11 +251,8 @@ def hessian(f: Callable[..., Any], argnums: ArgNums = 0) -> Callable[..., list[l
 
     @_outside_no_grad
     def call(detach: bool, /, *args: Any, **kwargs: Any) -> list[list[Any]]:
-        _check_positions(positions, args, f)
-        birth = clock()
-        inputs = _variables(args, positions)
-        targets = [inputs[i] for i in positions]
-        out = _scalar(f(*inputs, **kwargs), f)
+        birth, targets, out = _call_on_variables(f, positions, args, kwargs)
+        out = _scalar(out, f)
         keep = _has_values(args)
         if isinstance(out, Value):
             order = reverse_topological_order(out)
@@ -288,11 +292,8 @@ def jacobian(f: Callable[..., Any], argnums: ArgNums = 0) -> Callable[..., list[
 
     @_outside_no_grad
     def call(detach: bool, /, *args: Any, **kwargs: Any) -> list[list[Any]]:
-        _check_positions(positions, args, f)
-        birth = clock()
-        inputs = _variables(args, positions)
-        targets = [inputs[i] for i in positions]
-        outs, _ = _outputs(f(*inputs, **kwargs), f)
+        birth, targets, out = _call_on_variables(f, positions, args, kwargs)
+        outs, _ = _outputs(out, f)
         orders = [reverse_topological_order(o) for o in outs if isinstance(o, Value)]
         keep = _has_values(args) or any(reaches_older(order, birth) for order in orders)
         rows = [_gradient_of(o, targets, keep, birth)[1] for o in outs]

@@ -33,16 +33,24 @@ def test_every_built_in_op_has_a_torch_counterpart():
 @settings(max_examples=30)
 @given(data=st.data())
 def test_op_value_and_gradient_equal_torch(op, data):
-    args = data.draw(arguments(op))
+    assert_op_equals_torch(op, data.draw(arguments(op)))
+
+
+def _same(a: float, b: float) -> bool:
+    return (math.isnan(a) and math.isnan(b)) or a == pytest.approx(b, rel=1e-12, abs=1e-12)
+
+
+def assert_op_equals_torch(op: str, args: tuple[float, ...]) -> None:
+    """Value and every gradient of one op at ``args`` equal PyTorch's (float64), nan for nan."""
     ours = [Value(a) for a in args]
     out = OPS[op](*ours)
     out.backward()
     theirs = [_torch_leaf(a) for a in args]
     expected = TORCH_OPS[op](*theirs)
     expected.backward()
-    assert out.data == pytest.approx(expected.item(), rel=1e-12, abs=1e-12)
+    assert _same(out.data, expected.item()), (out.data, expected.item())
     for v, t in zip(ours, theirs):
-        assert v.grad == pytest.approx(t.grad.item(), rel=1e-12, abs=1e-12)
+        assert _same(v.grad, t.grad.item()), (v.grad, t.grad.item())
 
 
 def _torch_eval(expression, leaves):
@@ -100,18 +108,6 @@ EDGE_POINTS = [
 ]
 
 
-def _same(a: float, b: float) -> bool:
-    return (math.isnan(a) and math.isnan(b)) or a == pytest.approx(b, rel=1e-12, abs=1e-12)
-
-
 @pytest.mark.parametrize("op, args", EDGE_POINTS, ids=[f"{op}{args}" for op, args in EDGE_POINTS])
 def test_edge_values_and_gradients_equal_torch(op, args):
-    ours = [Value(a) for a in args]
-    out = OPS[op](*ours)
-    out.backward()
-    theirs = [_torch_leaf(a) for a in args]
-    expected = TORCH_OPS[op](*theirs)
-    expected.backward()
-    assert _same(out.data, expected.item())
-    for v, t in zip(ours, theirs):
-        assert _same(v.grad, t.grad.item()), (v.grad, t.grad.item())
+    assert_op_equals_torch(op, args)
