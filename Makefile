@@ -3,19 +3,33 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint typecheck bench clean
+.PHONY: demo test test-torch notebooks lab lint typecheck bench clean
 
 $(BIN)/python:
+	@echo "Creating $(VENV) with $(PYTHON)..."
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-# Reinstall only when the project's metadata changes.
+# Reinstall only when the project's metadata changes. pip runs quietly: each step says
+# first what it installs and about how long it takes.
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	@echo "Installing autograd-tiny and its test tools (pytest, hypothesis, nbmake, ruff, mypy) into $(VENV): about 30 s the first time..."
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
 $(VENV)/.installed-demo: pyproject.toml | $(BIN)/python
+	@echo "Installing autograd-tiny and matplotlib into $(VENV): about 15 s the first time..."
 	$(BIN)/python -m pip install --quiet -e '.[plot]'
+	touch $@
+
+$(VENV)/.installed-torch: pyproject.toml | $(VENV)/.installed-test
+	@echo "Installing torch 2.13.0 into $(VENV) for the PyTorch parity tests..."
+	$(BIN)/python -m pip install --quiet -e '.[test,torch]'
+	touch $@
+
+$(VENV)/.installed-notebook: pyproject.toml | $(BIN)/python
+	@echo "Installing autograd-tiny and JupyterLab into $(VENV)..."
+	$(BIN)/python -m pip install --quiet -e '.[notebook]'
 	touch $@
 
 $(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
@@ -33,6 +47,13 @@ typecheck: $(VENV)/.installed-test
 
 test: lint typecheck
 	$(BIN)/python -m pytest
+
+# The whole suite with torch installed, so the PyTorch parity tests run instead of skipping.
+test-torch: $(VENV)/.installed-torch test
+
+# JupyterLab on notebooks/ (it prints the address to open; Ctrl-C stops it).
+notebooks lab: $(VENV)/.installed-notebook
+	$(BIN)/jupyter lab --ServerApp.root_dir=notebooks
 
 bench: $(VENV)/.installed-bench
 	$(BIN)/python bench/run.py
