@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ._cli_args import UsageError, file_target, svg_target, visible
-from .engine import Value
+from .engine import Value, forward_order
 from .explain import explain
 from .expr import Expression, ExpressionError, parse
 from .gradcheck import GradientRow, StepTooSmallError, compare_grad, diagnose, format_rows
@@ -173,4 +173,25 @@ def run_gradcheck(args: argparse.Namespace) -> int:
         print(f"ok: analytic and numeric derivatives agree {tolerances}")
         return 0
     print(f"MISMATCH: {bad} of {len(rows)} derivatives differ {tolerances}")
+    kinks = _kinks_reached(expression, variables)
+    if kinks:
+        are = "is at its kink" if len(kinks) == 1 else "are at their kinks"
+        print(f"note: {' and '.join(kinks)} {are} (input 0), where the derivative jumps: "
+              f"the engine takes {', '.join(KINKS[kink] for kink in kinks)}, as PyTorch "
+              f"does, while central differences average the two sides")
     return 1
+
+
+# Ops whose derivative jumps at an input of 0, and the convention the engine takes there.
+KINKS = {"relu": "relu'(0) = 0", "abs": "abs'(0) = 0", "leaky_relu": "leaky_relu'(0) = its slope"}
+
+
+def _kinks_reached(expression: Expression, variables: dict[str, float]) -> list[str]:
+    """The kinked ops (``KINKS``) that the expression evaluates exactly at their kink."""
+    with _evaluating(expression):
+        out = expression.evaluate(_leaves(variables))
+    if not isinstance(out, Value):
+        return []
+    found = {node.op for node in forward_order(out)
+             if node.op in KINKS and node.parents and node.parents[0].data == 0}
+    return sorted(found)

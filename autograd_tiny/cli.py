@@ -21,8 +21,13 @@ d/dx = 6
 from __future__ import annotations
 
 import argparse
+import difflib
+import io
+import os
+import re
+import sys
 from collections.abc import Sequence
-from typing import Callable, NoReturn
+from typing import Callable, NoReturn, TextIO
 
 from . import __version__
 from ._cli_args import (
@@ -52,10 +57,78 @@ DEFAULT_DEMO_OUT = "autograd-tiny-demo"
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse that reports errors as ``UsageError`` (one line, no usage dump)."""
+    """argparse that reports errors as ``UsageError`` (one line, no usage dump).
+
+    It also says what to type instead: the closest subcommand or choice to a
+    mistyped one, and ``--var`` for values given as bare ``x=1``.
+    """
 
     def error(self, message: str) -> NoReturn:
-        raise UsageError(message)
+        raise UsageError(_with_suggestion(message))
+
+
+_INVALID_CHOICE = re.compile(
+    r"invalid choice: '?(?P<given>[^']*?)'? \(choose from (?P<choices>.*)\)$")
+_VALUE = re.compile(r"^(?P<name>[^\W\d]\w*)=(?P<number>\S+)$")
+
+
+def _with_suggestion(message: str) -> str:
+    """argparse's ``message`` with a hint of what to type instead, when there is one.
+
+    >>> _with_suggestion("invalid choice: 'explian' (choose from 'demo', 'explain')")
+    "invalid choice: 'explian' (choose from 'demo', 'explain'); did you mean 'explain'?"
+    >>> _with_suggestion("unrecognized arguments: x=1 y=2")
+    'unrecognized arguments: x=1 y=2; give values as --var x=1 --var y=2'
+    """
+    choice = _INVALID_CHOICE.search(message)
+    if choice:
+        choices = [c.strip(" '\"") for c in choice["choices"].split(",")]
+        close = difflib.get_close_matches(choice["given"], choices, n=1)
+        return f"{message}; did you mean {close[0]!r}?" if close else message
+    prefix = "unrecognized arguments: "
+    if message.startswith(prefix):
+        values = message[len(prefix):].split()
+        if values and all(_VALUE.match(value) for value in values):
+            return f"{message}; give values as " + " ".join(
+                f"--var {value}" for value in values)
+    return message
+
+
+class _QuietWhenClosed(io.TextIOBase):
+    """Standard output that goes quiet once its reader has gone (``... | head -1``).
+
+    Python's advice for a closed pipe: point the file descriptor at devnull so that
+    nothing raises again, and finish. The command then exits with its own status:
+    0, or gradcheck's 1 for a mismatch, never an error for a reader that had enough.
+    """
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.reader_gone = False
+
+    def write(self, text: str) -> int:
+        if not self.reader_gone:
+            try:
+                self.stream.write(text)
+            except BrokenPipeError:
+                self._go_quiet()
+        return len(text)
+
+    def flush(self) -> None:
+        if not self.reader_gone:
+            try:
+                self.stream.flush()
+            except BrokenPipeError:
+                self._go_quiet()
+
+    def isatty(self) -> bool:
+        return self.stream.isatty()
+
+    def _go_quiet(self) -> None:
+        self.reader_gone = True
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, self.stream.fileno())
+        os.close(devnull)
 
 
 EXPRESSION_HELP = (
@@ -165,12 +238,15 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with ``argv`` (default ``sys.argv[1:]``); return the exit status."""
     parser = build_parser()
+    stdout = sys.stdout
+    sys.stdout = _QuietWhenClosed(stdout)
     try:
         args = parser.parse_args(argv)
         if args.command is None:
             parser.print_help()
             return 0
         status: int = args.run(args)
+        sys.stdout.flush()
         return status
     except UsageError as error:
         message = str(error)
@@ -192,3 +268,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         fail("interrupted")
         return 130
+    finally:
+        sys.stdout = stdout

@@ -26,6 +26,7 @@ import builtins
 import inspect
 import keyword
 import operator
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any, Callable
 
@@ -134,6 +135,37 @@ def check_variable_name(name: str) -> str:
     return name
 
 
+# A number written against a name, like 2x or 2.5y: the product people mean.
+_JUXTAPOSED = re.compile(r"(?<![\w.])(\d+(?:\.\d*)?(?:[eE][+-]?\d+)?)([A-Za-z_]\w*)")
+
+
+def _syntax_message(text: str, error: SyntaxError) -> str:
+    """One line for a syntax error: what to write instead where we can tell, and the column.
+
+    >>> _syntax_message("2x + 1", SyntaxError("invalid decimal literal"))
+    'write 2*x for a product (at column 1)'
+    """
+    message = (error.msg or "invalid syntax").splitlines()[0]
+    for match in _JUXTAPOSED.finditer(text):
+        number, name = match.groups()
+        try:
+            float(number + name)  # 1e5 is a number, not 1 * e5
+        except ValueError:
+            return f"write {number}*{name} for a product (at column {match.start() + 1})"
+    if message.startswith("Exceeds the limit"):  # int_max_str_digits
+        return f"invalid number: a number has too many digits{_at_column(error.offset)}"
+    if not error.offset or "EOF" in message:
+        return (f"invalid syntax: the expression ends too early (at column {len(text) + 1}, "
+                f"after {text!r:.60})")
+    if message == "invalid syntax":
+        return f"invalid syntax{_at_column(error.offset)}"
+    return f"invalid syntax: {message}{_at_column(error.offset)}"
+
+
+def _at_column(offset: int | None) -> str:
+    return f" (at column {offset})" if offset else ""
+
+
 def _constant(node: ast.Constant) -> float:
     value = node.value
     if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -161,6 +193,10 @@ def _check(tree: ast.Expression, variables: frozenset[str]) -> tuple[str, ...]:
             if node.id not in used:
                 used.append(node.id)
         elif isinstance(node, ast.BinOp):
+            if isinstance(node.op, ast.BitXor):
+                power = ast.unparse(ast.BinOp(node.left, ast.Pow(), node.right))
+                raise ExpressionError(f"use ** for powers (^ is not one): write {power}"
+                                      f"{_where(node)}")
             if type(node.op) not in _BINARY:
                 raise ExpressionError(f"operator {type(node.op).__name__} is not allowed "
                                       f"(only + - * / **){_where(node)}")
@@ -186,6 +222,9 @@ def _check(tree: ast.Expression, variables: frozenset[str]) -> tuple[str, ...]:
 
 
 def _check_call(node: ast.Call, variables: frozenset[str]) -> None:
+    if isinstance(node.func, ast.Constant):
+        raise ExpressionError(f"write {ast.unparse(node.func)}*(...) for a product, not "
+                              f"{ast.unparse(node.func)}(...){_where(node)}")
     if not isinstance(node.func, ast.Name):
         what = _DESCRIPTIONS.get(type(node.func), "calling an expression")
         raise ExpressionError(f"not allowed: {what}{_where(node.func)}; call a function "
@@ -293,11 +332,7 @@ def parse(source: str, variables: Iterable[str] = ()) -> Expression:
     try:
         tree = ast.parse(text, mode="eval")
     except SyntaxError as error:
-        message = (error.msg or "invalid syntax").splitlines()[0]
-        if message.startswith("Exceeds the limit"):  # int_max_str_digits
-            message = "a number has too many digits"
-        column = f" (at column {error.offset})" if error.offset else ""
-        raise ExpressionError(f"invalid syntax: {message}{column}") from None
+        raise ExpressionError(_syntax_message(text, error)) from None
     except (RecursionError, MemoryError):
         raise ExpressionError("the expression is nested too deeply to parse") from None
     except ValueError as error:  # e.g. null bytes on some Python versions
