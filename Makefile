@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test test-torch notebooks lab lint typecheck bench clean
+.PHONY: demo test test-torch notebooks lab docs lint typecheck bench clean
 
 $(BIN)/python:
 	@echo "Creating $(VENV) with $(PYTHON)..."
@@ -32,6 +32,11 @@ $(VENV)/.installed-notebook: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[notebook]'
 	touch $@
 
+$(VENV)/.installed-docs: pyproject.toml | $(BIN)/python
+	@echo "Installing autograd-tiny, MkDocs (material, mkdocstrings, mkdocs-jupyter) and Playwright into $(VENV): about 30 s the first time..."
+	$(BIN)/python -m pip install --quiet -e '.[docs]'
+	touch $@
+
 $(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	touch $@
@@ -40,7 +45,7 @@ demo: $(VENV)/.installed-demo
 	$(BIN)/autograd-tiny demo
 
 lint: $(VENV)/.installed-test
-	$(BIN)/ruff check autograd_tiny tests bench
+	$(BIN)/ruff check autograd_tiny tests bench docs
 
 typecheck: $(VENV)/.installed-test
 	$(BIN)/mypy
@@ -55,9 +60,15 @@ test-torch: $(VENV)/.installed-torch test
 notebooks lab: $(VENV)/.installed-notebook
 	$(BIN)/jupyter lab --ServerApp.root_dir=notebooks
 
+# The docs site in site/: the README as the guide, the notebooks executed with their
+# pictures, the API reference from the docstrings; any warning fails the build.
+# `make test` then checks its pages in headless Chromium (tests/test_docs_site.py).
+docs: $(VENV)/.installed-docs
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
 bench: $(VENV)/.installed-bench
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/viz.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis autograd-tiny-demo
+	rm -rf $(VENV) site .cache .pytest_cache .mypy_cache .ruff_cache .hypothesis autograd-tiny-demo
