@@ -460,6 +460,8 @@ BAD_EXPRESSIONS = {
     "null byte": "x\0",
     "missing variable": "x * zeta",
 }
+if sys.version_info < (3, 11):  # older parsers take a 3000-term sum, which then just works
+    del BAD_EXPRESSIONS["long sum (RecursionError in ast.parse)"]
 
 
 @pytest.mark.parametrize("command", ["graph", "explain", "gradcheck"])
