@@ -1,9 +1,10 @@
-"""MkDocs hook: the guide page (index.md) is the README, its links into docs/ made local."""
+"""MkDocs hooks: every notebook in the nav, and the README as the guide page (index.md)."""
 
 import re
 from pathlib import Path
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+ROOT = Path(__file__).resolve().parent.parent
+README = ROOT / "README.md"
 _INTO_DOCS = re.compile(r"\]\(docs/")
 
 
@@ -12,3 +13,12 @@ def on_page_markdown(markdown, page, config, files):
     if page.file.src_uri != "index.md":
         return markdown
     return _INTO_DOCS.sub("](", README.read_text(encoding="utf-8"))
+
+
+def on_config(config):
+    """Fill the nav's Notebooks section with every notebooks/*.ipynb, in file-name order."""
+    notebooks = [f"notebooks/{path.name}" for path in sorted((ROOT / "notebooks").glob("*.ipynb"))]
+    for section in config["nav"]:
+        if isinstance(section, dict) and "Notebooks" in section:
+            section["Notebooks"] = notebooks
+    return config

@@ -2,7 +2,7 @@
 
 A block's printed output is checked against the ``text`` block right after it, or
 else against the ``# comments`` of its ``print`` lines (micrograd's style: each
-comment is the printed line, then perhaps ": " and prose). Functions a block
+comment is the printed line, then perhaps prose). Functions a block
 defines as ``test_*`` are called, so a property test shown there really runs.
 """
 
@@ -20,6 +20,9 @@ README = Path(__file__).resolve().parent.parent / "README.md"
 # A fenced block and, optionally, the ```text block that follows it at once.
 BLOCK = re.compile(r"```python\n(?P<code>.*?)```\n(?:\n```text\n(?P<shown>.*?)```\n)?", re.DOTALL)
 PRINT_COMMENT = re.compile(r"^print\(.*\)\s+#\s*(?P<shown>.*)$")
+# What may follow the printed text in its comment: nothing, or prose ("True: second
+# derivatives too", "1.0, not 2.0", "[4.0, 6.0] = Hessian times v"), never more numbers.
+PROSE = re.compile(r"(?:[:,]?\s+[=(A-Za-z].*)?")
 
 
 def python_blocks() -> list[tuple[str, str | None]]:
@@ -60,5 +63,5 @@ def test_readme_python_block_runs_as_written(code, shown, tmp_path, monkeypatch)
         lines = printed.splitlines()
         assert len(lines) == len(comments)
         for line, comment in zip(lines, comments):
-            # "True: second derivatives too" shows "True"; after ": " comes prose.
-            assert comment == line or comment.startswith(line + ": "), (line, comment)
+            assert comment.startswith(line) and PROSE.fullmatch(comment[len(line):]), (
+                line, comment)
