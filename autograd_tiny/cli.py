@@ -132,7 +132,8 @@ class _QuietWhenClosed(io.TextIOBase):
 
 
 EXPRESSION_HELP = (
-    "expressions: numbers, the variables given with --var, + - * / ** and unary -, "
+    "expressions: numbers, the variables given with --var, + - * / ** and unary - (powers "
+    "are x**2, not x^2; products need their *, as in 2*x), "
     "and the functions abs cos exp leaky_relu log log1p relu sigmoid sin softplus sqrt "
     "tanh. An expression that starts with '-' needs a space in it or a leading space: "
     "' -x*y'."

@@ -114,3 +114,9 @@ def test_a_closed_pipe_ends_quietly_with_the_commands_own_status(argv, status):
     err = process.stderr.read().decode()
     assert process.wait(timeout=60) == status
     assert err == ""
+
+
+def test_expression_help_says_how_to_write_powers_and_products(capsys):
+    assert cli.main(["explain", "--help"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "powers are x**2, not x^2; products need their *, as in 2*x" in text
