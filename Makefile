@@ -15,12 +15,12 @@ $(BIN)/python:
 # Reinstall only when the project's metadata changes. pip runs quietly: each step says
 # first what it installs and about how long it takes.
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	@echo "Installing autograd-tiny and its test tools (pytest, hypothesis, nbmake, ruff, mypy) into $(VENV): about 30 s the first time..."
+	@echo "Installing autograd-tiny and its test tools (pytest, hypothesis, nbmake, ruff, mypy) into $(VENV): about 45 s the first time..."
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
 $(VENV)/.installed-demo: pyproject.toml | $(BIN)/python
-	@echo "Installing autograd-tiny and matplotlib into $(VENV): about 15 s the first time..."
+	@echo "Installing autograd-tiny and matplotlib into $(VENV): about 20 s the first time..."
 	$(BIN)/python -m pip install --quiet -e '.[plot]'
 	touch $@
 
@@ -35,7 +35,7 @@ $(VENV)/.installed-notebook: pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.installed-docs: pyproject.toml | $(BIN)/python
-	@echo "Installing autograd-tiny, MkDocs (material, mkdocstrings, mkdocs-jupyter) and Playwright into $(VENV): about 30 s the first time..."
+	@echo "Installing autograd-tiny, MkDocs (material, mkdocstrings, mkdocs-jupyter) and Playwright into $(VENV): under a minute the first time..."
 	$(BIN)/python -m pip install --quiet -e '.[docs]'
 	touch $@
 
