@@ -65,3 +65,17 @@ def test_readme_python_block_runs_as_written(code, shown, tmp_path, monkeypatch)
         for line, comment in zip(lines, comments):
             assert comment.startswith(line) and PROSE.fullmatch(comment[len(line):]), (
                 line, comment)
+
+
+MAKEFILE = README.parent / "Makefile"
+
+
+def test_every_make_command_in_the_readme_is_a_target():
+    targets = set()
+    for line in MAKEFILE.read_text(encoding="utf-8").splitlines():
+        if ":" in line and not line.startswith(("\t", "#", " ")) and "=" not in line.split(":")[0]:
+            targets.update(line.split(":")[0].split())
+    shown = set(re.findall(r"`make ([a-z][a-z-]*)", README.read_text(encoding="utf-8")))
+    shown |= set(re.findall(r"^make ([a-z][a-z-]*)", README.read_text(encoding="utf-8"), re.M))
+    assert {"demo", "test", "test-torch", "notebooks", "docs"} <= shown
+    assert shown <= targets, shown - targets
