@@ -124,6 +124,13 @@ class _QuietWhenClosed(io.TextIOBase):
     def isatty(self) -> bool:
         return self.stream.isatty()
 
+    def fileno(self) -> int:
+        return self.stream.fileno()
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return self.stream.encoding
+
     def _go_quiet(self) -> None:
         self.reader_gone = True
         devnull = os.open(os.devnull, os.O_WRONLY)
