@@ -142,16 +142,24 @@ _JUXTAPOSED = re.compile(r"(?<![\w.])(\d+(?:\.\d*)?(?:[eE][+-]?\d+)?)([A-Za-z_]\
 def _syntax_message(text: str, error: SyntaxError) -> str:
     """One line for a syntax error: what to write instead where we can tell, and the column.
 
-    >>> _syntax_message("2x + 1", SyntaxError("invalid decimal literal"))
+    >>> _syntax_message("2x + 1", SyntaxError("invalid decimal literal", ("", 1, 1, "")))
     'write 2*x for a product (at column 1)'
     """
     message = (error.msg or "invalid syntax").splitlines()[0]
     for match in _JUXTAPOSED.finditer(text):
         number, name = match.groups()
+        # Only where the parser stopped: elsewhere the error has another cause.
+        if not match.start() < (error.offset or 0) <= match.end():
+            continue
         try:
             float(number + name)  # 1e5 is a number, not 1 * e5
         except ValueError:
             return f"write {number}*{name} for a product (at column {match.start() + 1})"
+    offset = error.offset or 0
+    if 0 < offset <= len(text) and not text[offset - 1].isprintable():
+        # Python 3.11 names the character itself; older parsers only say "invalid syntax".
+        return (f"invalid syntax: invalid non-printable character "
+                f"U+{ord(text[offset - 1]):04X} (at column {offset})")
     if message.startswith("Exceeds the limit"):  # int_max_str_digits
         return f"invalid number: a number has too many digits{_at_column(error.offset)}"
     if not error.offset or "EOF" in message:

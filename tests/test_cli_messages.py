@@ -120,3 +120,9 @@ def test_expression_help_says_how_to_write_powers_and_products(capsys):
     assert cli.main(["explain", "--help"]) == 0
     text = " ".join(capsys.readouterr().out.split())
     assert "powers are x**2, not x^2; products need their *, as in 2*x" in text
+
+
+def test_the_product_hint_only_where_the_parser_stopped(capsys):
+    # The error is the escape character at column 2; the 31m further on is not its cause.
+    message = error_of(capsys, "explain", "x\x1b[31m", "--var", "x=1")
+    assert "31*m" not in message and "(at column 2)" in message
