@@ -38,7 +38,7 @@ from .losses import (
     mse,
 )
 from .nn import MLP, Layer, Module, Neuron
-from .optim import Adam, Optimizer
+from .optim import Adam, LRScheduler, Optimizer, clip_grad_norm_, clip_grad_value_
 from .steps import (
     CompiledStep,
     LossFn,
@@ -295,6 +295,8 @@ def _non_finite(loss: float, params: Sequence[Value], before: Sequence[float],
 
 def _bad_optimizer_state(optimizer: Optimizer) -> tuple[str, int] | None:
     """The first nan or inf in the optimizer's lists (moments, momentum buffers), or None."""
+    if isinstance(optimizer, _Clipped):
+        optimizer = optimizer.optimizer
     for key, value in vars(optimizer).items():
         if key == "params" or type(value) is not list:
             continue
@@ -349,6 +351,39 @@ def _check_optimizer(model: Module, optimizer: Optimizer, lr: float | None) -> N
                          f"model.parameters())")
 
 
+class _Clipped(Optimizer):
+    """``optimizer`` whose ``step()`` first clips the gradients, as a torch loop does
+    between ``loss.backward()`` and ``optimizer.step()``; its state is the optimizer's."""
+
+    def __init__(self, optimizer: Optimizer, max_norm: float | None,
+                 clip_value: float | None) -> None:
+        # Checked now, not at the first step: a bad value fails before any training.
+        for name, number in (("clip_grad_norm", max_norm), ("clip_grad_value", clip_value)):
+            if number is not None and (isinstance(number, bool) or not isinstance(
+                    number, (int, float)) or not 0 < number < float("inf")):
+                raise ValueError(f"fit: {name} must be a number > 0, got {number!r}")
+        self.optimizer = optimizer
+        self.params = optimizer.params
+        self.max_norm = max_norm
+        self.clip_value = clip_value
+
+    def zero_grad(self) -> None:
+        self.optimizer.zero_grad()
+
+    def step(self) -> None:
+        if self.clip_value is not None:
+            clip_grad_value_(self.params, self.clip_value)
+        if self.max_norm is not None:
+            clip_grad_norm_(self.params, self.max_norm)
+        self.optimizer.step()
+
+    def state_dict(self) -> dict[str, Any]:
+        return self.optimizer.state_dict()
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.optimizer.load_state_dict(state)
+
+
 def fit(model: Module, X: Sequence[Any], y: Sequence[Any], *, epochs: int = 100,
         batch_size: int = DEFAULT_BATCH_SIZE, lr: float | None = None,
         optimizer: Optimizer | None = None, loss: Union[str, LossFn, None] = None,
@@ -356,7 +391,9 @@ def fit(model: Module, X: Sequence[Any], y: Sequence[Any], *, epochs: int = 100,
         validation_data: tuple[Sequence[Any], Sequence[Any]] | None = None,
         progress: bool | None = None, step: StepFn | None = None,
         compile: bool | None = None,  # noqa: A002 - the option's natural name
-        check_finite: bool = True, history: History | None = None) -> History:
+        check_finite: bool = True, history: History | None = None,
+        schedule: LRScheduler | None = None, clip_grad_norm: float | None = None,
+        clip_grad_value: float | None = None) -> History:
     """Train ``model`` on (X, y) and return its ``History``.
 
     Defaults: Adam(lr=0.02), mini-batches of 16 shuffled by ``seed``, the loss
@@ -402,6 +439,11 @@ def fit(model: Module, X: Sequence[Any], y: Sequence[Any], *, epochs: int = 100,
         except KeyboardInterrupt:
             pass  # model, optimizer and history are whole; history.epochs says how far
 
+    ``schedule``: a learning-rate schedule on the optimizer (``StepLR``,
+    ``CosineAnnealingLR``), stepped after each whole epoch as a torch loop steps it.
+    ``clip_grad_norm`` / ``clip_grad_value``: clip the batch gradients before each
+    optimizer step, as ``optim.clip_grad_norm_`` / ``optim.clip_grad_value_`` do.
+
     The cyclic garbage collector is paused during each step and restored to
     its previous state after it, even on an error: a step's graph holds tens
     of thousands of nodes, and a GC pass over them costs up to a fifth of the
@@ -425,9 +467,16 @@ def fit(model: Module, X: Sequence[Any], y: Sequence[Any], *, epochs: int = 100,
         if validation_data is not None:
             _check_finite_data(*validation_data, "fit validation_data")
     if optimizer is None:
+        if schedule is not None:
+            raise ValueError("fit: a schedule changes the rate of a given optimizer; pass "
+                             "that optimizer too (optimizer=..., schedule=...)")
         optimizer = Adam(model.parameters(), lr=DEFAULT_LR if lr is None else lr)
     else:
         _check_optimizer(model, optimizer, lr)
+    if schedule is not None and schedule.optimizer is not optimizer:
+        raise ValueError("fit: the schedule was built on another optimizer than the one given")
+    if clip_grad_norm is not None or clip_grad_value is not None:
+        optimizer = _Clipped(optimizer, clip_grad_norm, clip_grad_value)
     with no_grad():
         first_output = model_outputs(model, X[0])
         loss_fn = _pick_loss(model, loss, first_output)
@@ -481,6 +530,8 @@ def fit(model: Module, X: Sequence[Any], y: Sequence[Any], *, epochs: int = 100,
                 if validation_data is not None:
                     history.val_loss.append(val_loss)
                     history.val_accuracy.append(val_accuracy)
+                if schedule is not None:
+                    schedule.step()
                 if bar is not None:
                     bar.set_postfix(postfix, refresh=False)
                     bar.update()
