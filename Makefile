@@ -59,12 +59,14 @@ test: lint typecheck
 test-torch: $(VENV)/.installed-torch test
 
 # The suite (not ruff and mypy: their checks do not depend on the interpreter) on the
-# oldest Python the package claims, in a venv of its own.
+# oldest Python the package claims, in a venv of its own. The versions are pinned in
+# .ci/floor-constraints.txt: left free, pip's resolver backtracks for many minutes on 3.9
+# (through selenium's and ipython's dependencies) before it finds a set.
 test-floor:
 	@$(PYTHON_FLOOR) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 9))' 2>/dev/null || { echo "no Python 3.9 at '$(PYTHON_FLOOR)': requires-python says >=3.9, so the suite must run on it (set PYTHON_FLOOR=/path/to/python3.9)"; exit 1; }
 	@echo "Installing autograd-tiny and its test tools into .venv-floor with $(PYTHON_FLOOR): about 50 s the first time..."
 	test -x .venv-floor/bin/python || $(PYTHON_FLOOR) -m venv .venv-floor
-	.venv-floor/bin/python -m pip install --quiet -e '.[test]'
+	.venv-floor/bin/python -m pip install --quiet -c .ci/floor-constraints.txt -e '.[test]'
 	.venv-floor/bin/python -m pytest
 
 # JupyterLab on notebooks/ (it prints the address to open; Ctrl-C stops it).
