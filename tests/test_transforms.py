@@ -4,9 +4,7 @@ Values, no_grad, higher order at 0, NaN and inf, jvp / jacobian / hvp and their 
 from __future__ import annotations
 
 import math
-import re
 import threading
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -523,20 +521,7 @@ def test_check_grad_catches_a_transform_that_returns_floats(monkeypatch):
         check_grad(grad(at.sin), 0.3)
 
 
-# -- the README's transforms block -----------------------------------------------------------
-
-
-def test_readme_transforms_block_prints_what_its_comments_say(capsys):
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
-    block = re.search(r"## Function transforms\n\n```python\n(.*?)```", readme, re.DOTALL)
-    assert block, "README lost its Function transforms section"
-    exec(block.group(1), {})  # noqa: S102 - the README's own code, run as a reader would
-    printed = capsys.readouterr().out.splitlines()
-    comments = [line.split("#", 1)[1].strip() for line in block.group(1).splitlines()
-                if line.startswith("print(")]
-    assert len(printed) == len(comments) == 7
-    for out, comment in zip(printed, comments):
-        assert comment.startswith(out), (out, comment)
+# -- has_aux: aux Values follow the derivatives ---------------------------------------------
 
 
 def test_aux_values_follow_the_same_rule_as_the_derivatives():
