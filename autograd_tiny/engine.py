@@ -154,9 +154,18 @@ def _user_location() -> str:
 # so a transform can tell the Values that existed before its call (what its
 # function closes over) from the ones made during it. Constants wrapped for an op
 # are never "before": they stand for numbers, not for anything to differentiate.
-# ``clock()`` gives a new tick: every leaf made before has a smaller one, every later leaf a larger.
-clock: Callable[[], int] = itertools.count(1).__next__
+_ticks = itertools.count(1)  # next() on it is atomic in CPython
+_epoch = 0  # the birth of leaves made now: the latest tick clock() gave (one shared int)
 _CONSTANT_BIRTH = sys.maxsize
+
+
+def clock() -> int:
+    """A new birth tick: leaves made before this call have a smaller one, leaves made
+    after it this one or larger (a race between threads can only make a leaf look older)."""
+    global _epoch
+    tick = next(_ticks)
+    _epoch = tick
+    return tick
 
 def to_float(x: Any, where: str) -> float:
     """Convert a user's number to float, or raise an error naming it and ``where``.
@@ -221,7 +230,7 @@ class Value:
         self.op = ""
         self._x = None
         self._y = None
-        self._born = clock()
+        self._born = _epoch
 
     @property
     def parents(self) -> tuple[Value, ...]:
@@ -449,7 +458,7 @@ def _node(data: float, op: str, x: Value, y: Value | None = None) -> Value:
         if mode & _NO_GRAD:
             out.op = ""
             out._x = out._y = None
-            out._born = clock()
+            out._born = _epoch
             return out
     out.op = op
     out._x = x
