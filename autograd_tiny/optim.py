@@ -154,24 +154,29 @@ class SGD(Optimizer):
 class Adam(Optimizer):
     """Adam with bias correction (``torch.optim.Adam``, amsgrad off).
 
+    ``weight_decay`` adds wd * p to the gradient (L2), as torch's Adam does;
+    ``AdamW`` decouples it instead.
+
     >>> w = Value(1.0); opt = Adam([w], lr=0.1)
     >>> w.grad = 3.0; opt.step(); round(w.data, 9)
     0.9
     """
 
     _flat_lists = ("m", "v")
+    _decoupled = False  # AdamW: the decay shrinks p directly and never enters m or v
 
     def __init__(self, params: Iterable[Value], lr: float = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0.0) -> None:
         super().__init__(params)
-        self.lr = _check_number(lr, "lr", "Adam")
+        name = type(self).__name__
+        self.lr = _check_number(lr, "lr", name)
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
-            raise ValueError(f"Adam: betas must be a pair of numbers in [0, 1), got {betas!r}")
-        self.betas = (_check_number(betas[0], "betas[0]", "Adam", high=1.0),
-                      _check_number(betas[1], "betas[1]", "Adam", high=1.0))
-        self.eps = _check_number(eps, "eps", "Adam")
-        self.weight_decay = _check_number(weight_decay, "weight_decay", "Adam")
+            raise ValueError(f"{name}: betas must be a pair of numbers in [0, 1), got {betas!r}")
+        self.betas = (_check_number(betas[0], "betas[0]", name, high=1.0),
+                      _check_number(betas[1], "betas[1]", name, high=1.0))
+        self.eps = _check_number(eps, "eps", name)
+        self.weight_decay = _check_number(weight_decay, "weight_decay", name)
         self.t = 0
         self.m = [0.0] * len(self.params)
         self.v = [0.0] * len(self.params)
@@ -182,19 +187,21 @@ class Adam(Optimizer):
         self.t += 1
         step_size = self.lr / (1.0 - beta1 ** self.t)
         correction2_sqrt = math.sqrt(1.0 - beta2 ** self.t)
-        wd, eps = self.weight_decay, self.eps
+        l2 = 0.0 if self._decoupled else self.weight_decay
+        shrink = 1.0 - self.lr * self.weight_decay if self._decoupled else 1.0  # x * 1.0 == x
+        eps = self.eps
         m, v = self.m, self.v
         for i, p in enumerate(self.params):
             g = p.grad
-            if wd:
-                g = g + wd * p.data
+            if l2:
+                g = g + l2 * p.data
             m[i] = m[i] + (1.0 - beta1) * (g - m[i])  # torch's lerp(m, g, 1 - beta1)
             v[i] = beta2 * v[i] + (1.0 - beta2) * (g * g)
             denominator = math.sqrt(v[i]) / correction2_sqrt + eps  # 0 only when eps = 0
-            p.data = p.data - step_size * div(m[i], denominator)
+            p.data = p.data * shrink - step_size * div(m[i], denominator)
 
 
-class AdamW(Optimizer):
+class AdamW(Adam):
     """Adam with decoupled weight decay (``torch.optim.AdamW``, amsgrad off).
 
     Each step first shrinks every parameter, p *= 1 - lr * weight_decay, then
@@ -205,38 +212,12 @@ class AdamW(Optimizer):
     0.85
     """
 
-    _flat_lists = ("m", "v")
+    _decoupled = True
 
     def __init__(self, params: Iterable[Value], lr: float = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 1e-2) -> None:
-        super().__init__(params)
-        self.lr = _check_number(lr, "lr", "AdamW")
-        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
-            raise ValueError(f"AdamW: betas must be a pair of numbers in [0, 1), got {betas!r}")
-        self.betas = (_check_number(betas[0], "betas[0]", "AdamW", high=1.0),
-                      _check_number(betas[1], "betas[1]", "AdamW", high=1.0))
-        self.eps = _check_number(eps, "eps", "AdamW")
-        self.weight_decay = _check_number(weight_decay, "weight_decay", "AdamW")
-        self.t = 0
-        self.m = [0.0] * len(self.params)
-        self.v = [0.0] * len(self.params)
-
-    def step(self) -> None:
-        """p *= 1 - lr wd; then Adam's update of p from g alone."""
-        beta1, beta2 = self.betas
-        self.t += 1
-        step_size = self.lr / (1.0 - beta1 ** self.t)
-        correction2_sqrt = math.sqrt(1.0 - beta2 ** self.t)
-        shrink = 1.0 - self.lr * self.weight_decay
-        eps = self.eps
-        m, v = self.m, self.v
-        for i, p in enumerate(self.params):
-            g = p.grad
-            m[i] = m[i] + (1.0 - beta1) * (g - m[i])  # torch's lerp(m, g, 1 - beta1)
-            v[i] = beta2 * v[i] + (1.0 - beta2) * (g * g)
-            denominator = sqrt(v[i]) / correction2_sqrt + eps
-            p.data = p.data * shrink - step_size * div(m[i], denominator)
+        super().__init__(params, lr, betas, eps, weight_decay)
 
 
 class RMSprop(Optimizer):
