@@ -8,13 +8,10 @@ import os
 import random
 import socket
 import stat
-import subprocess
-import sys
-import textwrap
 import threading
-import time
 
 import pytest
+from _saving_child import kill_a_saving_child
 
 from autograd_tiny import Value
 from autograd_tiny._atomic import NotARegularFileError, write_atomic
@@ -225,18 +222,6 @@ def test_the_same_file_with_the_right_types_loads(tmp_path):
     assert loaded.state_dict() == MLP(2, [2, 1], activation="tanh", seed=0).state_dict()
 
 
-CHILD = textwrap.dedent("""
-    import sys
-    from autograd_tiny.nn import MLP
-    models = [MLP(2, [32, 32, 1], seed=0), MLP(2, [32, 32, 1], seed=1)]
-    print("ready", flush=True)
-    i = 0
-    while True:
-        models[i % 2].save(sys.argv[1])
-        i += 1
-""")
-
-
 @needs_posix
 def test_saves_through_a_symlink_to_a_600_file_killed_at_random_moments(tmp_path):
     (tmp_path / "runs").mkdir()
@@ -247,27 +232,23 @@ def test_saves_through_a_symlink_to_a_600_file_killed_at_random_moments(tmp_path
     link.symlink_to(real)
     expected = [MLP(2, [32, 32, 1], seed=s).state_dict() for s in (0, 1)]
     rng = random.Random(1)
-    corrupt, stale_seen = 0, 0
-    for _ in range(25):
-        child = subprocess.Popen([sys.executable, "-c", CHILD, str(link)],
-                                 stdout=subprocess.PIPE, text=True)
-        assert child.stdout is not None
-        assert child.stdout.readline().strip() == "ready"
-        time.sleep(rng.uniform(0.0, 0.03))
-        child.kill()  # SIGKILL: no cleanup runs
-        child.wait()
-        child.stdout.close()
-        stale_seen += any(p.suffix == ".tmp" for p in real.parent.iterdir())
-        assert link.is_symlink() and stat.S_IMODE(os.stat(real).st_mode) == 0o600
+
+    def loads_whole() -> bool:
         target = MLP(2, [32, 32, 1], seed=2)
         try:
             target.load(link)
         except ValueError:
-            corrupt += 1
-        else:
-            corrupt += target.state_dict() not in expected
-    assert corrupt == 0
-    assert stale_seen > 0, "no kill landed inside a save: the test proved nothing"
+            return False
+        return target.state_dict() in expected
+
+    for _ in range(25):  # at random moments
+        kill_a_saving_child(link, "loop", rng.uniform(0.0, 0.03))
+        assert link.is_symlink() and stat.S_IMODE(os.stat(real).st_mode) == 0o600
+        assert loads_whole()
+    kill_a_saving_child(link, "pause", 0.0)  # and once surely inside a save, before its rename
+    assert any(p.suffix == ".tmp" for p in real.parent.iterdir()), "the kill missed the save"
+    assert link.is_symlink() and stat.S_IMODE(os.stat(real).st_mode) == 0o600
+    assert loads_whole()
     MLP(2, [32, 32, 1], seed=0).save(link)
     assert [p.name for p in real.parent.iterdir()] == ["run3.json"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["latest.json", "runs"]
