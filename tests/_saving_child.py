@@ -24,6 +24,18 @@ CHILD = textwrap.dedent("""
 """)
 
 
+def holds_a_saved_model(path: object) -> bool:
+    """Whether ``path`` loads, whole, as one of the two models the child saves."""
+    from autograd_tiny.nn import MLP
+
+    target = MLP(2, [32, 32, 1], seed=2)
+    try:
+        target.load(path)
+    except ValueError:
+        return False
+    return target.state_dict() in [MLP(2, [32, 32, 1], seed=s).state_dict() for s in (0, 1)]
+
+
 def kill_a_saving_child(path: object, mode: str, delay: float) -> None:
     """Start the child saving to ``path`` and SIGKILL it (no cleanup runs): after ``delay``
     seconds of saving in a loop (``mode="loop"``), or inside its first save, between
