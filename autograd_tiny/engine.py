@@ -51,6 +51,7 @@ __all__ = [
     "Op", "REGISTRY", "define_op",
     "tan", "atan", "asin", "acos", "sinh", "cosh", "atan2", "log2", "log10", "erf",
     "maximum", "minimum", "clamp", "clamp_min", "clamp_max",
+    "lt", "le", "gt", "ge", "eq", "ne", "if_true", "if_false", "where", "floor",
 ]
 
 Scalar = Union["Value", int, float]
@@ -66,6 +67,11 @@ _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 _NO_GRAD = 1
 _ANOMALY = 2
 _MODE: contextvars.ContextVar[int] = contextvars.ContextVar("autograd_tiny_mode", default=0)
+
+# Set by ``compile`` while it traces, in its own context only: how to evaluate a rule on
+# Values (a rule's branches become comparison and select nodes, see ``where``).
+_RULE_HOOK: contextvars.ContextVar[Callable[..., tuple[Any, ...]] | None] = \
+    contextvars.ContextVar("autograd_tiny_rule_hook", default=None)
 
 # Where each node was created, recorded only inside detect_anomaly().
 _ORIGIN: weakref.WeakKeyDictionary[Value, str] = weakref.WeakKeyDictionary()
@@ -802,9 +808,12 @@ def _op_function(name: str, arity: int) -> Callable[..., Any]:
     def function(*operands: Any) -> Any:
         if len(operands) != arity:
             raise TypeError(f"{name}() takes {arity} argument(s), got {len(operands)}")
+        chosen = None
         for operand in operands:
-            if isinstance(operand, Value):
-                return operand._apply(name, operands)
+            if isinstance(operand, Value) and (chosen is None or operand.__class__ is not Value):
+                chosen = operand  # a subclass (compile's traced values) makes the node
+        if chosen is not None:
+            return chosen._apply(name, operands)
         return entry.call_forward(*[_real(o, name) for o in operands])
 
     function.__name__ = function.__qualname__ = name
@@ -924,6 +933,50 @@ def clamp(x: Scalar, low: Scalar, high: Scalar) -> Any:
     return clamp_max(clamp_min(x, low), high)
 
 
+# Comparisons and selects: what a rule's branch (``x <= 0`` in relu's) becomes when
+# ``compile`` traces a backward pass. A comparison is 1.0 or 0.0 (constant: its
+# derivatives are 0); ``where(c, a, b)`` is ``if_true(c, a) + if_false(c, b)``, whose
+# untaken side is -0.0, which added to anything leaves it unchanged, bit for bit.
+_CMP_TORCH = "lambda x, y: torch.where(x {} y, 1.0, 0.0).to(x.dtype) + 0 * (x + y)"
+
+
+def _comparison(name: str, compare: Callable[[float, float], bool], symbol: str
+                ) -> Callable[..., Any]:
+    return _builtin(name, lambda x, y: 1.0 if compare(x, y) else 0.0,
+                    lambda x, y, out: (0.0, 0.0), ((-10, 10), (-10, 10)),
+                    _CMP_TORCH.format(symbol), _apart)
+
+
+lt = _comparison("lt", operator.lt, "<")
+le = _comparison("le", operator.le, "<=")
+gt = _comparison("gt", operator.gt, ">")
+ge = _comparison("ge", operator.ge, ">=")
+eq = _comparison("eq", operator.eq, "==")
+ne = _comparison("ne", operator.ne, "!=")
+if_true = _builtin("if_true", lambda c, a: a if c > 0 else -0.0,
+                   lambda c, a, out: (0.0, 1.0 if c > 0 else 0.0), ((-1, 1, 0.5), (-10, 10)),
+                   "lambda c, a: torch.where(c > 0, a, torch.full_like(a, -0.0)) + 0 * c")
+if_false = _builtin("if_false", lambda c, b: -0.0 if c > 0 else b,
+                    lambda c, b, out: (0.0, 0.0 if c > 0 else 1.0), ((-1, 1, 0.5), (-10, 10)),
+                    "lambda c, b: torch.where(c > 0, torch.full_like(b, -0.0), b) + 0 * c")
+
+
+# floor is a step function: derivative 0 (what ``%``'s rule needs, as a node when traced).
+floor = _builtin("floor", _ieee.floor, lambda x, out: (0.0,), ((-10, 10),), "torch.floor",
+                 lambda x: abs(x - round(x)) > 1e-3)
+
+
+def where(condition: Scalar, then: Scalar, otherwise: Scalar) -> Any:
+    """``then`` where ``condition > 0``, else ``otherwise``, differentiable in both branches:
+    ``if_true(condition, then) + if_false(condition, otherwise)``. A comparison node
+    (``gt(x, 0.0)``) is the usual condition.
+
+    >>> where(gt(2.0, 0.0), 10.0, 20.0), where(gt(-2.0, 0.0), 10.0, 20.0)
+    (10.0, 20.0)
+    """
+    return if_true(condition, then) + if_false(condition, otherwise)
+
+
 # --------------------------------------------------------------------------
 # Backward
 # --------------------------------------------------------------------------
@@ -989,6 +1042,9 @@ def local_partials(node: Value, create_graph: bool = False) -> tuple[Any, ...]:
         raise ValueError(f"local_partials() needs the result of an op; {node!r} is a leaf")
     rule = RULES[node.op]
     if create_graph:
+        hook = _RULE_HOOK.get()
+        if hook is not None:  # compile is tracing: branches become select nodes
+            return hook(rule, (x, node) if y is None else (x, y, node))
         return rule(x, node) if y is None else rule(x, y, node)
     try:
         if y is None:
@@ -1107,6 +1163,8 @@ def gradients(output: Value, inputs: Sequence[Value], *, create_graph: bool = Fa
     for item in inputs:
         if not isinstance(item, Value):
             raise TypeError(f"gradients() inputs must be Values, got {type(item).__name__}")
+    if _RULE_HOOK.get() is not None:
+        create_graph = True  # compile is tracing: float gradients would be frozen in the replay
     order = reverse_topological_order(output)
     adjoint = _propagate(order, 1.0, create_graph)
     return [adjoint.get(item, 0.0) for item in inputs]

@@ -546,9 +546,10 @@ def test_bad_argument_is_one_error_line_naming_the_problem(capsys, tmp_path, mon
 
 def test_allowed_functions_come_from_the_rule_table():
     assert sorted(FUNCTIONS) == ["abs", "acos", "asin", "atan", "atan2", "clamp_max",
-                                 "clamp_min", "cos", "cosh", "erf", "exp", "identity",
-                                 "leaky_relu", "log", "log10", "log1p", "log2", "maximum",
-                                 "minimum", "relu",
+                                 "clamp_min", "cos", "cosh", "eq", "erf", "exp", "floor", "ge",
+                                 "gt", "identity", "if_false", "if_true", "le",
+                                 "leaky_relu", "log", "log10", "log1p", "log2", "lt", "maximum",
+                                 "minimum", "ne", "relu",
                                  "sigmoid", "sin", "sinh", "softplus", "sqrt", "tan", "tanh"]
     assert set(FUNCTIONS) <= set(engine.RULES)
 

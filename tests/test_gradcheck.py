@@ -22,7 +22,10 @@ POINTS = {
     "acos": (0.5,), "sinh": (0.5,), "cosh": (0.5,), "log2": (1.5,), "log10": (1.5,),
     "erf": (0.5,), "atan2": (1.5, 2.5), "maximum": (1.5, -0.5), "minimum": (-0.5, 1.5),
     "clamp_min": (1.5, -0.5), "clamp_max": (-1.5, 0.5),
+    "if_true": (1.0, 1.5), "if_false": (-1.0, 1.5),
 }
+# Step functions: every partial is 0 everywhere, so no wrong rule can differ from them.
+STEPS = {"lt", "le", "gt", "ge", "eq", "ne", "floor"}
 
 FAULTS = {
     "scaled": lambda partials: tuple(1.1 * p for p in partials),
@@ -34,7 +37,10 @@ FAULTS = {
 
 def test_every_op_has_a_fault_injection_point():
     built_in = {name for name, op in engine.REGISTRY.items() if op.builtin}
-    assert set(POINTS) == built_in
+    assert set(POINTS) | STEPS == built_in
+    for op in STEPS:
+        args = (0.5, 1.5)[:engine.REGISTRY[op].arity]
+        assert all(p == 0.0 for p in engine.RULES[op](*args, OPS[op](*args)))
 
 
 def test_numerical_grad_of_a_product():
@@ -96,7 +102,9 @@ INJECTIONS = [(op, fault) for op in sorted(POINTS) for fault in sorted(FAULTS)
 
 def test_only_indistinguishable_faults_are_left_out():
     left_out = {(op, f) for op in POINTS for f in FAULTS} - set(INJECTIONS)
-    assert all(f == "swapped" and (len(POINTS[op]) == 1 or op == "+") for op, f in left_out)
+    assert all((f == "swapped" and (len(POINTS[op]) == 1 or op == "+"))
+               or (f == "first partial dropped" and op in ("if_true", "if_false"))
+               for op, f in left_out)
     assert len(INJECTIONS) >= 3 * len(POINTS)
 
 
