@@ -389,13 +389,13 @@ def test_jvp_of_a_product():
 
 
 def test_jvp_does_no_backward_pass(monkeypatch):
-    from autograd_tiny import engine
+    from autograd_tiny import walk
 
     def refuse(*args, **kwargs):
         raise AssertionError("jvp must not run a backward pass")
 
     monkeypatch.setattr(functional_module, "_propagate", refuse)
-    monkeypatch.setattr(engine, "_propagate", refuse)
+    monkeypatch.setattr(walk, "_propagate", refuse)
     assert jvp(lambda x: at.exp(x) * x, (1.0,), (2.0,))[1] == pytest.approx(2 * 2 * math.e)
 
 
