@@ -5,8 +5,9 @@ with viz); ``to_html`` loads ``_stepper``, which draws the page through viz, onl
 when called. Each step is one use of the chain rule:
 an op node passes its upstream gradient to one of its inputs, times the local
 derivative from ``RULES``, and that input's running total grows by the
-product. Steps follow ``reverse_topological_order`` (root first) and, within
-a node, its inputs in order, exactly as ``Value.backward()`` walks them.
+product. The steps are those of the engine's own chain-rule walk (``walk``), in
+its order: ``reverse_topological_order`` (root first) and, within a node, its
+inputs in order, exactly as ``Value.backward()`` walks them.
 
 Nodes are called by their label, or ``n<i>`` for their place ``i`` in
 ``reverse_topological_order`` (``n0`` is the root), the same names
@@ -36,8 +37,8 @@ from typing import Any
 from ._names import node_names
 from .engine import (
     Value,
-    is_anomaly_enabled,
-    local_partials,
+    _add_adjoints,
+    _propagate,
     reverse_topological_order,
     to_float,
 )
@@ -159,8 +160,8 @@ def explain(root: Value, gradient: Any = 1.0) -> Explanation:
     """Run ``root.backward(gradient)`` and return its steps, in order.
 
     Every ``.grad`` changes exactly as ``root.backward(gradient)`` changes it:
-    the steps are that same arithmetic, each product kept (inside
-    ``detect_anomaly()`` the engine's checked backward runs as well).
+    the steps are the engine's own walk, each product kept (inside
+    ``detect_anomaly()`` it raises at the first non-finite value, as backward does).
 
     >>> from autograd_tiny import Value
     >>> x = Value(3.0, label="x")
@@ -175,25 +176,17 @@ def explain(root: Value, gradient: Any = 1.0) -> Explanation:
     seed = gradient if type(gradient) is float else to_float(gradient, "explain(gradient)")
     order = reverse_topological_order(root)
     names = node_names(order)
-    # The same loop as the engine's backward pass, keeping each product.
-    adjoint: dict[Value, float] = {root: seed}
     steps: list[Step] = []
-    for node in order:
-        if not node.parents:
-            continue
-        upstream = adjoint[node]
-        for parent, local in zip(node.parents, local_partials(node, False)):
-            contribution = local * upstream
-            total = adjoint[parent] + contribution if parent in adjoint else contribution
-            adjoint[parent] = total
-            steps.append(Step(
-                len(steps) + 1, names[node], node.op, names[parent],
-                float(local), float(upstream), float(contribution), float(total),
-                node_value=node, input_value=parent,
-            ))
-    if is_anomaly_enabled():
-        root.backward(seed)  # the engine's checked pass raises at the first non-finite value
-    else:
-        for node in order:  # what backward() adds: this pass's adjoint of every node
-            node.grad += adjoint[node]
+
+    def record(node: Value, parent: Value, local: Any, upstream: Any, contribution: Any,
+               total: Any) -> None:
+        steps.append(Step(
+            len(steps) + 1, names[node], node.op, names[parent],
+            float(local), float(upstream), float(contribution), float(total),
+            node_value=node, input_value=parent,
+        ))
+
+    # The engine's own chain-rule walk (checked inside detect_anomaly()), keeping each step;
+    # then what backward() adds: this pass's adjoint of every node, all or nothing.
+    _add_adjoints(order, _propagate(order, seed, False, record))
     return Explanation(tuple(steps), root=names[root], seed=seed)
