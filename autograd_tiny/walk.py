@@ -184,13 +184,20 @@ def _backward_into_grad(root: Value, seed: float) -> None:
     Each .grad collects this call's adjoint directly (an attribute, not a
     dictionary entry: much faster). What the grads held before is set aside
     first and added back at the end, so every .grad still gains exactly this
-    call's contribution, summed in exactly the order of ``_propagate``. All or
-    nothing: if anything interrupts the walk (Ctrl-C, an error), every .grad
-    is put back as it was. Like any ``.grad +=``, not for two threads at once
-    on graphs sharing nodes.
+    call's contribution, summed in exactly the order of ``_propagate``:
+    ``tests/test_walk.py`` checks that the results agree bit for bit. One
+    exception, in the sign of a zero only: a .grad that holds -0.0 before the
+    pass starts its sum there (-0.0 + x is x), where the walk's sum starts
+    afresh, so where the two sums differ only in the signs of zero terms, that
+    .grad may end as -0.0 one way and 0.0 the other (setting it aside too would
+    cost a pass over every node). All or nothing: if anything interrupts the
+    walk (Ctrl-C, an error), every .grad is put back as it was. Like any
+    ``.grad +=``, not for two threads at once on graphs sharing nodes.
     """
     order = reverse_topological_order(root)
     held = [(node, node.grad) for node in order if node.grad]
+    if not root.grad:  # the root ends as its old .grad + seed, as in the walk (seed -0.0 too)
+        held.append((root, root.grad))
     try:
         _accumulate(order, root, seed, held)
     except BaseException:  # a Ctrl-C or an error anywhere in the walk, the merge included
