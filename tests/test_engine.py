@@ -395,3 +395,51 @@ def test_one_interrupt_at_any_line_of_backward_leaves_every_grad_before_or_after
         assert result in (before, after), (k, result)
         k += 1
     assert hits > 20 and result == after
+
+
+# -- engine re-exports the modules it was split into ---------------------------------------
+
+# Every name engine.py had before the split (bar its own imports of the standard library).
+ENGINE_NAMES = (
+    "Value", "RULES", "FLOAT_FUNCTIONS", "local_partials", "to_float", "no_grad", "enable_grad",
+    "is_grad_enabled", "is_anomaly_enabled", "variable", "clock", "reaches_older",
+    "detect_anomaly", "gradients", "reverse_topological_order", "forward_order", "exp", "log",
+    "log1p", "sqrt", "tanh", "sigmoid", "softplus", "relu", "leaky_relu", "sin", "cos", "power",
+    "identity", "Op", "REGISTRY", "define_op", "tan", "atan", "asin", "acos", "sinh", "cosh",
+    "atan2", "log2", "log10", "erf", "maximum", "minimum", "clamp", "clamp_min", "clamp_max", "lt",
+    "le", "gt", "ge", "eq", "ne", "if_true", "if_false", "where", "floor", "Domain", "Scalar",
+    "_ANOMALY", "_CMP_TORCH", "_CONSTANT_BIRTH", "_FIRST_CALLERS", "_FIRST_OPS", "_LN10", "_LN2",
+    "_MODE", "_NO_GRAD", "_ORIGIN", "_PACKAGE_DIR", "_RULE_HOOK", "_TWO_OVER_ROOT_PI", "_above",
+    "_accumulate", "_apart", "_arity", "_at_least", "_backward_into_grad", "_builtin",
+    "_checked_partials", "_comparison", "_constant", "_cos", "_data", "_div", "_epoch", "_exp",
+    "_floor_of", "_function_name", "_ieee", "_ieee_partials", "_log", "_log1p", "_mod",
+    "_new_value", "_node", "_number", "_op_function", "_pow", "_propagate", "_real", "_register",
+    "_relu", "_restore", "_sigmoid", "_sin", "_softplus", "_sqrt", "_ticks", "_undefined",
+    "_user_location", "_with_arity",
+)
+
+
+def test_engine_still_offers_every_name_it_had_before_the_split():
+    from autograd_tiny import engine
+
+    assert [name for name in ENGINE_NAMES if not hasattr(engine, name)] == []
+    assert set(engine.__all__) <= set(ENGINE_NAMES)
+
+
+def test_engine_names_are_the_objects_the_engine_uses():
+    from autograd_tiny import engine, modes, ops, rules, value, walk
+
+    assert engine.RULES is rules.RULES and engine.REGISTRY is ops.REGISTRY  # one dict each
+    assert engine.FLOAT_FUNCTIONS is rules.FLOAT_FUNCTIONS and engine._MODE is modes._MODE
+    assert engine.Value is value.Value is rules.Value and engine._propagate is walk._propagate
+    before = engine._epoch
+    tick = engine.clock()  # clock() rebinds value._epoch: engine._epoch follows it
+    assert engine._epoch == value._epoch == tick > before
+
+
+def test_engine_files_name_every_module_of_the_engine():
+    from autograd_tiny import _ieee, engine, modes, ops, rules, value, walk
+
+    files = {m.__file__ for m in (_ieee, engine, modes, ops, rules, value, walk)}
+    assert set(engine._ENGINE_FILES) == files
+    assert Value.__init__.__code__.co_filename in engine._ENGINE_FILES
