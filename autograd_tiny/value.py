@@ -30,7 +30,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any, Callable, Union
 
-from . import rules
+from . import modes, rules
 from ._ieee import cos as _cos
 from ._ieee import div as _div
 from ._ieee import exp as _exp
@@ -43,13 +43,18 @@ from ._ieee import sigmoid as _sigmoid
 from ._ieee import sin as _sin
 from ._ieee import softplus as _softplus
 from ._ieee import sqrt as _sqrt
-from .modes import _ANOMALY, _MODE, _NO_GRAD, _ORIGIN, _user_location
+from .modes import _ANOMALY, _NO_GRAD, _ORIGIN, _user_location
 from .ops import _METHODS, REGISTRY
 from .rules import to_float
 
 __all__ = ["Value", "clock", "variable", "reaches_older"]
 
 Scalar = Union["Value", int, float]
+
+# Read from the module, not imported by name: CPython 3.11 compiles ``name.method()``
+# on a name an import statement bound as a plain attribute load and call, which its
+# specializer cannot speed up, and _node (every operation) calls ``_MODE.get()``.
+_MODE = modes._MODE
 
 # --------------------------------------------------------------------------
 # The Value node

@@ -29,12 +29,17 @@ import math
 from collections.abc import Sequence
 from typing import Any, Callable
 
-from .modes import _ANOMALY, _MODE, _NO_GRAD, _ORIGIN, _RULE_HOOK
+from . import modes
+from .modes import _ANOMALY, _NO_GRAD, _ORIGIN
 from .rules import RULES, to_float
 from .value import Value
 
 __all__ = ["forward_order", "reverse_topological_order", "local_partials", "gradients",
            "backward"]
+
+# Read from the module, not imported by name (see value.py): ``local_partials`` calls
+# ``_RULE_HOOK.get()`` once per node of a higher-order pass.
+_MODE, _RULE_HOOK = modes._MODE, modes._RULE_HOOK
 
 def forward_order(root: Value) -> list[Value]:
     """Every node ``root`` depends on, inputs before their users, first inputs first.
