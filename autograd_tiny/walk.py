@@ -10,8 +10,9 @@ contribution inside ``detect_anomaly()``, and can report every step to a caller
 (``explain``). ``backward`` adds the adjoints to ``.grad``, all or nothing.
 
 One float fast path stays beside it: ``_accumulate``, what ``backward()`` runs outside
-``detect_anomaly()``, sums straight into the ``.grad`` attributes (3x faster than a
-dictionary of adjoints) in exactly the order ``_propagate`` sums, edge by edge;
+``detect_anomaly()``, sums straight into the ``.grad`` attributes (3.5x faster than
+the walk's dictionary of adjoints on bench's W1) in exactly the order ``_propagate``
+sums, edge by edge;
 ``tests/test_walk.py`` checks that the two agree bit for bit on random graphs.
 
 Import order: last of the engine's modules: it imports ``modes``, ``rules`` and
