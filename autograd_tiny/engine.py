@@ -68,10 +68,12 @@ _NO_GRAD = 1
 _ANOMALY = 2
 _MODE: contextvars.ContextVar[int] = contextvars.ContextVar("autograd_tiny_mode", default=0)
 
-# Set by ``compile`` while it traces, in its own context only: how to evaluate a rule on
-# Values (a rule's branches become comparison and select nodes, see ``where``).
-_RULE_HOOK: contextvars.ContextVar[Callable[..., tuple[Any, ...]] | None] = \
-    contextvars.ContextVar("autograd_tiny_rule_hook", default=None)
+# Set by ``compile`` while it traces, in its own context only: an object whose
+# ``rule(rule, operands)`` evaluates a rule on Values (its branches become comparison
+# and select nodes, see ``where``) and whose ``compare(value, other, op)`` decides
+# a comparison of a Value (refused where the replay could not repeat it).
+_TRACING: contextvars.ContextVar[Any] = contextvars.ContextVar("autograd_tiny_tracing",
+                                                               default=None)
 
 # Where each node was created, recorded only inside detect_anomaly().
 _ORIGIN: weakref.WeakKeyDictionary[Value, str] = weakref.WeakKeyDictionary()
@@ -253,18 +255,33 @@ class Value:
         return f"Value(data={self.data!r}, grad={self.grad!r})"
 
     def __float__(self) -> float:
+        tracing = _TRACING.get()
+        if tracing is not None:
+            tracing.compare(self, None, None)
         return self.data
 
     def __lt__(self, other: Any) -> bool:
+        tracing = _TRACING.get()
+        if tracing is not None:
+            return bool(tracing.compare(self, other, "lt"))
         return self.data < _data(other)
 
     def __le__(self, other: Any) -> bool:
+        tracing = _TRACING.get()
+        if tracing is not None:
+            return bool(tracing.compare(self, other, "le"))
         return self.data <= _data(other)
 
     def __gt__(self, other: Any) -> bool:
+        tracing = _TRACING.get()
+        if tracing is not None:
+            return bool(tracing.compare(self, other, "gt"))
         return self.data > _data(other)
 
     def __ge__(self, other: Any) -> bool:
+        tracing = _TRACING.get()
+        if tracing is not None:
+            return bool(tracing.compare(self, other, "ge"))
         return self.data >= _data(other)
 
     __hash__ = object.__hash__
@@ -1042,9 +1059,9 @@ def local_partials(node: Value, create_graph: bool = False) -> tuple[Any, ...]:
         raise ValueError(f"local_partials() needs the result of an op; {node!r} is a leaf")
     rule = RULES[node.op]
     if create_graph:
-        hook = _RULE_HOOK.get()
-        if hook is not None:  # compile is tracing: branches become select nodes
-            return hook(rule, (x, node) if y is None else (x, y, node))
+        tracing = _TRACING.get()
+        if tracing is not None:  # compile is tracing: branches become select nodes
+            return tracing.rule(rule, (x, node) if y is None else (x, y, node))
         return rule(x, node) if y is None else rule(x, y, node)
     try:
         if y is None:
@@ -1163,7 +1180,7 @@ def gradients(output: Value, inputs: Sequence[Value], *, create_graph: bool = Fa
     for item in inputs:
         if not isinstance(item, Value):
             raise TypeError(f"gradients() inputs must be Values, got {type(item).__name__}")
-    if _RULE_HOOK.get() is not None:
+    if _TRACING.get() is not None:
         create_graph = True  # compile is tracing: float gradients would be frozen in the replay
     order = reverse_topological_order(output)
     adjoint = _propagate(order, 1.0, create_graph)

@@ -26,14 +26,16 @@ from typing import Any, Union
 
 from ._atomic import read_regular, write_atomic
 from ._torch_bridge import from_torch, to_torch
-from .engine import Value
+from .engine import Value, relu, sigmoid, tanh
 
 __all__ = ["Module", "Neuron", "Layer", "MLP", "ACTIVATIONS", "INITS"]
 __all__ += ["to_torch", "from_torch"]
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear")
 INITS = ("auto", "he", "glorot", "uniform")
-_ACTIVATE = {"relu": Value.relu, "tanh": Value.tanh, "sigmoid": Value.sigmoid}
+# Module functions, not Value's methods taken unbound: a Value subclass (compile's traced
+# values) keeps its own methods.
+_ACTIVATE = {"relu": relu, "tanh": tanh, "sigmoid": sigmoid}
 FORMAT = "autograd_tiny.state_dict"
 VERSION = 1
 MAX_FILE_BYTES = 64 * 2**20

@@ -67,10 +67,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any, Callable
 
-from ._codegen import Program
-from ._symbolic import FORWARD
-from ._tracing import TraceError, split_result
-from .engine import Value, gradients, to_float
+from ..engine import Value, gradients, to_float
+from .codegen import Program
+from .symbolic import FORWARD
+from .tracing import TraceError, flatten, split_result, unflatten
 
 _ONLY_FLOATS = {float}
 
@@ -117,14 +117,44 @@ class Compiled:
         return self._last.source + batches
 
     def __call__(self, *args: Any) -> Any:
-        """f(*args) as a float; with ``has_aux``, ``(value, aux)``, aux a tuple of floats."""
+        """f(*args) as a float; with ``has_aux``, ``(value, aux)``, aux a tuple of floats.
+
+        A function returning tuples or lists of scalars (``compile(jacobian(f))``)
+        gives them back as floats in the same shape. With a Value among the
+        arguments, the traced ops are replayed on Values: the result is a Value
+        (or Values) that any transform differentiates, at any order.
+        """
+        for a in args:
+            if isinstance(a, Value):
+                return self._on_values(args)
         args = _floats(args, self.__name__)
         program = self._programs.get(len(args)) or self._program(len(args), args)
         try:
-            return program.forward(*[p.data for p in self.params], *args)
+            out = program.forward(*[p.data for p in self.params], *args)
         except ArithmeticError:
-            value, aux, _ = self._eager(args)
+            return self._eager_call(args)
+        return out if program.scalar else unflatten(program.shape, out)
+
+    def _on_values(self, args: Sequence[Any]) -> Any:
+        numbers = [a.data if isinstance(a, Value) else a for a in args]
+        program = self._program(len(args), _floats(numbers, self.__name__))
+        inputs = [*self.params,
+                  *[a if isinstance(a, Value) else to_float(a, f"{self.__name__} argument {i}")
+                    for i, a in enumerate(args)]]
+        outs = program.graph.replay(inputs)
+        if self.has_aux:
+            return outs[0], tuple(outs[1:])
+        return outs[0] if program.scalar else unflatten(program.shape, outs)
+
+    def _eager_call(self, args: Sequence[Any]) -> Any:
+        """``__call__`` by the eager engine (where the generated code divided by zero)."""
+        program = self._programs[len(args)]
+        if program.scalar:
+            value, aux, _ = self._eager(args, differentiate=False)
             return self._with_aux(value, aux)
+        out = self.f(*[Value(a) for a in args])
+        return unflatten(program.shape, [float(x.data) if isinstance(x, Value) else float(x)
+                                         for x in flatten(out)])
 
     def value_and_grad(self, *args: Any) -> tuple[Any, tuple[float, ...]]:
         """(f(*args), tuple of df/d each argument); with ``has_aux``, ((value, aux), grads)."""
@@ -198,7 +228,7 @@ class Compiled:
     def _with_aux(self, value: float, aux: Any) -> Any:
         return (value, aux) if self.has_aux else value
 
-    def _eager(self, args: Sequence[Any]
+    def _eager(self, args: Sequence[Any], differentiate: bool = True
                ) -> tuple[float, tuple[float, ...] | None, tuple[float, ...]]:
         """Value, aux (None without ``has_aux``), gradients (params first): the eager engine."""
         leaves = [Value(a) for a in args]
@@ -206,6 +236,8 @@ class Compiled:
         aux_values = None if aux is None else tuple(
             a.data if isinstance(a, Value) else float(a) for a in aux)
         targets = [*self.params, *leaves]
+        if not differentiate:
+            return float(out.data if isinstance(out, Value) else out), aux_values, ()
         if not isinstance(out, Value):
             return float(out), aux_values, (0.0,) * len(targets)
         return out.data, aux_values, tuple(float(g) for g in gradients(out, targets))

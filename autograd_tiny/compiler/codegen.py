@@ -1,14 +1,14 @@
-"""Source generation for ``compiler``: straight-line Python from one traced call.
+"""Source generation: straight-line Python from one traced call's ``Graph``.
 
 Owns ``Program``, the generated functions for one argument count: it traces
-the function once (``_tracing``), writes the source of ``forward`` and
-``value_and_grad`` from the recorded graph and runs it with ``exec``; on
+the function once (``tracing``), writes the source of ``forward`` and
+``value_and_grad`` from the graph and runs it with ``exec``; on
 request it writes a ``value_and_grad_batch`` too (a loop over rows summing the
 value and the gradients in the first arguments). Each forward line is a
 ``FORWARD`` formula; each backward line is a rule of ``RULES`` evaluated on
-``_symbolic``'s expressions that print themselves, with the simplifications
-that ``compiler``'s docstring lists. Imports the engine, ``_symbolic`` and
-``_tracing``; only ``compiler`` imports it.
+``symbolic``'s expressions that print themselves, with the simplifications
+that the package's docstring lists. Imports the engine, ``ir``, ``symbolic``
+and ``tracing``; only the package's ``__init__`` imports it.
 
 >>> program = Program(lambda x, y: x * y, [3.0, 4.0], [], False)
 >>> print(program.source)
@@ -34,7 +34,9 @@ import re
 from collections.abc import Sequence
 from typing import Any, Callable
 
-from ._symbolic import (
+from ..engine import Value
+from .ir import Graph
+from .symbolic import (
     ATOM,
     FORWARD,
     NAMESPACE,
@@ -47,8 +49,7 @@ from ._symbolic import (
     symbolic_partials,
     times,
 )
-from ._tracing import forward_order_of, trace_call
-from .engine import Value, forward_order, reverse_topological_order
+from .tracing import trace
 
 __all__ = ["Program"]
 
@@ -56,22 +57,41 @@ __all__ = ["Program"]
 class _Writer:
     """Lines of a function body; each statement sits under a tuple of ``if`` conditions.
 
-    Past ``MAX_DEPTH`` nested ``if`` blocks the remaining conditions are joined with
-    ``and`` on one line (Python refuses 100 levels of indentation; a chain of relus
-    would reach them).
+    Up to ``MAX_DEPTH`` conditions nest as ``if`` blocks. A deeper guard (a chain
+    of relus gives one condition per relu) is named by a flag variable instead,
+    each flag defined once from the one before it (``k3 = k2 and (v7 > 0.0)``),
+    so the code stays linear in the number of conditions at any depth.
     """
 
-    MAX_DEPTH = 24
+    MAX_DEPTH = 8
 
     def __init__(self, indent: int) -> None:
         self.indent = indent
         self.lines: list[str] = []
         self.open: tuple[str, ...] = ()
+        self.flags: dict[tuple[str, ...], str] = {}
+
+    def _flag(self, guard: tuple[str, ...]) -> str:
+        """The flag variable for ``guard``, defining it (and missing shorter ones) first."""
+        known = len(guard)
+        while known > self.MAX_DEPTH and guard[:known] not in self.flags:
+            known -= 1
+        for length in range(known + 1, len(guard) + 1):
+            if length == self.MAX_DEPTH + 1:
+                value = " and ".join(f"({c})" for c in guard[:length])
+            else:
+                value = f"{self.flags[guard[:length - 1]]} and ({guard[length - 1]})"
+            name = f"k{len(self.flags)}"
+            self._put((), f"{name} = {value}")
+            self.flags[guard[:length]] = name
+        return self.flags[guard]
 
     def emit(self, guard: tuple[str, ...], statement: str) -> None:
         if len(guard) > self.MAX_DEPTH:
-            deep = guard[self.MAX_DEPTH - 1:]
-            guard = guard[:self.MAX_DEPTH - 1] + (" and ".join(f"({c})" for c in deep),)
+            guard = (self._flag(guard),)
+        self._put(guard, statement)
+
+    def _put(self, guard: tuple[str, ...], statement: str) -> None:
         common = 0
         while (common < len(self.open) and common < len(guard)
                and self.open[common] == guard[common]):
@@ -84,85 +104,76 @@ class _Writer:
 
 
 class _Trace:
-    """One traced op sequence and the source generated from it.
+    """The source generated from one ``Graph``: forward lines, output and backward sources.
 
-    ``root`` is the differentiated output; ``aux`` the other outputs (None
-    without ``has_aux``), computed by the forward code and never differentiated.
+    ``graph.outputs[0]`` is the differentiated output (with ``has_aux``, the rest
+    are the aux values, computed by the forward code and never differentiated).
     """
 
-    def __init__(self, root: Any, aux: tuple[Any, ...] | None, leaves: list[Value],
-                 names: list[str]) -> None:
+    def __init__(self, graph: Graph, names: list[str]) -> None:
+        self.graph = graph
         self.names = names
-        self.leaves = leaves
-        self.root = root
-        self.aux = aux
-        self.order = forward_order(root) if isinstance(root, Value) else []
-        self.src: dict[int, Any] = {}  # id(node) -> Expr name or float constant
+        self.live = graph.uses_input()
+        self.src: list[Any] = [Expr(name) for name in names]  # per slot: Expr or float
         self.forward_lines: list[str] = []
-        arg_index = {id(leaf): i for i, leaf in enumerate(leaves)}
-        self.arg_index = arg_index
         counter = 0
-        for node in forward_order_of(root, *(aux or ())):
-            key = id(node)
-            if key in arg_index:
-                self.src[key] = Expr(names[arg_index[key]])
-            elif not node.parents or all(not isinstance(self.src[id(p)], Expr)
-                                         for p in node.parents):
-                self.src[key] = float(node.data)  # a constant, folded at trace time
-            else:
-                if node.op not in FORWARD:  # (define_op's ops are: FORWARD asks the registry)
-                    raise NotImplementedError(
-                        f"compile() has no forward formula for op {node.op!r}")
-                name = f"v{counter}"
-                counter += 1
-                operands = [source(self.src[id(p)]) for p in node.parents]
-                self.forward_lines.append(f"{name} = {FORWARD[node.op].format(*operands)}")
-                self.src[key] = Expr(name)
+        for (op, parents, value), live in zip(graph.nodes, self.live[graph.inputs:]):
+            if not live:
+                self.src.append(float(value))  # a constant, folded at trace time
+                continue
+            if op not in FORWARD:  # (define_op's ops are: FORWARD asks the registry)
+                raise NotImplementedError(f"compile() has no forward formula for op {op!r}")
+            name = f"v{counter}"
+            counter += 1
+            operands = [source(self.src[p]) for p in parents]
+            self.forward_lines.append(f"{name} = {FORWARD[op].format(*operands)}")
+            self.src.append(Expr(name))
 
     def output_source(self, out: Any) -> str:
-        if isinstance(out, Value):
-            return source(self.src[id(out)])
-        return number_source(float(out))
+        return source(self.src[out]) if isinstance(out, int) else number_source(float(out))
 
     def result_source(self) -> str:
-        return self.output_source(self.root)
+        return self.output_source(self.graph.outputs[0])
 
-    def aux_source(self) -> str:
-        """The aux outputs as a Python tuple display: ``(v3, v5)``, ``(v3,)``, ``()``."""
-        return _tuple_display([self.output_source(a) for a in self.aux or ()])
+    def outputs_source(self, outputs: Sequence[Any]) -> str:
+        """Outputs as a Python tuple display: ``(v3, v5)``, ``(v3,)``, ``()``."""
+        return _tuple_display([self.output_source(o) for o in outputs])
 
     def backward_lines(self, wrt: Sequence[int], indent: int) -> list[str]:
-        """Statements adding d root / d argument to ``g_<name>`` for each index in ``wrt``."""
+        """Statements adding d root / d input to ``g_<name>`` for each input index in ``wrt``."""
+        graph, src = self.graph, self.src
         writer = _Writer(indent)
-        if not isinstance(self.root, Value):
+        root = graph.outputs[0]
+        if not isinstance(root, int):
             return []
-        targets = {id(self.leaves[i]): f"g_{self.names[i]}" for i in wrt}
+        targets = {i: f"g_{self.names[i]}" for i in wrt}
         needs: set[int] = set(targets)
         uses: dict[int, int] = {}
-        for node in self.order:
-            if any(id(p) in needs for p in node.parents) and isinstance(self.src[id(node)], Expr):
-                needs.add(id(node))
-                for p in node.parents:
-                    uses[id(p)] = uses.get(id(p), 0) + 1
-        # adjoint of each node: (source, guard); for multi-use nodes a variable
+        first = graph.inputs
+        for k in range(graph.root_size):
+            parents = graph.nodes[k][1]
+            if any(p in needs for p in parents) and self.live[first + k]:
+                needs.add(first + k)
+                for p in parents:
+                    uses[p] = uses.get(p, 0) + 1
+        # adjoint of each slot: (source, guard); for slots used more than once a variable
         adjoint: dict[int, tuple[Any, tuple[str, ...]]] = {}
         inits: list[str] = []
-        root_key = id(self.root)
-        if root_key in targets:
-            writer.emit((), f"{targets[root_key]} += 1.0")
+        if root in targets:
+            writer.emit((), f"{targets[root]} += 1.0")
             return writer.lines
-        if root_key not in needs:
+        if root not in needs:
             return []
-        adjoint[root_key] = (1.0, ())
-        for node in reverse_topological_order(self.root):
-            key = id(node)
-            if key not in adjoint or not node.parents:
+        adjoint[root] = (1.0, ())
+        for k in range(graph.root_size - 1, -1, -1):
+            key = first + k
+            if key not in adjoint:
                 continue
+            op, parents, _ = graph.nodes[k]
             upstream, guard = adjoint.pop(key)
-            operands = [self.src[id(p)] for p in node.parents] + [self.src[key]]
-            partials = symbolic_partials(node.op, operands)
-            for parent, local in zip(node.parents, partials):
-                pkey = id(parent)
+            operands = [src[p] for p in parents] + [src[key]]
+            partials = symbolic_partials(op, operands)
+            for pkey, local in zip(parents, partials):
                 if pkey not in needs:
                     continue
                 contribution = times(local, upstream)
@@ -184,11 +195,11 @@ class _Trace:
                                                  and expr.src.isidentifier())):
                         adjoint[pkey] = (expr, where)  # pass-through: no statement
                     else:
-                        name = f"g{self.src[pkey].src[1:]}"
+                        name = f"g{src[pkey].src[1:]}"
                         writer.emit(where, f"{name} = {text}")
                         adjoint[pkey] = (Expr(name), where)
                 else:
-                    name = f"g{self.src[pkey].src[1:]}"
+                    name = f"g{src[pkey].src[1:]}"
                     if pkey not in adjoint:
                         inits.append(name)
                         adjoint[pkey] = (Expr(name), where)
@@ -242,35 +253,46 @@ def _run(text: str) -> dict[str, Any]:
 
 
 class Program:
-    """The generated functions for one argument count."""
+    """The generated functions for one argument count, and the traced ``Graph`` they come
+    from (which ``replay`` runs on Values)."""
 
     def __init__(self, f: Callable[..., Any], args: Sequence[Any], params: list[Value],
                  has_aux: bool) -> None:
-        root, aux, leaves = trace_call(f, args, params, has_aux)
+        self.graph = graph = trace(f, args, params, has_aux)
+        self.has_aux = has_aux
+        self.params = len(params)
         self.names = names = ([f"p{i}" for i in range(len(params))]
                               + _argument_names(f, len(args)))
-        self.trace = trace = _Trace(root, aux, [*params, *leaves], names)
+        self.trace = trace_ = _Trace(graph, names)
         signature = ", ".join(names)
-        body = ["    " + line for line in trace.forward_lines]
-        result = trace.result_source()
+        body = ["    " + line for line in trace_.forward_lines]
+        # the result's shape: a scalar, or nested tuples/lists (compile(jacobian(f)))
+        self.shape: Any = graph.shape
+        self.scalar = self.shape is None
         if has_aux:
-            result = f"{result}, {trace.aux_source()}"
+            result = f"{trace_.result_source()}, {trace_.outputs_source(graph.outputs[1:])}"
+        elif self.scalar:
+            result = trace_.result_source()
+        else:
+            result = trace_.outputs_source(graph.outputs)
         forward = [f"def forward({signature}):", *body, f"    return {result}"]
-        wrt = names[len(params):]
-        grads = _tuple_display([f"g_{n}" for n in wrt])
-        backward = trace.backward_lines(range(len(params), len(names)), 1)
-        zero = [_chained_zero([f"g_{n}" for n in wrt], 1)] if wrt else []
-        value = f"({result})" if has_aux else result
-        value_and_grad = [f"def value_and_grad({signature}):", *body, *zero, *backward,
-                          f"    return {value}, {grads}"]
+        self.source = "\n".join(forward) + "\n"
+        if self.scalar:
+            wrt = names[len(params):]
+            grads = _tuple_display([f"g_{n}" for n in wrt])
+            backward = trace_.backward_lines(range(len(params), len(names)), 1)
+            zero = [_chained_zero([f"g_{n}" for n in wrt], 1)] if wrt else []
+            value = f"({result})" if has_aux else result
+            value_and_grad = [f"def value_and_grad({signature}):", *body, *zero, *backward,
+                              f"    return {value}, {grads}"]
+            self.source += "\n" + "\n".join(value_and_grad) + "\n"
         # A model's parameters carry their names (layers[0].weight[3][1]): say which p is which.
         legend = "".join(f"# {name}: {p.label}\n" for name, p in zip(names, params) if p.label)
-        self.source = (legend + "\n".join(forward) + "\n\n" + "\n".join(value_and_grad)
-                       + "\n")
+        self.source = legend + self.source
         defined = _run(self.source)
         self.forward: Callable[..., Any] = defined["forward"]
-        self.value_and_grad: Callable[..., tuple[Any, tuple[float, ...]]] = \
-            defined["value_and_grad"]
+        self.value_and_grad: Callable[..., tuple[Any, tuple[float, ...]]] = defined.get(
+            "value_and_grad", _not_scalar)
         self.batches: dict[int, tuple[str, Callable[..., Any]]] = {}
 
     def batch(self, shared: int) -> Callable[..., Any]:
@@ -278,15 +300,18 @@ class Program:
 
         With aux it also lists each row's aux tuple: ``(total, aux), grads``.
         """
+        if not self.scalar:
+            _not_scalar()
         if shared not in self.batches:
-            names, trace = self.names, self.trace
+            names, trace_ = self.names, self.trace
             first, rest = names[:shared], names[shared:]
-            body = ["        " + line for line in trace.forward_lines]
-            backward = trace.backward_lines(range(shared), 2)
+            body = ["        " + line for line in trace_.forward_lines]
+            backward = trace_.backward_lines(range(shared), 2)
             unpack = f"    {', '.join(first)}, = shared" if first else "    pass"
             zero = [_chained_zero([f"g_{n}" for n in first] + ["total"], 1)]
             row = ", ".join(rest) + ("," if len(rest) == 1 else "")
-            has_aux = trace.aux is not None
+            has_aux = self.has_aux
+            aux = trace_.outputs_source(self.graph.outputs[1:])
             lines = [
                 "def value_and_grad_batch(shared, rows):",
                 unpack,
@@ -294,8 +319,8 @@ class Program:
                 *(["    aux = []"] if has_aux else []),
                 f"    for {row or '_'} in rows:",
                 *body,
-                f"        total += {trace.result_source()}",
-                *([f"        aux.append({trace.aux_source()})"] if has_aux else []),
+                f"        total += {trace_.result_source()}",
+                *([f"        aux.append({aux})"] if has_aux else []),
                 *backward,
                 f"    return {'(total, aux)' if has_aux else 'total'}, "
                 f"{_tuple_display([f'g_{n}' for n in first])}",
@@ -303,3 +328,8 @@ class Program:
             text = "\n".join(lines) + "\n"
             self.batches[shared] = (text, _run(text)["value_and_grad_batch"])
         return self.batches[shared][1]
+
+
+def _not_scalar(*args: Any) -> Any:
+    raise TypeError("value_and_grad of a compiled function needs a scalar output; this one "
+                    "returns several values (compile each, or take grad inside)")

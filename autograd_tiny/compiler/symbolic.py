@@ -19,10 +19,10 @@ import math
 from collections.abc import Sequence
 from typing import Any, Callable, Union
 
-from ._ieee import floor as _floor
-from ._ieee import mod as _mod
-from ._ieee import real_pow as _pow
-from .engine import FLOAT_FUNCTIONS, REGISTRY, RULES, Value
+from .._ieee import floor as _floor
+from .._ieee import mod as _mod
+from .._ieee import real_pow as _pow
+from ..engine import FLOAT_FUNCTIONS, REGISTRY, RULES, Value
 
 __all__ = [
     "FORWARD", "NAMESPACE", "Expr", "If", "Local", "alternatives", "conditional_source",
@@ -75,6 +75,11 @@ FORWARD: dict[str, str] = _Formulas({
     "relu": "0.0 if {0} <= 0.0 else {0}",  # inline: no call
     "identity": "{0}",
     "%": "_mod({0}, {1})",
+    # what compile(grad(f)) makes of a rule's branches (engine.where), inline
+    **{op: f"(1.0 if {{0}} {symbol} {{1}} else 0.0)" for op, symbol in
+       (("lt", "<"), ("le", "<="), ("gt", ">"), ("ge", ">="), ("eq", "=="), ("ne", "!="))},
+    "if_true": "({1} if {0} > 0.0 else -0.0)",
+    "if_false": "(-0.0 if {0} > 0.0 else {1})",
 })
 
 NAMESPACE: dict[str, Any] = {
