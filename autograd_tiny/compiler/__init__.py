@@ -1,17 +1,18 @@
-"""Compiled replay: trace a scalar function once, then run it as generated float code.
+"""Compiled replay: trace a function once, then run it as generated float code.
 
-``compile(f)`` calls ``f`` on traced Values at its first call (again when the
-number of arguments changes), records the operations, and writes plain
+``compile(f)`` calls ``f`` on traced values at its first call (again when the
+number of arguments changes), records the operations as a small intermediate
+form (``ir.Graph``: ops of the registry over numbered slots) and writes plain
 straight-line Python for the forward pass and for the backward pass. The
 backward formulas are not written by hand: each comes from evaluating the
 engine's rule table, ``RULES``, on small expression objects that print Python
-source instead of computing. This module is the public face, ``compile`` and
-``Compiled`` (calls, batches, the eager fallback); the tracing lives in
-``_tracing`` (with ``TraceError``), the writing of the source in ``_codegen``,
-the printing expressions and ``FORWARD`` in ``_symbolic``. Imports the engine,
-``_tracing``, ``_codegen`` and ``_symbolic``; ``TraceError`` and ``FORWARD`` are
-re-exported from here, their public home.
+source instead of computing. The package: ``tracing`` (the ``Tracer``, the
+traced call, ``TraceError``), ``ir`` (the ``Graph``), ``symbolic`` (the
+printing expressions, ``FORWARD``), ``codegen`` (the source) and this module,
+the public face: ``compile`` and ``Compiled`` (calls, batches, the eager
+fallback). Each imports only the engine and the modules listed before it.
 
+>>> cf = compile(lambda x, y: x * y + y)
 >>> cf = compile(lambda x, y: x * y + y)
 >>> cf(3.0, 4.0)
 16.0
@@ -52,14 +53,39 @@ makes by hand:
   that is the constant 0 is skipped too, so an infinite upstream gradient gives
   0 there where the eager engine would give nan (0 * inf).
 
+Composition. ``compile`` takes any function of numbers, the transforms'
+too: ``compile(grad(f))``, ``compile(hessian(f))``, ``compile(jvp(...))``
+and ``compile(jacobian(f))`` (a result may be nested tuples or lists of
+scalars). A rule that branches (``relu``'s ``x > 0``) is traced once per
+branch; its comparison becomes a node (``gt``) and the branches are joined by
+``where``, so every call takes the branch its own numbers ask for. Where the
+traced backward pass is itself differentiated, each branch's contributions
+stay inside that branch (``tracing``'s masks), as the eager rule never
+computes the other side: the numbers are the eager ones, except that a zero
+may come out as -0.0. Called with Values, a compiled function replays its
+traced graph on them: ``grad(compile(f))`` works at every order and traces
+once.
+
+Closed-over Values. A Value that ``f`` reads from outside its arguments is
+never frozen silently: list it in ``params`` (every call reads its current
+``.data``, and its gradient is ``accumulate_grad``'s), or the trace is refused
+with a ``TraceError`` naming it.
+
+Threads. A trace changes nothing any other code can see: its values are its
+own ``Tracer`` objects, the params are read and never changed, and what the
+trace needs to know lives in context variables, private to its thread.
+
 Limits. The trace records one op sequence: a function whose operations depend
 on its inputs' values (``if x > 0: ...``, ``max(x, y)``, a loop over
 ``int(x)``) cannot be replayed faithfully. Comparing, converting to float,
-or reading ``.data`` of, a traced value raises ``TraceError`` at trace time
-(Python-level ``if`` on such a read cannot be told apart from a harmless one,
-so every read is refused). Arguments are plain numbers; where
-the generated code meets a division by zero it falls back to the eager engine,
-so IEEE results (inf, nan) match ``Value`` exactly.
+or reading ``.data`` of, a traced value raises ``TraceError`` at trace time,
+and so does comparing a params Value; reading a params Value's ``.data`` in
+``f`` cannot be seen, and is replayed as the number it was. Where the
+generated code meets a division by zero it falls back to the eager engine,
+so IEEE results (inf, nan) match ``Value`` exactly. A function of more than
+4,000 statements is generated in chunks that keep their variables in one
+list (Python's compiler needs about 2 KB per statement of a function): a
+chain of a million nodes compiles in well under 1 KB per node.
 """
 
 from __future__ import annotations
@@ -70,7 +96,7 @@ from typing import Any, Callable
 from ..engine import Value, gradients, to_float
 from .codegen import Program
 from .symbolic import FORWARD
-from .tracing import TraceError, flatten, split_result, unflatten
+from .tracing import TraceError, flatten, number, split_result, unflatten
 
 _ONLY_FLOATS = {float}
 
@@ -136,7 +162,7 @@ class Compiled:
         return out if program.scalar else unflatten(program.shape, out)
 
     def _on_values(self, args: Sequence[Any]) -> Any:
-        numbers = [a.data if isinstance(a, Value) else a for a in args]
+        numbers = [number(a) if isinstance(a, Value) else a for a in args]
         program = self._program(len(args), _floats(numbers, self.__name__))
         inputs = [*self.params,
                   *[a if isinstance(a, Value) else to_float(a, f"{self.__name__} argument {i}")

@@ -252,6 +252,64 @@ def _run(text: str) -> dict[str, Any]:
     return namespace
 
 
+# Past this many statements a generated function is written in chunks (see ``_chunked``).
+CHUNK = 4000
+_NAME = re.compile(r"\b(?:[vgk][0-9]+|g_[A-Za-z0-9]+)\b")
+
+
+def _define(name: str, signature: list[str], body: list[str], result: str) -> Callable[..., Any]:
+    """The function ``def name(signature): body; return result``, run with ``exec``.
+
+    Python's compiler takes about 2 KB per statement of one function while it works;
+    a function of more than ``CHUNK`` statements is made of chunks instead, each
+    compiled on its own (so the compiler's memory stays that of one chunk), that
+    keep the variables in one list: ``v3`` is ``s[7]``. Chunks split only between
+    top-level statements, never inside an ``if``.
+    """
+    if len(body) <= CHUNK:
+        text = f"def {name}({', '.join(signature)}):\n" + "".join(
+            line + "\n" for line in body) + f"    return {result}\n"
+        return _run(text)[name]  # type: ignore[no-any-return]
+    slots: dict[str, int] = {arg: i for i, arg in enumerate(signature)}
+    arguments = re.compile(r"\b(?:" + "|".join(map(re.escape, signature)) + r")\b") \
+        if signature else None
+
+    def slot(match: re.Match[str]) -> str:
+        index = slots.setdefault(match.group(0), len(slots))
+        return f"s[{index}]"
+
+    def rewrite(line: str) -> str:
+        line = _NAME.sub(slot, line)
+        return arguments.sub(slot, line) if arguments is not None else line
+
+    namespace = dict(NAMESPACE)
+    chunks: list[Callable[..., None]] = []
+    start = 0
+    while start < len(body):
+        end = min(start + CHUNK, len(body))
+        while end < len(body) and body[end].startswith("     "):  # inside an if block
+            end += 1
+        text = "def chunk(s):\n" + "".join(rewrite(line) + "\n" for line in body[start:end])
+        exec(text, namespace)  # noqa: S102 - our own generated code
+        chunks.append(namespace.pop("chunk"))
+        start = end
+    tail = rewrite(result)
+    finish = _run(f"def finish(s):\n    return {tail}\n")["finish"]
+    size = len(slots)
+    count = len(signature)
+
+    def function(*args: Any) -> Any:
+        if len(args) != count:
+            raise TypeError(f"{name}() takes {count} arguments, got {len(args)}")
+        s: list[Any] = [*args, *[0.0] * (size - count)]
+        for chunk in chunks:
+            chunk(s)
+        return finish(s)
+
+    function.__name__ = name
+    return function
+
+
 class Program:
     """The generated functions for one argument count, and the traced ``Graph`` they come
     from (which ``replay`` runs on Values)."""
@@ -277,6 +335,8 @@ class Program:
             result = trace_.outputs_source(graph.outputs)
         forward = [f"def forward({signature}):", *body, f"    return {result}"]
         self.source = "\n".join(forward) + "\n"
+        self.forward: Callable[..., Any] = _define("forward", names, body, result)
+        self.value_and_grad: Callable[..., tuple[Any, tuple[float, ...]]] = _not_scalar
         if self.scalar:
             wrt = names[len(params):]
             grads = _tuple_display([f"g_{n}" for n in wrt])
@@ -286,13 +346,11 @@ class Program:
             value_and_grad = [f"def value_and_grad({signature}):", *body, *zero, *backward,
                               f"    return {value}, {grads}"]
             self.source += "\n" + "\n".join(value_and_grad) + "\n"
+            self.value_and_grad = _define("value_and_grad", names, [*body, *zero, *backward],
+                                          f"{value}, {grads}")
         # A model's parameters carry their names (layers[0].weight[3][1]): say which p is which.
         legend = "".join(f"# {name}: {p.label}\n" for name, p in zip(names, params) if p.label)
         self.source = legend + self.source
-        defined = _run(self.source)
-        self.forward: Callable[..., Any] = defined["forward"]
-        self.value_and_grad: Callable[..., tuple[Any, tuple[float, ...]]] = defined.get(
-            "value_and_grad", _not_scalar)
         self.batches: dict[int, tuple[str, Callable[..., Any]]] = {}
 
     def batch(self, shared: int) -> Callable[..., Any]:

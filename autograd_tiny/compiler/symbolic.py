@@ -200,8 +200,14 @@ class Expr(Value):
     def _call(self, function: str) -> Expr:
         return Expr(f"{function}({self.src})", ATOM, self.oracle)
 
-    def _apply(self, op: str, operands: Sequence[Any]) -> Expr:
-        """A registry op (``define_op``) inside a rule: a call of its float function."""
+    def _apply(self, op: str, operands: Sequence[Any]) -> Any:
+        """A registry op (``define_op``) inside a rule: a call of its float function.
+
+        A select's partial (``if_true(c, 1.0)``) is a branch in a rule: the untaken side
+        is no contribution at all, so the code after it moves inside an ``if``."""
+        if op in ("if_true", "if_false") and self.oracle is not None and operands[0] is self:
+            taken = self._compare(0.0, ">") == (op == "if_true")
+            return operands[1] if taken else 0.0
         formula = FORWARD[op]
         return Expr(formula.format(*[_operand(_as_operand(o), ATOM, False) for o in operands]),
                     ATOM, self.oracle)

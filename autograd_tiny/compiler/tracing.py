@@ -39,10 +39,10 @@ from collections.abc import Sequence
 from typing import Any, Callable
 
 from .. import engine
-from ..engine import Value, clock, enable_grad, floor, reaches_older, where
+from ..engine import Value, clock, enable_grad, floor, reaches_older
 from .ir import Graph
 
-__all__ = ["TraceError", "Tracer", "flatten", "split_result", "trace", "unflatten"]
+__all__ = ["TraceError", "Tracer", "flatten", "number", "split_result", "trace", "unflatten"]
 
 
 class TraceError(TypeError):
@@ -73,6 +73,20 @@ class _State:
         self.params = {id(p) for p in params}
         self.made: list[Value] = []
         self._depends: dict[Value, bool] = {}
+        # Masked values of a traced backward pass: node -> its flag (a node or a number,
+        # > 0 where the branch it belongs to is taken). See ``_times``.
+        self.flags: dict[Value, Any] = {}
+        self._zero: Value | None = None
+
+    def zero(self) -> Value:
+        """A partial that is 0 by its rule: a contribution that never exists (flag 0)."""
+        if self._zero is None:
+            zero = Tracer.__new__(Tracer)
+            Value.__init__(zero, -0.0)
+            self.made.append(zero)
+            self.flags[zero] = 0.0
+            self._zero = zero
+        return self._zero
 
     def rule(self, rule: Callable[..., tuple[Any, ...]], operands: tuple[Value, ...]
              ) -> tuple[Any, ...]:
@@ -112,6 +126,13 @@ _DATA_SLOT = Value.__dict__["data"]
 _ENGINE_FILES = frozenset(getattr(engine, "_ENGINE_FILES", ()) or {
     Value.__init__.__code__.co_filename, engine.local_partials.__code__.co_filename,
     engine.__file__, engine._ieee.__file__})
+
+
+def number(value: Value) -> float:
+    """A Value's number, a Tracer's too: a compiled function called on an enclosing
+    trace's values traces itself on their numbers (its constants fold only from
+    constants, so the replay never depends on them)."""
+    return _DATA_SLOT.__get__(value)  # type: ignore[no-any-return]
 
 
 def _refuse(value: Value) -> None:
@@ -179,6 +200,66 @@ class Tracer(Value):
         )
 
 
+# -- masks: a traced backward pass keeps each branch's contributions inside it ---------
+#
+# A rule's branches become ``where(c, a, b) = if_true(c, a) + if_false(c, b)``: both sides
+# are computed, the untaken one gives -0.0. Differentiated again, the untaken side would
+# still pass on contributions: -0.0 times an infinite partial (log'(0) in x ** y's
+# untaken side) is nan, where the eager rule never computed that side at all. So the
+# selects a rule makes, and every product and sum computed from them, are "masked": each
+# carries a flag, and a product with a masked factor is itself selected by the flag
+# (``if_true(flag, a * b)``), -0.0 on the untaken side whatever ``a * b`` is. Added to
+# anything, -0.0 changes nothing, bit for bit; on the taken side every number is the
+# eager one.
+
+def _flag_of(x: Any) -> Any:
+    state = _STATE.get()
+    return None if state is None or not isinstance(x, Value) else state.flags.get(x)
+
+
+def _mask(node: Any, flag: Any) -> Any:
+    state = _STATE.get()
+    if state is not None and isinstance(node, Value):
+        state.flags[node] = flag
+    return node
+
+
+def _both(a: Any, b: Any) -> Any:
+    """The flag of a product: taken where both are (a missing flag is always taken)."""
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return a * b
+
+
+def _times(a: Any, b: Any, multiply: Callable[[Any, Any], Any]) -> Any:
+    fa, fb = _flag_of(a), _flag_of(b)
+    if fa is None and fb is None:
+        return multiply(a, b)
+    flag = _both(fa, fb)
+    state = _STATE.get()
+    assert state is not None
+    if type(flag) is float and flag == 0.0:
+        return state.zero()
+    return _mask(engine.if_true(flag, multiply(a, b)), flag)
+
+
+def _plus(a: Any, b: Any, add: Callable[[Any, Any], Any]) -> Any:
+    fa, fb = _flag_of(a), _flag_of(b)
+    if fa is None or fb is None:
+        if type(fa) is float and fa == 0.0 and isinstance(b, Value):
+            return b  # b + -0.0 is b
+        if type(fb) is float and fb == 0.0 and isinstance(a, Value):
+            return a
+        return add(a, b)
+    if type(fa) is float and fa == 0.0:
+        return b
+    if type(fb) is float and fb == 0.0:
+        return a
+    return _mask(add(a, b), fa + fb)
+
+
 def _keep_tracing(method: Callable[..., Any]) -> Callable[..., Any]:
     """A Value method whose new result node becomes a Tracer, recorded in the trace."""
     def traced(*args: Any, **kwargs: Any) -> Any:
@@ -199,6 +280,42 @@ _NOT_WRAPPED = {"__init__", "__float__", "__lt__", "__le__", "__gt__", "__ge__",
 for _name, _attr in list(vars(Value).items()):
     if callable(_attr) and not isinstance(_attr, type) and _name not in _NOT_WRAPPED:
         setattr(Tracer, _name, _keep_tracing(_attr))
+
+_MUL, _RMUL = Tracer.__mul__, Tracer.__rmul__
+_ADD, _RADD = Tracer.__add__, Tracer.__radd__
+_APPLY = Tracer._apply
+
+
+def _tracer_mul(self: Value, other: Any) -> Any:
+    return _times(self, other, _MUL)
+
+
+def _tracer_rmul(self: Value, other: Any) -> Any:
+    return _times(self, other, _RMUL)
+
+
+def _tracer_add(self: Value, other: Any) -> Any:
+    return _plus(self, other, _ADD)
+
+
+def _tracer_radd(self: Value, other: Any) -> Any:
+    return _plus(self, other, _RADD)
+
+
+def _tracer_apply(self: Value, op: str, operands: Sequence[Any]) -> Any:
+    out = _APPLY(self, op, operands)
+    if op in ("if_true", "if_false") and _ORACLE.get() is not None:  # a select's partial
+        condition = operands[0]
+        flag = engine.gt(condition, 0.0)
+        _mask(out, flag if op == "if_true" else 1.0 - flag)
+    return out
+
+
+Tracer.__mul__ = _tracer_mul  # type: ignore[method-assign]
+Tracer.__rmul__ = _tracer_rmul  # type: ignore[method-assign]
+Tracer.__add__ = _tracer_add  # type: ignore[method-assign]
+Tracer.__radd__ = _tracer_radd  # type: ignore[method-assign]
+Tracer._apply = _tracer_apply  # type: ignore[method-assign]
 
 
 def _view(value: Value) -> Value:
@@ -240,10 +357,20 @@ def _traced_rule(rule: Callable[..., tuple[Any, ...]], operands: tuple[Value, ..
         condition = conditions[len(decisions)]
         then = explore(decisions + (True,))
         otherwise = explore(decisions + (False,))
-        return tuple(a if _same(a, b) else where(condition, a, b)
+        return tuple(a if _same(a, b) else _where(condition, a, b)
                      for a, b in zip(then, otherwise))
 
-    return explore(())
+    state = _STATE.get()
+    assert state is not None
+    return tuple(state.zero() if type(p) is float and p == 0.0 else p for p in explore(()))
+
+
+def _where(condition: Value, then: Any, otherwise: Any) -> Any:
+    """``where(condition, then, otherwise)`` of a rule's branch (condition 1.0 or 0.0),
+    each side masked by its flag."""
+    taken = _mask(engine.if_true(condition, then), condition)
+    other = _mask(engine.if_false(condition, otherwise), 1.0 - condition)
+    return taken + other
 
 
 def trace(f: Callable[..., Any], args: Sequence[float], params: Sequence[Value],
