@@ -972,6 +972,8 @@ gt = _comparison("gt", operator.gt, ">")
 ge = _comparison("ge", operator.ge, ">=")
 eq = _comparison("eq", operator.eq, "==")
 ne = _comparison("ne", operator.ne, "!=")
+if_true: Callable[..., Any]  # its partial is a select too: defined just below
+if_false: Callable[..., Any]
 if_true = _builtin("if_true", lambda c, a: a if c > 0 else -0.0,
                    lambda c, a, out: (0.0, if_true(c, 1.0)), ((-1, 1, 0.5), (-10, 10)),
                    "lambda c, a: torch.where(c > 0, a, torch.full_like(a, -0.0)) + 0 * c")

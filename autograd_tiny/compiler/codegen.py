@@ -269,7 +269,7 @@ def _define(name: str, signature: list[str], body: list[str], result: str) -> Ca
     if len(body) <= CHUNK:
         text = f"def {name}({', '.join(signature)}):\n" + "".join(
             line + "\n" for line in body) + f"    return {result}\n"
-        return _run(text)[name]  # type: ignore[no-any-return]
+        return _run(text)[name]
     slots: dict[str, int] = {arg: i for i, arg in enumerate(signature)}
     arguments = re.compile(r"\b(?:" + "|".join(map(re.escape, signature)) + r")\b") \
         if signature else None

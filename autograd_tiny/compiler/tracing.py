@@ -132,7 +132,7 @@ def number(value: Value) -> float:
     """A Value's number, a Tracer's too: a compiled function called on an enclosing
     trace's values traces itself on their numbers (its constants fold only from
     constants, so the replay never depends on them)."""
-    return _DATA_SLOT.__get__(value)  # type: ignore[no-any-return]
+    return _DATA_SLOT.__get__(value)
 
 
 def _refuse(value: Value) -> None:
