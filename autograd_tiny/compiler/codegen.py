@@ -335,8 +335,9 @@ class Program:
             result = trace_.outputs_source(graph.outputs)
         forward = [f"def forward({signature}):", *body, f"    return {result}"]
         self.source = "\n".join(forward) + "\n"
-        self.forward: Callable[..., Any] = _define("forward", names, body, result)
-        self.value_and_grad: Callable[..., tuple[Any, tuple[float, ...]]] = _not_scalar
+        # forward and value_and_grad are defined at their first use (``__getattr__``):
+        # a training step never calls forward, and a big function takes long to compile.
+        self._pending: dict[str, tuple[list[str], str]] = {"forward": (body, result)}
         if self.scalar:
             wrt = names[len(params):]
             grads = _tuple_display([f"g_{n}" for n in wrt])
@@ -346,12 +347,26 @@ class Program:
             value_and_grad = [f"def value_and_grad({signature}):", *body, *zero, *backward,
                               f"    return {value}, {grads}"]
             self.source += "\n" + "\n".join(value_and_grad) + "\n"
-            self.value_and_grad = _define("value_and_grad", names, [*body, *zero, *backward],
-                                          f"{value}, {grads}")
+            self._pending["value_and_grad"] = ([*body, *zero, *backward], f"{value}, {grads}")
         # A model's parameters carry their names (layers[0].weight[3][1]): say which p is which.
         legend = "".join(f"# {name}: {p.label}\n" for name, p in zip(names, params) if p.label)
         self.source = legend + self.source
         self.batches: dict[int, tuple[str, Callable[..., Any]]] = {}
+
+    forward: Callable[..., Any]
+    value_and_grad: Callable[..., tuple[Any, tuple[float, ...]]]
+
+    def __getattr__(self, name: str) -> Any:
+        """``forward`` or ``value_and_grad``, defined now: the attribute from then on."""
+        pending = self.__dict__.get("_pending", {})
+        if name == "value_and_grad" and name not in pending:
+            return _not_scalar
+        if name not in pending:
+            raise AttributeError(name)
+        body, result = pending.pop(name)
+        function = _define(name, self.names, body, result)
+        setattr(self, name, function)
+        return function
 
     def batch(self, shared: int) -> Callable[..., Any]:
         """A function summing value and d/d the first ``shared`` arguments over rows.
