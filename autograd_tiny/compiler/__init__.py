@@ -150,16 +150,18 @@ class Compiled:
         arguments, the traced ops are replayed on Values: the result is a Value
         (or Values) that any transform differentiates, at any order.
         """
-        for a in args:
-            if isinstance(a, Value):
-                return self._on_values(args)
-        args = _floats(args, self.__name__)
+        if not set(map(type, args)) <= _ONLY_FLOATS:  # (floats: the common case, at C speed)
+            for a in args:
+                if isinstance(a, Value):
+                    return self._on_values(args)
+            args = _floats(args, self.__name__)
         program = self._programs.get(len(args)) or self._program(len(args), args)
         try:
-            out = program.forward(*[p.data for p in self.params], *args)
+            if self.params:
+                return program.forward(*[p.data for p in self.params], *args)
+            return program.forward(*args)
         except ArithmeticError:
             return self._eager_call(args)
-        return out if program.scalar else unflatten(program.shape, out)
 
     def _on_values(self, args: Sequence[Any]) -> Any:
         numbers = [number(a) if isinstance(a, Value) else a for a in args]
@@ -184,7 +186,8 @@ class Compiled:
 
     def value_and_grad(self, *args: Any) -> tuple[Any, tuple[float, ...]]:
         """(f(*args), tuple of df/d each argument); with ``has_aux``, ((value, aux), grads)."""
-        args = _floats(args, self.__name__)
+        if not set(map(type, args)) <= _ONLY_FLOATS:
+            args = _floats(args, self.__name__)
         program = self._programs.get(len(args)) or self._program(len(args), args)
         try:
             if self.params:

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import builtins
 import keyword
+import math
 import re
 from collections.abc import Sequence
 from typing import Any, Callable
@@ -115,7 +116,9 @@ class _Trace:
         self.names = names
         self.live = graph.uses_input()
         self.src: list[Any] = [Expr(name) for name in names]  # per slot: Expr or float
+        self.owner: dict[str, int] = {}  # variable vN -> the slot that computes it
         self.forward_lines: list[str] = []
+        seen: dict[str, Expr] = {}  # formula -> its variable: each is computed once
         counter = 0
         for (op, parents, value), live in zip(graph.nodes, self.live[graph.inputs:]):
             if not live:
@@ -123,11 +126,29 @@ class _Trace:
                 continue
             if op not in FORWARD:  # (define_op's ops are: FORWARD asks the registry)
                 raise NotImplementedError(f"compile() has no forward formula for op {op!r}")
+            operands = [self.src[p] for p in parents]
+            same = _unchanged(op, operands)
+            if same is not None:  # x * 1.0, x + -0.0, identity...: x itself, bit for bit
+                self.src.append(same)
+                continue
+            formula = _formula(op, [source(o) for o in operands], operands)
+            if formula in seen:
+                self.src.append(seen[formula])
+                continue
             name = f"v{counter}"
             counter += 1
-            operands = [source(self.src[p]) for p in parents]
-            self.forward_lines.append(f"{name} = {FORWARD[op].format(*operands)}")
-            self.src.append(Expr(name))
+            self.forward_lines.append(f"{name} = {formula}")
+            self.owner[name] = len(self.src)
+            seen[formula] = Expr(name)
+            self.src.append(seen[formula])
+
+    def adjoint_name(self, slot: int) -> str:
+        """The variable of a slot's adjoint: g3 for v3's slot, gs12 for a slot that is
+        another's variable (an alias or a repeated formula)."""
+        expr = self.src[slot]
+        if self.owner.get(expr.src) == slot:
+            return f"g{expr.src[1:]}"
+        return f"gs{slot}"
 
     def output_source(self, out: Any) -> str:
         return source(self.src[out]) if isinstance(out, int) else number_source(float(out))
@@ -195,11 +216,11 @@ class _Trace:
                                                  and expr.src.isidentifier())):
                         adjoint[pkey] = (expr, where)  # pass-through: no statement
                     else:
-                        name = f"g{src[pkey].src[1:]}"
+                        name = self.adjoint_name(pkey)
                         writer.emit(where, f"{name} = {text}")
                         adjoint[pkey] = (Expr(name), where)
                 else:
-                    name = f"g{src[pkey].src[1:]}"
+                    name = self.adjoint_name(pkey)
                     if pkey not in adjoint:
                         inits.append(name)
                         adjoint[pkey] = (Expr(name), where)
@@ -214,6 +235,61 @@ class _Trace:
         if inits:
             lines = [_chained_zero(inits, indent)] + lines
         return lines
+
+
+def _is_number(x: Any, number: float) -> bool:
+    """``x`` is the constant ``number``, sign of zero included."""
+    return type(x) is float and x == number and math.copysign(1.0, x) == math.copysign(1.0, number)
+
+
+def _unchanged(op: str, operands: list[Any]) -> Any:
+    """The operand an op gives back exactly, for every input (nan and the sign of zero
+    included): ``x * 1.0``, ``x + -0.0``, ``x ** 1.0``, ``identity(x)``, a select whose
+    condition is a constant; else None."""
+    if op == "identity":
+        return operands[0]
+    if op == "*":
+        x, y = operands
+        return y if _is_number(x, 1.0) else x if _is_number(y, 1.0) else None
+    if op == "+":
+        x, y = operands
+        return y if _is_number(x, -0.0) else x if _is_number(y, -0.0) else None
+    if op == "**" and _is_number(operands[1], 1.0):
+        return operands[0]
+    if op in ("if_true", "if_false") and type(operands[0]) is float:
+        taken = (operands[0] > 0.0) == (op == "if_true")
+        return operands[1] if taken else -0.0
+    return None
+
+
+def _formula(op: str, texts: list[str], operands: list[Any]) -> str:
+    """The forward formula of one node. A power with a constant whole exponent is
+    Python's ``**`` (the same C ``pow`` as the engine's, without a call; what it refuses,
+    an overflow or 0 to a negative power, sends the call to the eager engine)."""
+    y = operands[1] if len(operands) == 2 else None
+    if op == "**" and type(y) is float and math.isfinite(y) and y == int(y) and abs(y) <= 64:
+        base = texts[0]
+        if not (isinstance(operands[0], Expr) and operands[0].prec == ATOM):
+            base = f"({base})"
+        return f"{base} ** {texts[1]}"
+    return FORWARD[op].format(*texts)
+
+
+def _shape_source(shape: Any, items: list[str]) -> str:
+    """Python source building ``shape`` (nested lists and tuples) from ``items`` in order."""
+    position = 0
+
+    def build(part: Any) -> str:
+        nonlocal position
+        if not isinstance(part, (list, tuple)):
+            position += 1
+            return items[position - 1]
+        inner = [build(x) for x in part]
+        if isinstance(part, list):
+            return f"[{', '.join(inner)}]"
+        return _tuple_display(inner) if inner else "()"
+
+    return build(shape)
 
 
 def _chained_zero(names: list[str], indent: int) -> str:
@@ -332,7 +408,7 @@ class Program:
         elif self.scalar:
             result = trace_.result_source()
         else:
-            result = trace_.outputs_source(graph.outputs)
+            result = _shape_source(self.shape, [trace_.output_source(o) for o in graph.outputs])
         forward = [f"def forward({signature}):", *body, f"    return {result}"]
         self.source = "\n".join(forward) + "\n"
         # forward and value_and_grad are defined at their first use (``__getattr__``):

@@ -33,6 +33,7 @@ autograd_tiny.compiler.TraceError: compile() traced a function that compares a t
 from __future__ import annotations
 
 import contextvars
+import math
 import operator
 import sys
 from collections.abc import Sequence
@@ -121,6 +122,7 @@ _ORACLE: contextvars.ContextVar[_Oracle | None] = contextvars.ContextVar(
     "autograd_tiny_oracle", default=None)
 
 _DATA_SLOT = Value.__dict__["data"]
+_CONSTANT = engine._CONSTANT_BIRTH  # the birth of a number an op wrapped
 # Reading a Tracer's .data is the engine's business (it computes with it), never the traced
 # function's: the files of the engine's modules.
 _ENGINE_FILES = frozenset(getattr(engine, "_ENGINE_FILES", ()) or {
@@ -320,20 +322,45 @@ Tracer._apply = _tracer_apply  # type: ignore[method-assign]
 
 def _view(value: Value) -> Value:
     """``value`` as a rule's operand during a trace: itself if a Tracer or a constant,
-    else (a params Value, or a node computed from params) a Tracer ``identity`` of it,
+    else (a params Value, or a node computed from one) a Tracer ``identity`` of it,
     so that the rule's comparisons on it become nodes too."""
     if value.__class__ is not Value:
         return value
     state = _STATE.get()
-    if value._x is None and (state is None or id(value) not in state.params):
-        return value  # a constant leaf
+    if state is None or not state.depends(value):
+        return value  # a constant, or computed from constants only
     out: Value = Tracer.identity(value)
     return out
 
 
 def _same(a: Any, b: Any) -> bool:
-    return a is b or (type(a) is float and type(b) is float and a == b
-                      and str(a) == str(b))  # same bits: -0.0 is not 0.0
+    """Whether two partials from two runs of a rule compute the same thing: the same
+    number (bit for bit), or the same ops on the same inputs (a branch that makes no
+    difference, as ``x ** 2.0``'s ``x == 0 and y == 0`` when y is not 0)."""
+    pending, checked = [(a, b)], set()
+    while pending:
+        a, b = pending.pop()
+        if a is b or (id(a), id(b)) in checked:
+            continue
+        checked.add((id(a), id(b)))
+        if isinstance(a, Value) and isinstance(b, Value):
+            if a._x is None or b._x is None:  # leaves: the same one, or equal constants
+                if not (a._x is None and b._x is None and a._born == b._born == _CONSTANT
+                        and _same_number(a.data, b.data)):
+                    return False
+                continue
+            if a.op != b.op or (a._y is None) != (b._y is None):
+                return False
+            pending.append((a._x, b._x))
+            if a._y is not None:
+                pending.append((a._y, b._y))
+        elif not (type(a) is float and type(b) is float and _same_number(a, b)):
+            return False
+    return True
+
+
+def _same_number(a: float, b: float) -> bool:
+    return a == b and math.copysign(1.0, a) == math.copysign(1.0, b)
 
 
 def _traced_rule(rule: Callable[..., tuple[Any, ...]], operands: tuple[Value, ...]
