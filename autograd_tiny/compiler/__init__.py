@@ -94,7 +94,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any, Callable
 
 from ..engine import Value, gradients, to_float
-from .codegen import Program
+from .codegen import NotFloats, Program
 from .symbolic import FORWARD
 from .tracing import TraceError, flatten, number, split_result, unflatten
 
@@ -123,6 +123,9 @@ class Compiled:
             if p.__class__ is not Value:
                 raise TypeError(f"compile() params must be Values, got {type(p).__name__} {p!r}")
         self._programs: dict[int, Program] = {}
+        # The latest program's generated functions (without params), called directly.
+        self._fast_call: Callable[..., Any] | None = None
+        self._fast_value_and_grad: Callable[..., Any] | None = None
         self._last: Program | None = None
         self.__name__ = getattr(f, "__name__", "compiled")
         self.__doc__ = getattr(f, "__doc__", None)
@@ -150,18 +153,27 @@ class Compiled:
         arguments, the traced ops are replayed on Values: the result is a Value
         (or Values) that any transform differentiates, at any order.
         """
-        if not set(map(type, args)) <= _ONLY_FLOATS:  # (floats: the common case, at C speed)
-            for a in args:
-                if isinstance(a, Value):
-                    return self._on_values(args)
-            args = _floats(args, self.__name__)
+        fast = self._fast_call
+        if fast is not None:  # the latest program, called as it is: floats, same count
+            try:
+                return fast(*args)
+            except (NotFloats, TypeError):
+                pass
+            except ArithmeticError:
+                return self._eager_call(args)
+        for a in args:
+            if isinstance(a, Value):
+                return self._on_values(args)
+        args = _floats(args, self.__name__)
         program = self._programs.get(len(args)) or self._program(len(args), args)
         try:
             if self.params:
                 return program.forward(*[p.data for p in self.params], *args)
-            return program.forward(*args)
+            out = program.forward(*args)
         except ArithmeticError:
             return self._eager_call(args)
+        self._fast_call = program.forward
+        return out
 
     def _on_values(self, args: Sequence[Any]) -> Any:
         numbers = [number(a) if isinstance(a, Value) else a for a in args]
@@ -186,13 +198,24 @@ class Compiled:
 
     def value_and_grad(self, *args: Any) -> tuple[Any, tuple[float, ...]]:
         """(f(*args), tuple of df/d each argument); with ``has_aux``, ((value, aux), grads)."""
-        if not set(map(type, args)) <= _ONLY_FLOATS:
-            args = _floats(args, self.__name__)
+        fast = self._fast_value_and_grad
+        if fast is not None:  # the latest program, called as it is: floats, same count
+            try:
+                return fast(*args)  # type: ignore[no-any-return]
+            except (NotFloats, TypeError):
+                pass
+            except ArithmeticError:
+                value, aux, grads = self._eager(args)
+                return self._with_aux(value, aux), grads[len(self.params):]
+        args = _floats(args, self.__name__)
         program = self._programs.get(len(args)) or self._program(len(args), args)
         try:
             if self.params:
                 return program.value_and_grad(*[p.data for p in self.params], *args)
-            return program.value_and_grad(*args)
+            out = program.value_and_grad(*args)
+            if program.scalar:
+                self._fast_value_and_grad = program.value_and_grad
+            return out
         except ArithmeticError:
             value, aux, grads = self._eager(args)
             return self._with_aux(value, aux), grads[len(self.params):]

@@ -52,7 +52,7 @@ from .symbolic import (
 )
 from .tracing import trace
 
-__all__ = ["Program"]
+__all__ = ["NotFloats", "Program"]
 
 
 class _Writer:
@@ -231,7 +231,7 @@ class _Trace:
                             common += 1
                         adjoint[pkey] = (Expr(name), old[:common])
                     writer.emit(where, f"{name} += {text}")
-        lines = writer.lines
+        lines, inits = _first_assignments(writer.lines, inits, indent)
         if inits:
             lines = [_chained_zero(inits, indent)] + lines
         return lines
@@ -292,6 +292,29 @@ def _shape_source(shape: Any, items: list[str]) -> str:
     return build(shape)
 
 
+def _first_assignments(lines: list[str], names: list[str], indent: int
+                       ) -> tuple[list[str], list[str]]:
+    """``name += x`` as ``name = x`` where it is the first statement of ``name`` and no
+    ``if`` guards it; returns the lines and the names still to be set to 0.0 first.
+    (Only the sign of a zero can differ: 0.0 + -0.0 is 0.0, as ``Value.backward`` sums.)"""
+    pending = set(names)
+    lines = list(lines)
+    first: dict[str, int] = {}
+    for i, line in enumerate(lines):
+        for name in _NAME.findall(line):
+            if name in pending and name not in first:
+                first[name] = i
+        if len(first) == len(pending):
+            break
+    prefix = "    " * indent
+    for name, i in first.items():
+        head = f"{prefix}{name} += "
+        if lines[i].startswith(head):
+            lines[i] = f"{prefix}{name} = " + lines[i][len(head):]
+            pending.discard(name)
+    return lines, [n for n in names if n in pending]
+
+
 def _chained_zero(names: list[str], indent: int) -> str:
     return "    " * indent + " = ".join(names) + " = 0.0"
 
@@ -328,9 +351,15 @@ def _run(text: str) -> dict[str, Any]:
     return namespace
 
 
-# Past this many statements a generated function is written in chunks (see ``_chunked``).
+class NotFloats(Exception):  # noqa: N818 - a signal, not an error a user sees
+    """Raised by generated code called with anything but floats: the caller converts."""
+
+
+NAMESPACE["_NotFloats"] = NotFloats
+
+# Past this many statements a generated function is written in chunks (see ``_define``).
 CHUNK = 4000
-_NAME = re.compile(r"\b(?:[vgk][0-9]+|g_[A-Za-z0-9]+)\b")
+_NAME = re.compile(r"\b(?:[vgk][0-9]+|gs[0-9]+|g_[A-Za-z0-9]+)\b")
 
 
 def _define(name: str, signature: list[str], body: list[str], result: str) -> Callable[..., Any]:
@@ -342,8 +371,12 @@ def _define(name: str, signature: list[str], body: list[str], result: str) -> Ca
     keep the variables in one list: ``v3`` is ``s[7]``. Chunks split only between
     top-level statements, never inside an ``if``.
     """
+    check = ""
+    if signature:  # floats only: anything else goes back to the caller's slow path
+        check = ("    if " + " or ".join(f"{a}.__class__ is not float" for a in signature)
+                 + ":\n        raise _NotFloats\n")
     if len(body) <= CHUNK:
-        text = f"def {name}({', '.join(signature)}):\n" + "".join(
+        text = f"def {name}({', '.join(signature)}):\n" + check + "".join(
             line + "\n" for line in body) + f"    return {result}\n"
         return _run(text)[name]
     slots: dict[str, int] = {arg: i for i, arg in enumerate(signature)}
@@ -377,6 +410,9 @@ def _define(name: str, signature: list[str], body: list[str], result: str) -> Ca
     def function(*args: Any) -> Any:
         if len(args) != count:
             raise TypeError(f"{name}() takes {count} arguments, got {len(args)}")
+        for a in args:
+            if a.__class__ is not float:
+                raise NotFloats
         s: list[Any] = [*args, *[0.0] * (size - count)]
         for chunk in chunks:
             chunk(s)
@@ -418,7 +454,8 @@ class Program:
             wrt = names[len(params):]
             grads = _tuple_display([f"g_{n}" for n in wrt])
             backward = trace_.backward_lines(range(len(params), len(names)), 1)
-            zero = [_chained_zero([f"g_{n}" for n in wrt], 1)] if wrt else []
+            backward, zeroed = _first_assignments(backward, [f"g_{n}" for n in wrt], 1)
+            zero = [_chained_zero(zeroed, 1)] if zeroed else []
             value = f"({result})" if has_aux else result
             value_and_grad = [f"def value_and_grad({signature}):", *body, *zero, *backward,
                               f"    return {value}, {grads}"]

@@ -397,7 +397,7 @@ def _where(condition: Value, then: Any, otherwise: Any) -> Any:
     each side masked by its flag."""
     taken = _mask(engine.if_true(condition, then), condition)
     other = _mask(engine.if_false(condition, otherwise), 1.0 - condition)
-    return taken + other
+    return _ADD(taken, other)  # one side is always taken: the sum needs no mask
 
 
 def trace(f: Callable[..., Any], args: Sequence[float], params: Sequence[Value],
