@@ -1,8 +1,9 @@
 """The ``autograd-tiny`` command: demo, train, graph, explain, gradcheck.
 
-This module holds the parser and ``main``; the argument checks live in
-``_cli_args``, the expression commands in ``_cli_expr``, train and demo in
-``_cli_train``. Imports the package; nothing imports it. Every bad argument
+This package's ``__init__`` holds the parser and ``main``; the argument checks
+live in ``cli.args``, the expression commands in ``cli.expr_commands``, train
+and demo in ``cli.train_commands``. Imports the package; nothing imports it
+(but ``__main__``). Every bad argument
 or expression gives exactly one line on stderr (``autograd-tiny: error:
 ...``) and exit status 2 before anything runs; expressions go through
 ``expr.parse`` (an ``ast`` whitelist), never ``eval``. ``main(argv)``
@@ -29,8 +30,10 @@ import sys
 from collections.abc import Sequence
 from typing import Callable, NoReturn, TextIO
 
-from . import __version__
-from ._cli_args import (
+from .. import __version__
+from ..nn import ACTIVATIONS, INITS
+from ..viz import MAX_NODES, RendererNotFoundError, RenderError
+from .args import (
     MAX_BATCH_SIZE,
     MAX_EPOCHS,
     MAX_LAYERS,
@@ -46,10 +49,8 @@ from ._cli_args import (
     positive_int,
     variable,
 )
-from ._cli_expr import run_explain, run_gradcheck, run_graph
-from ._cli_train import DATASETS, SGD_LR, SGD_MOMENTUM, run_demo, run_train
-from .nn import ACTIVATIONS, INITS
-from .viz import MAX_NODES, RendererNotFoundError, RenderError
+from .expr_commands import run_explain, run_gradcheck, run_graph
+from .train_commands import DATASETS, SGD_LR, SGD_MOMENTUM, run_demo, run_train
 
 __all__ = ["main", "build_parser", "UsageError"]
 
