@@ -677,6 +677,7 @@ DEMO_FILES = ["neuron-graph.svg", "xor-curves.png", "xor-boundary.png", "xor-mod
               "blobs-curves.png", "blobs-boundary.png", "blobs-model.json"]
 
 
+@pytest.mark.slow
 def test_demo_trains_both_datasets_and_writes_every_file(capsys, tmp_path):
     out_dir = tmp_path / "demo"
     status, out, err = run(capsys, "demo", "--out", str(out_dir))
@@ -757,6 +758,7 @@ def test_version(capsys):
     assert out.startswith("autograd-tiny ")
 
 
+@pytest.mark.slow
 def test_python_dash_m_and_the_console_script(tmp_path):
     script = Path(sys.executable).parent / "autograd-tiny"
     if not script.exists():
