@@ -31,6 +31,7 @@ from collections.abc import Sequence
 from typing import Callable, NoReturn, TextIO
 
 from .. import __version__
+from ..expr import FUNCTIONS
 from ..nn import ACTIVATIONS, INITS
 from ..viz import MAX_NODES, RendererNotFoundError, RenderError
 from .args import (
@@ -139,12 +140,12 @@ class _QuietWhenClosed(io.TextIOBase):
         os.close(devnull)
 
 
+# The functions are expr's whitelist, which the op registry makes: a new op shows here.
 EXPRESSION_HELP = (
-    "expressions: numbers, the variables given with --var, + - * / ** and unary - (powers "
+    "expressions: numbers, the variables given with --var, + - * / % ** and unary - (powers "
     "are x**2, not x^2; products need their *, as in 2*x), "
-    "and the functions abs cos exp leaky_relu log log1p relu sigmoid sin softplus sqrt "
-    "tanh. An expression that starts with '-' needs a space in it or a leading space: "
-    "' -x*y'."
+    f"and the functions {' '.join(sorted(FUNCTIONS))}. An expression that starts with '-' "
+    "needs a space in it or a leading space: ' -x*y'."
 )
 
 
