@@ -94,6 +94,7 @@ def test_there_are_notebooks_to_check():
     assert len(NOTEBOOKS) >= 7
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[n.stem for n in NOTEBOOKS])
 def test_notebook_page_shows_every_picture_it_produced(browser, notebook):
     page = SITE / "notebooks" / f"{notebook.stem}.html"
