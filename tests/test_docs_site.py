@@ -111,6 +111,7 @@ def test_notebook_page_shows_every_picture_it_produced(browser, notebook):
         assert picture["width"] > 50 and picture["height"] > 50, picture
 
 
+@pytest.mark.slow
 def test_guide_page_shows_the_readme_pictures(browser):
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     expected = re.findall(r"!\[.*?\]\(([^)\s]+)\)", readme)  # alt text may hold "]"
