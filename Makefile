@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 # The oldest Python that requires-python admits; `make test-floor` runs the suite on it.
 PYTHON_FLOOR ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.9.*/bin/python3.9) python3.9)
 
-.PHONY: demo test test-torch test-floor notebooks lab docs lint typecheck bench clean
+.PHONY: demo test test-fast test-torch test-floor notebooks lab docs lint typecheck bench clean
 
 $(BIN)/python:
 	@echo "Creating $(VENV) with $(PYTHON)..."
@@ -54,6 +54,11 @@ typecheck: $(VENV)/.installed-test
 
 test: lint typecheck
 	$(BIN)/python -m pytest
+
+# The edit-run loop: ruff, mypy and every test but the slow ones (the notebooks, the
+# browser, kill -9 and Ctrl-C fault loops, the million-deep chain); `make test` runs all.
+test-fast: lint typecheck
+	$(BIN)/python -m pytest -m "not slow"
 
 # The whole suite with torch installed, so the PyTorch parity tests run instead of skipping.
 test-torch: $(VENV)/.installed-torch test

@@ -311,6 +311,7 @@ def test_dropped_graph_is_freed_by_reference_counting_alone():
         gc.enable()
 
 
+@pytest.mark.slow
 def test_a_million_deep_chain_works_at_the_default_recursion_limit():
     script = textwrap.dedent(
         """
