@@ -201,7 +201,7 @@ class Compiled:
         fast = self._fast_value_and_grad
         if fast is not None:  # the latest program, called as it is: floats, same count
             try:
-                return fast(*args)  # type: ignore[no-any-return]
+                return fast(*args)
             except (NotFloats, TypeError):
                 pass
             except ArithmeticError:
