@@ -13,7 +13,6 @@ the public face: ``compile`` and ``Compiled`` (calls, batches, the eager
 fallback). Each imports only the engine and the modules listed before it.
 
 >>> cf = compile(lambda x, y: x * y + y)
->>> cf = compile(lambda x, y: x * y + y)
 >>> cf(3.0, 4.0)
 16.0
 >>> cf.value_and_grad(3.0, 4.0)
@@ -27,9 +26,8 @@ def forward(x, y):
 def value_and_grad(x, y):
     v0 = x * y
     v1 = v0 + y
-    g_x = g_y = 0.0
-    g_y += 1.0
-    g_x += y
+    g_y = 1.0
+    g_x = y
     g_y += x
     return v1, (g_x, g_y)
 
@@ -81,11 +79,11 @@ on its inputs' values (``if x > 0: ...``, ``max(x, y)``, a loop over
 or reading ``.data`` of, a traced value raises ``TraceError`` at trace time,
 and so does comparing a params Value; reading a params Value's ``.data`` in
 ``f`` cannot be seen, and is replayed as the number it was. Where the
-generated code meets a division by zero it falls back to the eager engine,
-so IEEE results (inf, nan) match ``Value`` exactly. A function of more than
-4,000 statements is generated in chunks that keep their variables in one
-list (Python's compiler needs about 2 KB per statement of a function): a
-chain of a million nodes compiles in well under 1 KB per node.
+generated code meets a division by zero, an overflow or ``sin(inf)`` it falls
+back to the eager engine, so IEEE results (inf, nan) match ``Value`` exactly.
+A function of more than 4,000 statements is generated in chunks that keep
+their variables in one list (Python's compiler needs about 2 KB per statement
+of a function): a chain of a million nodes compiles in under 1 KB per node.
 """
 
 from __future__ import annotations
@@ -99,6 +97,9 @@ from .symbolic import FORWARD
 from .tracing import TraceError, flatten, number, split_result, unflatten
 
 _ONLY_FLOATS = {float}
+# What generated code raises where the eager engine gives an IEEE inf or nan (1/0, an
+# overflow, sin(inf)): the call is redone by the eager engine.
+_FALLS_BACK = (ArithmeticError, ValueError)
 
 
 def _floats(args: Sequence[Any], where: str) -> tuple[Any, ...]:
@@ -159,7 +160,7 @@ class Compiled:
                 return fast(*args)
             except (NotFloats, TypeError):
                 pass
-            except ArithmeticError:
+            except _FALLS_BACK:
                 return self._eager_call(args)
         for a in args:
             if isinstance(a, Value):
@@ -170,7 +171,7 @@ class Compiled:
             if self.params:
                 return program.forward(*[p.data for p in self.params], *args)
             out = program.forward(*args)
-        except ArithmeticError:
+        except _FALLS_BACK:
             return self._eager_call(args)
         self._fast_call = program.forward
         return out
@@ -204,7 +205,7 @@ class Compiled:
                 return fast(*args)
             except (NotFloats, TypeError):
                 pass
-            except ArithmeticError:
+            except _FALLS_BACK:
                 value, aux, grads = self._eager(args)
                 return self._with_aux(value, aux), grads[len(self.params):]
         args = _floats(args, self.__name__)
@@ -216,7 +217,7 @@ class Compiled:
             if program.scalar:
                 self._fast_value_and_grad = program.value_and_grad
             return out
-        except ArithmeticError:
+        except _FALLS_BACK:
             value, aux, grads = self._eager(args)
             return self._with_aux(value, aux), grads[len(self.params):]
 
@@ -268,7 +269,7 @@ class Compiled:
         function = program.batch(len(shared))
         try:
             return function(shared, rows)
-        except ArithmeticError:
+        except _FALLS_BACK:
             total, sums, auxes = 0.0, [0.0] * len(shared), []
             for row in rows:
                 value, aux, grads = self._eager([*shared[len(self.params):], *row])

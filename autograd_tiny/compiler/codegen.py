@@ -18,9 +18,8 @@ def forward(x, y):
 <BLANKLINE>
 def value_and_grad(x, y):
     v0 = x * y
-    g_x = g_y = 0.0
-    g_x += y
-    g_y += x
+    g_x = y
+    g_y = x
     return v0, (g_x, g_y)
 >>> program.value_and_grad(3.0, 4.0), program.batch(1)([2.0], [(1.0,), (3.0,)])
 ((12.0, (4.0, 3.0)), (8.0, (4.0,)))

@@ -85,6 +85,11 @@ FORWARD: dict[str, str] = _Formulas({
 NAMESPACE: dict[str, Any] = {
     **{f"_{op}": function for op, function in FLOAT_FUNCTIONS.items()},
     "_pow": _pow, "_mod": _mod, "_floor": _floor, "_inf": math.inf, "_nan": math.nan,
+    # C's own where the engine's IEEE wrapper only catches what they raise (an overflow,
+    # sin of inf): the generated code then goes back to the eager engine, which gives the
+    # same inf or nan. (log and sqrt keep the wrapper: a select computes both of a rule's
+    # sides, and log of a negative number in the untaken one is common.)
+    "_exp": math.exp, "_sin": math.sin, "_cos": math.cos,
 }
 for _op in REGISTRY:  # the binary ops of the registry: calls of their float functions
     FORWARD[_op]
