@@ -6,11 +6,13 @@ form (``ir.Graph``: ops of the registry over numbered slots) and writes plain
 straight-line Python for the forward pass and for the backward pass. The
 backward formulas are not written by hand: each comes from evaluating the
 engine's rule table, ``RULES``, on small expression objects that print Python
-source instead of computing. The package: ``tracing`` (the ``Tracer``, the
-traced call, ``TraceError``), ``ir`` (the ``Graph``), ``symbolic`` (the
-printing expressions, ``FORWARD``), ``codegen`` (the source) and this module,
-the public face: ``compile`` and ``Compiled`` (calls, batches, the eager
-fallback). Each imports only the engine and the modules listed before it.
+source instead of computing. The package, in the order to read it: ``ir``
+(the ``Graph``), ``branches`` (a rule's branches as selects, and their masks),
+``tracing`` (the ``Tracer``, the traced call, ``TraceError``), ``symbolic``
+(the printing expressions, ``FORWARD``), ``emit`` (lines into functions),
+``codegen`` (the source of a ``Graph``) and this module, the public face:
+``compile`` and ``Compiled`` (calls, batches, the eager fallback). Each
+imports only the engine and modules listed before it.
 
 >>> cf = compile(lambda x, y: x * y + y)
 >>> cf(3.0, 4.0)

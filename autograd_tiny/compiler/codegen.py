@@ -27,19 +27,25 @@ def value_and_grad(x, y):
 
 from __future__ import annotations
 
-import builtins
-import keyword
 import math
-import re
 from collections.abc import Sequence
 from typing import Any, Callable
 
 from ..engine import Value
+from .emit import (
+    NotFloats,
+    argument_names,
+    chained_zero,
+    define,
+    first_assignments,
+    run,
+    shape_source,
+    tuple_display,
+)
 from .ir import Graph
 from .symbolic import (
     ATOM,
     FORWARD,
-    NAMESPACE,
     Expr,
     alternatives,
     conditional_source,
@@ -157,7 +163,7 @@ class _Trace:
 
     def outputs_source(self, outputs: Sequence[Any]) -> str:
         """Outputs as a Python tuple display: ``(v3, v5)``, ``(v3,)``, ``()``."""
-        return _tuple_display([self.output_source(o) for o in outputs])
+        return tuple_display([self.output_source(o) for o in outputs])
 
     def backward_lines(self, wrt: Sequence[int], indent: int) -> list[str]:
         """Statements adding d root / d input to ``g_<name>`` for each input index in ``wrt``."""
@@ -230,9 +236,9 @@ class _Trace:
                             common += 1
                         adjoint[pkey] = (Expr(name), old[:common])
                     writer.emit(where, f"{name} += {text}")
-        lines, inits = _first_assignments(writer.lines, inits, indent)
+        lines, inits = first_assignments(writer.lines, inits, indent)
         if inits:
-            lines = [_chained_zero(inits, indent)] + lines
+            lines = [chained_zero(inits, indent)] + lines
         return lines
 
 
@@ -274,153 +280,6 @@ def _formula(op: str, texts: list[str], operands: list[Any]) -> str:
     return FORWARD[op].format(*texts)
 
 
-def _shape_source(shape: Any, items: list[str]) -> str:
-    """Python source building ``shape`` (nested lists and tuples) from ``items`` in order."""
-    position = 0
-
-    def build(part: Any) -> str:
-        nonlocal position
-        if not isinstance(part, (list, tuple)):
-            position += 1
-            return items[position - 1]
-        inner = [build(x) for x in part]
-        if isinstance(part, list):
-            return f"[{', '.join(inner)}]"
-        return _tuple_display(inner) if inner else "()"
-
-    return build(shape)
-
-
-def _first_assignments(lines: list[str], names: list[str], indent: int
-                       ) -> tuple[list[str], list[str]]:
-    """``name += x`` as ``name = x`` where it is the first statement of ``name`` and no
-    ``if`` guards it; returns the lines and the names still to be set to 0.0 first.
-    (Only the sign of a zero can differ: 0.0 + -0.0 is 0.0, as ``Value.backward`` sums.)"""
-    pending = set(names)
-    lines = list(lines)
-    first: dict[str, int] = {}
-    for i, line in enumerate(lines):
-        for name in _NAME.findall(line):
-            if name in pending and name not in first:
-                first[name] = i
-        if len(first) == len(pending):
-            break
-    prefix = "    " * indent
-    for name, i in first.items():
-        head = f"{prefix}{name} += "
-        if lines[i].startswith(head):
-            lines[i] = f"{prefix}{name} = " + lines[i][len(head):]
-            pending.discard(name)
-    return lines, [n for n in names if n in pending]
-
-
-def _chained_zero(names: list[str], indent: int) -> str:
-    return "    " * indent + " = ".join(names) + " = 0.0"
-
-
-_SAFE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9]*\Z")
-_RESERVED = re.compile(r"[vgp][0-9]+\Z")
-
-
-# Names the generated code uses itself: its batch variables and Python's builtins (abs).
-_TAKEN = {"total", "rows", "shared", "aux", *dir(builtins)}
-
-
-def _argument_names(f: Callable[..., Any], count: int) -> list[str]:
-    """f's own parameter names when they are plain and distinct, else a0, a1, ..."""
-    code = getattr(f, "__code__", None)
-    if code is not None and code.co_argcount == count and not code.co_flags & 0x04:
-        names = list(code.co_varnames[:count])
-        if (len(set(names)) == count
-                and all(_SAFE_NAME.match(n) and not _RESERVED.match(n)
-                        and not keyword.iskeyword(n) and n not in _TAKEN for n in names)):
-            return names
-    return [f"a{i}" for i in range(count)]
-
-
-def _tuple_display(items: list[str]) -> str:
-    """Python source of a tuple of these: ``()``, ``(a,)``, ``(a, b)``."""
-    return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
-
-
-def _run(text: str) -> dict[str, Any]:
-    """Run generated source (ours, never the user's): the names it defines."""
-    namespace = dict(NAMESPACE)
-    exec(text, namespace)  # noqa: S102 - our own generated code
-    return namespace
-
-
-class NotFloats(Exception):  # noqa: N818 - a signal, not an error a user sees
-    """Raised by generated code called with anything but floats: the caller converts."""
-
-
-NAMESPACE["_NotFloats"] = NotFloats
-
-# Past this many statements a generated function is written in chunks (see ``_define``).
-CHUNK = 4000
-_NAME = re.compile(r"\b(?:[vgk][0-9]+|gs[0-9]+|g_[A-Za-z0-9]+)\b")
-
-
-def _define(name: str, signature: list[str], body: list[str], result: str) -> Callable[..., Any]:
-    """The function ``def name(signature): body; return result``, run with ``exec``.
-
-    Python's compiler takes about 2 KB per statement of one function while it works;
-    a function of more than ``CHUNK`` statements is made of chunks instead, each
-    compiled on its own (so the compiler's memory stays that of one chunk), that
-    keep the variables in one list: ``v3`` is ``s[7]``. Chunks split only between
-    top-level statements, never inside an ``if``.
-    """
-    check = ""
-    if signature:  # floats only: anything else goes back to the caller's slow path
-        check = ("    if " + " or ".join(f"{a}.__class__ is not float" for a in signature)
-                 + ":\n        raise _NotFloats\n")
-    if len(body) <= CHUNK:
-        text = f"def {name}({', '.join(signature)}):\n" + check + "".join(
-            line + "\n" for line in body) + f"    return {result}\n"
-        return _run(text)[name]
-    slots: dict[str, int] = {arg: i for i, arg in enumerate(signature)}
-    arguments = re.compile(r"\b(?:" + "|".join(map(re.escape, signature)) + r")\b") \
-        if signature else None
-
-    def slot(match: re.Match[str]) -> str:
-        index = slots.setdefault(match.group(0), len(slots))
-        return f"s[{index}]"
-
-    def rewrite(line: str) -> str:
-        line = _NAME.sub(slot, line)
-        return arguments.sub(slot, line) if arguments is not None else line
-
-    namespace = dict(NAMESPACE)
-    chunks: list[Callable[..., None]] = []
-    start = 0
-    while start < len(body):
-        end = min(start + CHUNK, len(body))
-        while end < len(body) and body[end].startswith("     "):  # inside an if block
-            end += 1
-        text = "def chunk(s):\n" + "".join(rewrite(line) + "\n" for line in body[start:end])
-        exec(text, namespace)  # noqa: S102 - our own generated code
-        chunks.append(namespace.pop("chunk"))
-        start = end
-    tail = rewrite(result)
-    finish = _run(f"def finish(s):\n    return {tail}\n")["finish"]
-    size = len(slots)
-    count = len(signature)
-
-    def function(*args: Any) -> Any:
-        if len(args) != count:
-            raise TypeError(f"{name}() takes {count} arguments, got {len(args)}")
-        for a in args:
-            if a.__class__ is not float:
-                raise NotFloats
-        s: list[Any] = [*args, *[0.0] * (size - count)]
-        for chunk in chunks:
-            chunk(s)
-        return finish(s)
-
-    function.__name__ = name
-    return function
-
-
 class Program:
     """The generated functions for one argument count, and the traced ``Graph`` they come
     from (which ``replay`` runs on Values)."""
@@ -431,7 +290,7 @@ class Program:
         self.has_aux = has_aux
         self.params = len(params)
         self.names = names = ([f"p{i}" for i in range(len(params))]
-                              + _argument_names(f, len(args)))
+                              + argument_names(f, len(args)))
         self.trace = trace_ = _Trace(graph, names)
         signature = ", ".join(names)
         body = ["    " + line for line in trace_.forward_lines]
@@ -443,7 +302,7 @@ class Program:
         elif self.scalar:
             result = trace_.result_source()
         else:
-            result = _shape_source(self.shape, [trace_.output_source(o) for o in graph.outputs])
+            result = shape_source(self.shape, [trace_.output_source(o) for o in graph.outputs])
         forward = [f"def forward({signature}):", *body, f"    return {result}"]
         self.source = "\n".join(forward) + "\n"
         # forward and value_and_grad are defined at their first use (``__getattr__``):
@@ -451,10 +310,10 @@ class Program:
         self._pending: dict[str, tuple[list[str], str]] = {"forward": (body, result)}
         if self.scalar:
             wrt = names[len(params):]
-            grads = _tuple_display([f"g_{n}" for n in wrt])
+            grads = tuple_display([f"g_{n}" for n in wrt])
             backward = trace_.backward_lines(range(len(params), len(names)), 1)
-            backward, zeroed = _first_assignments(backward, [f"g_{n}" for n in wrt], 1)
-            zero = [_chained_zero(zeroed, 1)] if zeroed else []
+            backward, zeroed = first_assignments(backward, [f"g_{n}" for n in wrt], 1)
+            zero = [chained_zero(zeroed, 1)] if zeroed else []
             value = f"({result})" if has_aux else result
             value_and_grad = [f"def value_and_grad({signature}):", *body, *zero, *backward,
                               f"    return {value}, {grads}"]
@@ -476,7 +335,7 @@ class Program:
         if name not in pending:
             raise AttributeError(name)
         body, result = pending.pop(name)
-        function = _define(name, self.names, body, result)
+        function = define(name, self.names, body, result)
         setattr(self, name, function)
         return function
 
@@ -493,7 +352,7 @@ class Program:
             body = ["        " + line for line in trace_.forward_lines]
             backward = trace_.backward_lines(range(shared), 2)
             unpack = f"    {', '.join(first)}, = shared" if first else "    pass"
-            zero = [_chained_zero([f"g_{n}" for n in first] + ["total"], 1)]
+            zero = [chained_zero([f"g_{n}" for n in first] + ["total"], 1)]
             row = ", ".join(rest) + ("," if len(rest) == 1 else "")
             has_aux = self.has_aux
             aux = trace_.outputs_source(self.graph.outputs[1:])
@@ -508,10 +367,10 @@ class Program:
                 *([f"        aux.append({aux})"] if has_aux else []),
                 *backward,
                 f"    return {'(total, aux)' if has_aux else 'total'}, "
-                f"{_tuple_display([f'g_{n}' for n in first])}",
+                f"{tuple_display([f'g_{n}' for n in first])}",
             ]
             text = "\n".join(lines) + "\n"
-            self.batches[shared] = (text, _run(text)["value_and_grad_batch"])
+            self.batches[shared] = (text, run(text)["value_and_grad_batch"])
         return self.batches[shared][1]
 
 

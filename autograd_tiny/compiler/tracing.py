@@ -2,8 +2,8 @@
 
 Owns ``TraceError`` (its public home is ``compiler``, which re-exports it),
 the ``Tracer`` class, ``trace`` (the traced call itself) and ``split_result``
-(what the function returned, as ``(loss, aux)``). Imports the engine and
-``ir``; ``codegen`` and the package's ``__init__`` import it.
+(what the function returned, as ``(loss, aux)``). Imports the engine, ``ir``
+and ``branches``; ``codegen`` and the package's ``__init__`` import it.
 
 A trace never touches the ``Value`` class or the user's Values: its inputs
 are new ``Tracer`` objects (a ``Value`` subclass of this module), the
@@ -16,10 +16,7 @@ Reading a Tracer as a number (``<``, ``float()``, ``.data``) in the traced
 function is a ``TraceError``: the function's op sequence could then depend
 on the input values, which one trace cannot replay. Inside a derivative
 rule that the function's own transforms run (``compile(grad(f))``), a
-comparison is no error: the rule is run once per branch, each comparison
-becomes a comparison node (``gt``...) and the branches' partials are
-joined by ``where``, so the traced form computes both and selects one,
-exactly as the eager rule would.
+comparison is no error: ``branches`` runs the rule once per branch.
 
 >>> graph = trace(lambda x, y: x * y + 1.0, [3.0, 4.0], [], False)
 >>> graph.nodes
@@ -32,8 +29,6 @@ autograd_tiny.compiler.TraceError: compile() traced a function that compares a t
 
 from __future__ import annotations
 
-import contextvars
-import math
 import operator
 import sys
 from collections.abc import Sequence
@@ -41,6 +36,7 @@ from typing import Any, Callable
 
 from .. import engine
 from ..engine import Value, clock, enable_grad, floor, reaches_older
+from .branches import ORACLE, STATE, mask, plus, times, traced_rule
 from .ir import Graph
 
 __all__ = ["TraceError", "Tracer", "flatten", "number", "split_result", "trace", "unflatten"]
@@ -52,20 +48,6 @@ class TraceError(TypeError):
     __module__ = "autograd_tiny.compiler"  # its public home, in tracebacks and reprs
 
 
-class _Oracle:
-    """Answers the comparisons of one run of a rule: first from ``decisions``, then True,
-    recording each comparison as a node."""
-
-    def __init__(self, decisions: tuple[bool, ...]) -> None:
-        self.decisions = decisions
-        self.conditions: list[Value] = []
-
-    def decide(self, condition: Value) -> bool:
-        index = len(self.conditions)
-        self.conditions.append(condition)
-        return self.decisions[index] if index < len(self.decisions) else True
-
-
 class _State:
     """What one trace knows: the params it may read, every Tracer it made. The engine
     asks it (``engine._TRACING``) to run a rule on Values and to compare a Value."""
@@ -75,7 +57,7 @@ class _State:
         self.made: list[Value] = []
         self._depends: dict[Value, bool] = {}
         # Masked values of a traced backward pass: node -> its flag (a node or a number,
-        # > 0 where the branch it belongs to is taken). See ``_times``.
+        # > 0 where the branch it belongs to is taken). See ``branches``.
         self.flags: dict[Value, Any] = {}
         self._zero: Value | None = None
 
@@ -91,13 +73,22 @@ class _State:
 
     def rule(self, rule: Callable[..., tuple[Any, ...]], operands: tuple[Value, ...]
              ) -> tuple[Any, ...]:
-        return _traced_rule(rule, operands)
+        return traced_rule(rule, operands)
+
+    def view(self, value: Value) -> Value:
+        """``value`` as a rule's operand: itself if a Tracer or a constant, else (a params
+        Value, or a node computed from one) a Tracer ``identity`` of it, so that the
+        rule's comparisons on it become nodes too."""
+        if value.__class__ is not Value or not self.depends(value):
+            return value  # a Tracer, a constant, or computed from constants only
+        out: Value = Tracer.identity(value)
+        return out
 
     def compare(self, value: Value, other: Any, op: str | None) -> bool:
         """A comparison (``op`` None: ``float()``) of a plain Value during the trace."""
-        oracle = _ORACLE.get()
+        oracle = ORACLE.get()
         if oracle is not None and op is not None:  # in a rule: a branch, both sides traced
-            return oracle.decide(getattr(engine, op)(_view(value), other))
+            return oracle.decide(getattr(engine, op)(self.view(value), other))
         if self.depends(value):
             _refuse(value)
         if op is None:
@@ -116,13 +107,7 @@ class _State:
         return known
 
 
-_STATE: contextvars.ContextVar[_State | None] = contextvars.ContextVar(
-    "autograd_tiny_trace", default=None)
-_ORACLE: contextvars.ContextVar[_Oracle | None] = contextvars.ContextVar(
-    "autograd_tiny_oracle", default=None)
-
 _DATA_SLOT = Value.__dict__["data"]
-_CONSTANT = engine._CONSTANT_BIRTH  # the birth of a number an op wrapped
 # Reading a Tracer's .data is the engine's business (it computes with it), never the traced
 # function's: the files of the engine's modules.
 _ENGINE_FILES = frozenset(getattr(engine, "_ENGINE_FILES", ()) or {
@@ -157,7 +142,7 @@ class Tracer(Value):
         _refuse(self)
 
     def _compare(self, other: Any, op: Callable[..., Any]) -> bool:
-        oracle = _ORACLE.get()
+        oracle = ORACLE.get()
         if oracle is None:
             return bool(self._refuse())
         return oracle.decide(op(self, other))
@@ -202,73 +187,13 @@ class Tracer(Value):
         )
 
 
-# -- masks: a traced backward pass keeps each branch's contributions inside it ---------
-#
-# A rule's branches become ``where(c, a, b) = if_true(c, a) + if_false(c, b)``: both sides
-# are computed, the untaken one gives -0.0. Differentiated again, the untaken side would
-# still pass on contributions: -0.0 times an infinite partial (log'(0) in x ** y's
-# untaken side) is nan, where the eager rule never computed that side at all. So the
-# selects a rule makes, and every product and sum computed from them, are "masked": each
-# carries a flag, and a product with a masked factor is itself selected by the flag
-# (``if_true(flag, a * b)``), -0.0 on the untaken side whatever ``a * b`` is. Added to
-# anything, -0.0 changes nothing, bit for bit; on the taken side every number is the
-# eager one.
-
-def _flag_of(x: Any) -> Any:
-    state = _STATE.get()
-    return None if state is None or not isinstance(x, Value) else state.flags.get(x)
-
-
-def _mask(node: Any, flag: Any) -> Any:
-    state = _STATE.get()
-    if state is not None and isinstance(node, Value):
-        state.flags[node] = flag
-    return node
-
-
-def _both(a: Any, b: Any) -> Any:
-    """The flag of a product: taken where both are (a missing flag is always taken)."""
-    if a is None:
-        return b
-    if b is None:
-        return a
-    return a * b
-
-
-def _times(a: Any, b: Any, multiply: Callable[[Any, Any], Any]) -> Any:
-    fa, fb = _flag_of(a), _flag_of(b)
-    if fa is None and fb is None:
-        return multiply(a, b)
-    flag = _both(fa, fb)
-    state = _STATE.get()
-    assert state is not None
-    if type(flag) is float and flag == 0.0:
-        return state.zero()
-    return _mask(engine.if_true(flag, multiply(a, b)), flag)
-
-
-def _plus(a: Any, b: Any, add: Callable[[Any, Any], Any]) -> Any:
-    fa, fb = _flag_of(a), _flag_of(b)
-    if fa is None or fb is None:
-        if type(fa) is float and fa == 0.0 and isinstance(b, Value):
-            return b  # b + -0.0 is b
-        if type(fb) is float and fb == 0.0 and isinstance(a, Value):
-            return a
-        return add(a, b)
-    if type(fa) is float and fa == 0.0:
-        return b
-    if type(fb) is float and fb == 0.0:
-        return a
-    return _mask(add(a, b), fa + fb)
-
-
 def _keep_tracing(method: Callable[..., Any]) -> Callable[..., Any]:
     """A Value method whose new result node becomes a Tracer, recorded in the trace."""
     def traced(*args: Any, **kwargs: Any) -> Any:
         out = method(*args, **kwargs)
         if out.__class__ is Value:
             out.__class__ = Tracer  # a node made just now, by this trace
-            state = _STATE.get()
+            state = STATE.get()
             if state is not None:
                 state.made.append(out)
         return out
@@ -289,27 +214,27 @@ _APPLY = Tracer._apply
 
 
 def _tracer_mul(self: Value, other: Any) -> Any:
-    return _times(self, other, _MUL)
+    return times(self, other, _MUL)
 
 
 def _tracer_rmul(self: Value, other: Any) -> Any:
-    return _times(self, other, _RMUL)
+    return times(self, other, _RMUL)
 
 
 def _tracer_add(self: Value, other: Any) -> Any:
-    return _plus(self, other, _ADD)
+    return plus(self, other, _ADD)
 
 
 def _tracer_radd(self: Value, other: Any) -> Any:
-    return _plus(self, other, _RADD)
+    return plus(self, other, _RADD)
 
 
 def _tracer_apply(self: Value, op: str, operands: Sequence[Any]) -> Any:
     out = _APPLY(self, op, operands)
-    if op in ("if_true", "if_false") and _ORACLE.get() is not None:  # a select's partial
+    if op in ("if_true", "if_false") and ORACLE.get() is not None:  # a select's partial
         condition = operands[0]
         flag = engine.gt(condition, 0.0)
-        _mask(out, flag if op == "if_true" else 1.0 - flag)
+        mask(out, flag if op == "if_true" else 1.0 - flag)
     return out
 
 
@@ -318,86 +243,6 @@ Tracer.__rmul__ = _tracer_rmul  # type: ignore[method-assign]
 Tracer.__add__ = _tracer_add  # type: ignore[method-assign]
 Tracer.__radd__ = _tracer_radd  # type: ignore[method-assign]
 Tracer._apply = _tracer_apply  # type: ignore[method-assign]
-
-
-def _view(value: Value) -> Value:
-    """``value`` as a rule's operand during a trace: itself if a Tracer or a constant,
-    else (a params Value, or a node computed from one) a Tracer ``identity`` of it,
-    so that the rule's comparisons on it become nodes too."""
-    if value.__class__ is not Value:
-        return value
-    state = _STATE.get()
-    if state is None or not state.depends(value):
-        return value  # a constant, or computed from constants only
-    out: Value = Tracer.identity(value)
-    return out
-
-
-def _same(a: Any, b: Any) -> bool:
-    """Whether two partials from two runs of a rule compute the same thing: the same
-    number (bit for bit), or the same ops on the same inputs (a branch that makes no
-    difference, as ``x ** 2.0``'s ``x == 0 and y == 0`` when y is not 0)."""
-    pending, checked = [(a, b)], set()
-    while pending:
-        a, b = pending.pop()
-        if a is b or (id(a), id(b)) in checked:
-            continue
-        checked.add((id(a), id(b)))
-        if isinstance(a, Value) and isinstance(b, Value):
-            if a._x is None or b._x is None:  # leaves: the same one, or equal constants
-                if not (a._x is None and b._x is None and a._born == b._born == _CONSTANT
-                        and _same_number(a.data, b.data)):
-                    return False
-                continue
-            if a.op != b.op or (a._y is None) != (b._y is None):
-                return False
-            pending.append((a._x, b._x))
-            if a._y is not None:
-                pending.append((a._y, b._y))
-        elif not (type(a) is float and type(b) is float and _same_number(a, b)):
-            return False
-    return True
-
-
-def _same_number(a: float, b: float) -> bool:
-    return a == b and math.copysign(1.0, a) == math.copysign(1.0, b)
-
-
-def _traced_rule(rule: Callable[..., tuple[Any, ...]], operands: tuple[Value, ...]
-                 ) -> tuple[Any, ...]:
-    """The engine's rule hook: a rule on Values, its branches joined by ``where`` nodes."""
-    views = tuple(_view(v) for v in operands)
-
-    def run(decisions: tuple[bool, ...]) -> tuple[tuple[Any, ...], list[Value]]:
-        oracle = _Oracle(decisions)
-        token = _ORACLE.set(oracle)
-        try:
-            partials = tuple(rule(*views))
-        finally:
-            _ORACLE.reset(token)
-        return partials, oracle.conditions
-
-    def explore(decisions: tuple[bool, ...]) -> tuple[Any, ...]:
-        partials, conditions = run(decisions)
-        if len(conditions) == len(decisions):
-            return partials
-        condition = conditions[len(decisions)]
-        then = explore(decisions + (True,))
-        otherwise = explore(decisions + (False,))
-        return tuple(a if _same(a, b) else _where(condition, a, b)
-                     for a, b in zip(then, otherwise))
-
-    state = _STATE.get()
-    assert state is not None
-    return tuple(state.zero() if type(p) is float and p == 0.0 else p for p in explore(()))
-
-
-def _where(condition: Value, then: Any, otherwise: Any) -> Any:
-    """``where(condition, then, otherwise)`` of a rule's branch (condition 1.0 or 0.0),
-    each side masked by its flag."""
-    taken = _mask(engine.if_true(condition, then), condition)
-    other = _mask(engine.if_false(condition, otherwise), 1.0 - condition)
-    return _ADD(taken, other)  # one side is always taken: the sum needs no mask
 
 
 def trace(f: Callable[..., Any], args: Sequence[float], params: Sequence[Value],
@@ -415,14 +260,14 @@ def trace(f: Callable[..., Any], args: Sequence[float], params: Sequence[Value],
         Value.__init__(leaf, a)
         leaves.append(leaf)
     state = _State(params)
-    token = _STATE.set(state)
+    token = STATE.set(state)
     hook = engine._TRACING.set(state)
     try:
         with enable_grad():  # an outer no_grad would record nothing
             out = f(*leaves)
     finally:
         engine._TRACING.reset(hook)
-        _STATE.reset(token)
+        STATE.reset(token)
         for node in (*state.made, *leaves):
             node.__class__ = Value  # plain Values again, wherever f kept them
     root, aux = split_result(f, out, has_aux)
