@@ -332,6 +332,11 @@ def report(results: dict[str, Any]) -> list[tuple[str, bool | None]]:
                 ms = row["first_call_seconds"][case] * 1e3
                 firsts.append(f"{fname} {case.split(' ')[0]} {ms:.0f}")
     print("    first call (trace and compile), ms: " + ", ".join(firsts))
+    spread = max(row["median_seconds"][case] / row["min_seconds"][case]
+                 for row in functions.values() for case in row["median_seconds"])
+    if spread > 1.5:
+        print(f"    note: the machine was busy (a median up to {spread:.1f}x its fastest rep): "
+              f"these ratios are unsure, run again on a quiet machine")
     return checks(results)
 
 
