@@ -40,6 +40,7 @@ $(VENV)/.installed-docs: pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
+	@echo "Installing autograd-tiny, micrograd 0.1.0, HIPS autograd and JAX (CPU) into $(VENV) for the benchmark: about 30 s the first time..."
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	touch $@
 
@@ -84,6 +85,8 @@ notebooks lab: $(VENV)/.installed-notebook
 docs: $(VENV)/.installed-docs
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
+# Every workload and the graph layout times; W6 alone: $(BIN)/python bench/run.py --only w6.
+# W6 also times torch when it is installed (make .venv/.installed-torch), else skips it.
 bench: $(VENV)/.installed-bench
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/viz.py
