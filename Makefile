@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 # The oldest Python that requires-python admits; `make test-floor` runs the suite on it.
 PYTHON_FLOOR ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.9.*/bin/python3.9) python3.9)
 
-.PHONY: demo test test-torch test-floor notebooks lab docs lint typecheck bench clean
+.PHONY: demo test test-fast test-torch test-floor notebooks lab docs lint typecheck bench clean
 
 $(BIN)/python:
 	@echo "Creating $(VENV) with $(PYTHON)..."
@@ -40,6 +40,7 @@ $(VENV)/.installed-docs: pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
+	@echo "Installing autograd-tiny, micrograd 0.1.0, HIPS autograd and JAX (CPU) into $(VENV) for the benchmark: about 30 s the first time..."
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	touch $@
 
@@ -54,6 +55,11 @@ typecheck: $(VENV)/.installed-test
 
 test: lint typecheck
 	$(BIN)/python -m pytest
+
+# The edit-run loop: ruff, mypy and every test but the slow ones (the notebooks, the
+# browser, kill -9 and Ctrl-C fault loops, the million-deep chain); `make test` runs all.
+test-fast: lint typecheck
+	$(BIN)/python -m pytest -m "not slow"
 
 # The whole suite with torch installed, so the PyTorch parity tests run instead of skipping.
 test-torch: $(VENV)/.installed-torch test
@@ -79,6 +85,8 @@ notebooks lab: $(VENV)/.installed-notebook
 docs: $(VENV)/.installed-docs
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
+# Every workload and the graph layout times; W6 alone: $(BIN)/python bench/run.py --only w6.
+# W6 also times torch when it is installed (make .venv/.installed-torch), else skips it.
 bench: $(VENV)/.installed-bench
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/viz.py

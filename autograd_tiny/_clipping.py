@@ -18,6 +18,7 @@ import math
 from collections.abc import Iterable
 from typing import Any, Union
 
+from ._checks import check_number
 from ._ieee import real_pow
 from .engine import Value
 
@@ -44,12 +45,6 @@ def _as_parameters(parameters: Any, where: str) -> list[Value]:
             raise ValueError(f"{where}: parameter {i} is the same Value as parameter {j} "
                              f"({p!r}); list each parameter once")
     return found
-
-
-def _check_bound(x: Any, name: str, where: str) -> float:
-    if isinstance(x, bool) or not isinstance(x, (int, float)) or not x >= 0:
-        raise ValueError(f"{where}: {name} must be a number >= 0 (inf allowed), got {x!r}")
-    return float(x)
 
 
 def _total_norm(grads: list[float], p: float) -> float:
@@ -80,14 +75,11 @@ def clip_grad_norm_(parameters: Parameters, max_norm: float, norm_type: float = 
     """
     where = "clip_grad_norm_"
     params = _as_parameters(parameters, where)
-    max_norm = _check_bound(max_norm, "max_norm", where)
-    if (isinstance(norm_type, bool) or not isinstance(norm_type, (int, float))
-            or not norm_type > 0):
-        raise ValueError(f"{where}: norm_type must be a number > 0 or math.inf, "
-                         f"got {norm_type!r}")
+    max_norm = check_number(max_norm, "max_norm", where, at_least=0, finite=False)
+    power = check_number(norm_type, "norm_type", where, above=0, finite=False)
     if not params:
         return 0.0
-    total = _total_norm([p.grad for p in params], float(norm_type))
+    total = _total_norm([p.grad for p in params], power)
     if not math.isfinite(total) and error_if_nonfinite:
         raise FloatingPointError(f"{where}: the total {norm_type}-norm of the gradients is "
                                  f"{total}, so they cannot be clipped; no gradient was changed")
@@ -111,7 +103,7 @@ def clip_grad_value_(parameters: Parameters, clip_value: float) -> None:
     """
     where = "clip_grad_value_"
     params = _as_parameters(parameters, where)
-    bound = _check_bound(clip_value, "clip_value", where)
+    bound = check_number(clip_value, "clip_value", where, at_least=0, finite=False)
     for p in params:
         if p.grad > bound:
             p.grad = bound

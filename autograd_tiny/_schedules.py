@@ -25,21 +25,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from ._checks import check_int, check_number
 from ._ieee import real_pow
 
 __all__ = ["LRScheduler", "StepLR", "CosineAnnealingLR"]
-
-
-def _check_epochs(n: Any, name: str, where: str) -> int:
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"{where}: {name} must be a positive int, got {n!r}")
-    return n
-
-
-def _check_rate(x: Any, name: str, where: str) -> float:
-    if isinstance(x, bool) or not isinstance(x, (int, float)) or not 0 <= x < math.inf:
-        raise ValueError(f"{where}: {name} must be a finite number >= 0, got {x!r}")
-    return float(x)
 
 
 class LRScheduler:
@@ -61,7 +50,7 @@ class LRScheduler:
             raise TypeError(f"{where} needs an optimizer with an lr attribute, got "
                             f"{type(optimizer).__name__}")
         self.optimizer = optimizer
-        self.base_lr = _check_rate(optimizer.lr, "the optimizer's lr", where)
+        self.base_lr = check_number(optimizer.lr, "the optimizer's lr", where, at_least=0)
         self.last_epoch = 0
 
     def lr_at(self, epoch: int) -> float:
@@ -90,8 +79,8 @@ class StepLR(LRScheduler):
 
     def __init__(self, optimizer: Any, step_size: int, gamma: float = 0.1) -> None:
         super().__init__(optimizer)
-        self.step_size = _check_epochs(step_size, "step_size", "StepLR")
-        self.gamma = _check_rate(gamma, "gamma", "StepLR")
+        self.step_size = check_int(step_size, "step_size", "StepLR", minimum=1)
+        self.gamma = check_number(gamma, "gamma", "StepLR", at_least=0)
 
     def lr_at(self, epoch: int) -> float:
         return self.base_lr * real_pow(self.gamma, epoch // self.step_size)
@@ -112,8 +101,8 @@ class CosineAnnealingLR(LRScheduler):
 
     def __init__(self, optimizer: Any, T_max: int, eta_min: float = 0.0) -> None:
         super().__init__(optimizer)
-        self.T_max = _check_epochs(T_max, "T_max", "CosineAnnealingLR")
-        self.eta_min = _check_rate(eta_min, "eta_min", "CosineAnnealingLR")
+        self.T_max = check_int(T_max, "T_max", "CosineAnnealingLR", minimum=1)
+        self.eta_min = check_number(eta_min, "eta_min", "CosineAnnealingLR", at_least=0)
 
     def lr_at(self, epoch: int) -> float:
         cosine = math.cos(math.pi * epoch / self.T_max)

@@ -1,6 +1,6 @@
 """Toy datasets as plain lists: ``xor``, ``blobs``, ``moons``, ``circles``, ``train_test_split``.
 
-Imports nothing from the package (and no NumPy). Each generator returns
+Imports only ``_checks`` from the package (and no NumPy). Each generator returns
 ``(X, y)``: ``X`` a list of ``[x1, x2]`` float lists, ``y`` a list of int
 labels, shuffled (except ``xor``'s four fixed points); randomness comes from
 a ``random.Random(seed)`` of its own, so a seed gives the same data whatever
@@ -16,10 +16,11 @@ True
 from __future__ import annotations
 
 import math
-import numbers
 import random
 from collections.abc import Sequence
 from typing import Any, TypeVar, Union
+
+from ._checks import check_int, check_number, is_int, is_number, is_real
 
 __all__ = ["xor", "blobs", "moons", "circles", "train_test_split"]
 
@@ -30,20 +31,8 @@ U = TypeVar("U")
 DEFAULT_CENTERS = [(0.0, -2.0), (2.0, 2.0), (-2.0, 2.0)]
 
 
-def _check_count(n: Any, name: str, where: str, minimum: int = 1) -> int:
-    if isinstance(n, bool) or not isinstance(n, int) or n < minimum:
-        raise ValueError(f"{where}: {name} must be an int >= {minimum}, got {n!r}")
-    return n
-
-
-def _check_spread(x: Any, name: str, where: str) -> float:
-    if isinstance(x, bool) or not isinstance(x, (int, float)) or not 0 <= x < math.inf:
-        raise ValueError(f"{where}: {name} must be a finite number >= 0, got {x!r}")
-    return float(x)
-
-
 def _check_seed(seed: Any, where: str) -> None:
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+    if seed is not None and not is_int(seed):
         raise ValueError(f"{where}: seed must be an int (or None), got {seed!r:.60}")
 
 
@@ -65,9 +54,7 @@ def _check_centres(centers: Any) -> list[tuple[float, float]]:
     points = []
     for i, centre in enumerate(centres):
         xy = _points(centre)
-        if xy is None or len(xy) != 2 or not all(
-                isinstance(c, numbers.Real) and not isinstance(c, bool) and math.isfinite(c)
-                for c in xy):
+        if xy is None or len(xy) != 2 or not all(is_real(c) and math.isfinite(c) for c in xy):
             raise ValueError(f"blobs: centers[{i}] must be two finite numbers (x, y), "
                              f"got {centre!r:.60}")
         points.append((float(xy[0]), float(xy[1])))
@@ -100,11 +87,11 @@ def blobs(n_per_class: int = 50, centers: Union[int, Sequence[Sequence[float]]] 
     >>> sorted(zip(y, X))[0]
     (0, [0.0, -2.0])
     """
-    _check_count(n_per_class, "n_per_class", "blobs")
-    std = _check_spread(std, "std", "blobs")
+    check_int(n_per_class, "n_per_class", "blobs", minimum=1)
+    std = check_number(std, "std", "blobs", at_least=0)
     _check_seed(seed, "blobs")
-    if isinstance(centers, int) and not isinstance(centers, bool):
-        k = _check_count(centers, "centers", "blobs")
+    if is_int(centers):
+        k = check_int(centers, "centers", "blobs", minimum=1)
         points = DEFAULT_CENTERS if k == 3 else [
             (3.0 * math.cos(2 * math.pi * i / k - math.pi / 2),
              3.0 * math.sin(2 * math.pi * i / k - math.pi / 2)) for i in range(k)]
@@ -126,8 +113,8 @@ def moons(n: int = 200, noise: float = 0.1, seed: int | None = 0) -> Dataset:
     >>> sorted(zip(y, X))[0]
     (0, [-1.0, 1.2246467991473532e-16])
     """
-    _check_count(n, "n", "moons", 2)
-    noise = _check_spread(noise, "noise", "moons")
+    check_int(n, "n", "moons", minimum=2)
+    noise = check_number(noise, "noise", "moons", at_least=0)
     _check_seed(seed, "moons")
     rng = random.Random(seed)
     n_outer = n // 2
@@ -153,10 +140,9 @@ def circles(n: int = 200, noise: float = 0.1, factor: float = 0.5,
     >>> sorted(round(math.hypot(*p), 3) for p in X)
     [0.5, 0.5, 1.0, 1.0]
     """
-    _check_count(n, "n", "circles", 2)
-    noise = _check_spread(noise, "noise", "circles")
-    if isinstance(factor, bool) or not isinstance(factor, (int, float)) or not 0 < factor < 1:
-        raise ValueError(f"circles: factor must be a number in (0, 1), got {factor!r}")
+    check_int(n, "n", "circles", minimum=2)
+    noise = check_number(noise, "noise", "circles", at_least=0)
+    factor = check_number(factor, "factor", "circles", above=0, below=1)
     _check_seed(seed, "circles")
     rng = random.Random(seed)
     n_outer = n // 2
@@ -188,7 +174,7 @@ def train_test_split(X: Sequence[T], y: Sequence[U], test_size: float = 0.25,
     if len(X) != len(y):
         raise ValueError(f"train_test_split: X has {len(X)} samples but y has {len(y)}")
     n = len(X)
-    if isinstance(test_size, bool) or not isinstance(test_size, (int, float)):
+    if not is_number(test_size):
         raise ValueError(f"train_test_split: test_size must be a number, got {test_size!r}")
     if isinstance(test_size, int) and test_size >= 1:
         n_test = test_size

@@ -50,7 +50,7 @@ from .modes import (
     _NO_GRAD,
     _ORIGIN,
     _PACKAGE_DIR,
-    _RULE_HOOK,
+    _TRACING,
     _user_location,
     detect_anomaly,
     enable_grad,

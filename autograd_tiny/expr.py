@@ -1,6 +1,6 @@
 """Safe arithmetic expressions for the command line: parsed with ``ast``, never ``eval``.
 
-Imports only the engine and ``_ieee``. ``parse`` accepts numbers (read as floats), the
+Imports only the engine, ``_ieee`` and ``_checks``. ``parse`` accepts numbers (read as floats), the
 variable names it is given, ``+ - * / **``, unary ``-`` and ``+``, and calls
 of the op table's functions (``FUNCTIONS``, derived from ``engine.RULES``)
 with positional arguments. Everything else (attributes, subscripts, lambdas,
@@ -31,6 +31,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Callable
 
 from . import _ieee, engine
+from ._checks import is_number
 
 __all__ = ["FUNCTIONS", "MAX_LENGTH", "Expression", "ExpressionError", "parse",
            "check_variable_name"]
@@ -176,7 +177,7 @@ def _at_column(offset: int | None) -> str:
 
 def _constant(node: ast.Constant) -> float:
     value = node.value
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if not is_number(value):
         kind = "strings" if isinstance(value, (str, bytes)) else f"{type(value).__name__} constants"
         raise ExpressionError(f"{kind} are not allowed, only real numbers{_where(node)}")
     try:

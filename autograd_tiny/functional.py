@@ -1,6 +1,6 @@
 """Function transforms: grad, value_and_grad, hessian, jacobian, jvp and hvp, to any order.
 
-Imports only the engine. Every call of a transformed function makes a fresh
+Imports only the engine and ``_checks``. Every call of a transformed function makes a fresh
 node for each argument it differentiates (a new leaf for a number, a new
 ``identity`` node on top of a Value) and differentiates with respect to those
 nodes only. Nesting therefore cannot confuse two calls' variables: an
@@ -29,6 +29,7 @@ import numbers
 from collections.abc import Sequence
 from typing import Any, Callable, Union
 
+from ._checks import is_int, is_real
 from .engine import (
     Value,
     _propagate,
@@ -49,11 +50,11 @@ ArgNums = Union[int, Sequence[int]]
 
 
 def _normalise_argnums(argnums: ArgNums) -> tuple[tuple[int, ...], bool]:
-    if isinstance(argnums, bool) or not isinstance(argnums, (int, tuple, list)):
-        raise TypeError(f"argnums must be an int or a tuple of ints, got {argnums!r}")
-    if isinstance(argnums, int):
+    if is_int(argnums):
         return (argnums,), True
-    if not argnums or not all(isinstance(i, int) and not isinstance(i, bool) for i in argnums):
+    if not isinstance(argnums, (tuple, list)):
+        raise TypeError(f"argnums must be an int or a tuple of ints, got {argnums!r}")
+    if not argnums or not all(is_int(i) for i in argnums):
         raise TypeError(f"argnums must be an int or a non-empty tuple of ints, got {argnums!r}")
     return tuple(argnums), False
 
@@ -303,7 +304,7 @@ def jacobian(f: Callable[..., Any], argnums: ArgNums = 0) -> Callable[..., list[
 
 
 def _as_tuple(items: Any, what: str) -> tuple[Any, ...]:
-    if isinstance(items, (Value, numbers.Real)) and not isinstance(items, bool):
+    if isinstance(items, Value) or is_real(items):
         return (items,)
     if isinstance(items, (tuple, list)):
         return tuple(items)

@@ -2,7 +2,7 @@
 
 Owns ``mse``, ``binary_cross_entropy``, ``binary_cross_entropy_with_logits``,
 ``softmax``, ``log_softmax``, ``cross_entropy`` and ``hinge``. Imports only the
-engine. Each loss takes a single sample or a batch (a list of samples) and
+engine and ``_checks``. Each loss takes a single sample or a batch (a list of samples) and
 returns the mean as a ``Value``; the exponentials are shifted so that
 logits of ±1000 stay finite.
 
@@ -16,10 +16,10 @@ logits of ±1000 stay finite.
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Sequence
 from typing import Any, Union
 
+from ._checks import is_integral, is_real
 from .engine import Value
 
 __all__ = ["mse", "binary_cross_entropy", "binary_cross_entropy_with_logits",
@@ -31,8 +31,8 @@ BCE_EPSILON = 9.999999960041972e-13
 
 
 def _is_scalar(x: Any) -> bool:
-    # numbers.Real: NumPy's int64 and float32 scalars count as numbers, like int and float.
-    return isinstance(x, (Value, numbers.Real)) and not isinstance(x, bool)
+    # is_real: NumPy's int64 and float32 scalars count as numbers, like int and float.
+    return isinstance(x, Value) or is_real(x)
 
 
 def _as_value(x: Any, op: str) -> Value:
@@ -81,9 +81,8 @@ def _mean(terms: list[Value]) -> Value:
 
 
 def _class_index(target: Any, k: int, op: str) -> int:
-    # numbers.Integral: NumPy's integer scalars are class indices too.
-    if isinstance(target, bool) or not isinstance(target, numbers.Integral) \
-            or not 0 <= int(target) < k:
+    # is_integral: NumPy's integer scalars are class indices too.
+    if not is_integral(target) or not 0 <= int(target) < k:
         raise ValueError(f"{op}: target must be a class index in 0..{k - 1}, got {target!r:.60}")
     return int(target)
 

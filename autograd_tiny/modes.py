@@ -2,7 +2,7 @@
 
 One ``contextvars`` flag word (thread- and asyncio-safe: not a module global),
 read once per operation by ``value._node`` and once per pass by ``walk``.
-``_RULE_HOOK`` is the compiler's own mode; ``_ORIGIN`` records where each node was
+``_TRACING`` is the compiler's own mode; ``_ORIGIN`` records where each node was
 made while ``detect_anomaly()`` is on, for its messages.
 
 Import order: first of the engine's modules with ``rules`` (it imports nothing of
@@ -23,7 +23,7 @@ import sys
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Callable
+from typing import Any
 
 __all__ = ["no_grad", "enable_grad", "is_grad_enabled", "is_anomaly_enabled", "detect_anomaly"]
 
@@ -38,10 +38,12 @@ _NO_GRAD = 1
 _ANOMALY = 2
 _MODE: contextvars.ContextVar[int] = contextvars.ContextVar("autograd_tiny_mode", default=0)
 
-# Set by ``compile`` while it traces, in its own context only: how to evaluate a rule on
-# Values (a rule's branches become comparison and select nodes, see ``where``).
-_RULE_HOOK: contextvars.ContextVar[Callable[..., tuple[Any, ...]] | None] = \
-    contextvars.ContextVar("autograd_tiny_rule_hook", default=None)
+# Set by ``compile`` while it traces, in its own context only: an object whose
+# ``rule(rule, operands)`` evaluates a rule on Values (its branches become comparison
+# and select nodes, see ``where``) and whose ``compare(value, other, op)`` decides
+# a comparison of a Value (refused where the replay could not repeat it).
+_TRACING: contextvars.ContextVar[Any] = contextvars.ContextVar("autograd_tiny_tracing",
+                                                               default=None)
 
 # Where each node was created, recorded only inside detect_anomaly().
 _ORIGIN: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()

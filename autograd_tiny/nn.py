@@ -1,9 +1,9 @@
 """Neural-network building blocks: ``Module``, ``Neuron``, ``Layer``, ``MLP``, save and load.
 
-Owns the models and their JSON files. Imports only the engine and ``_atomic`` (never losses,
-optim, data, train or the CLI). Every weight is drawn from a ``random.Random``
-owned by the model, so a seed reproduces a model whatever the global random
-state; files are JSON (never pickle), written atomically and validated on load.
+Owns the models and their JSON files. Imports only the engine, ``_atomic`` and
+``_checks`` (never losses, optim, data, train or the CLI). Every weight is drawn
+from a ``random.Random`` owned by the model, so a seed reproduces a model whatever
+the global random state; files are JSON (never pickle), written atomically and validated on load.
 
 >>> model = MLP(2, [4, 1], activation="tanh", seed=0)
 >>> len(model.parameters())
@@ -25,15 +25,18 @@ from collections.abc import Sequence
 from typing import Any, Union
 
 from ._atomic import read_regular, write_atomic
+from ._checks import check_int, is_number
 from ._torch_bridge import from_torch, to_torch
-from .engine import Value
+from .engine import Value, relu, sigmoid, tanh
 
 __all__ = ["Module", "Neuron", "Layer", "MLP", "ACTIVATIONS", "INITS"]
 __all__ += ["to_torch", "from_torch"]
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear")
 INITS = ("auto", "he", "glorot", "uniform")
-_ACTIVATE = {"relu": Value.relu, "tanh": Value.tanh, "sigmoid": Value.sigmoid}
+# Module functions, not Value's methods taken unbound: a Value subclass (compile's traced
+# values) keeps its own methods.
+_ACTIVATE = {"relu": relu, "tanh": tanh, "sigmoid": sigmoid}
 FORMAT = "autograd_tiny.state_dict"
 VERSION = 1
 MAX_FILE_BYTES = 64 * 2**20
@@ -48,12 +51,6 @@ def _check_activation(activation: Any, where: str) -> str:
         raise ValueError(f"{where}: unknown activation {activation!r} (must be one of "
                          f"{', '.join(ACTIVATIONS)})")
     return str(activation)
-
-
-def _check_size(n: Any, name: str, where: str) -> int:
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"{where}: {name} must be a positive int, got {n!r}")
-    return n
 
 
 def _check_init(init: Any, where: str) -> str:
@@ -100,7 +97,7 @@ def _check_like(expected: Any, got: Any, where: str) -> None:
             raise ValueError(f"{where}: expected {len(expected)} entries, got {len(got)}")
         for i, (want, item) in enumerate(zip(expected, got)):
             _check_like(want, item, f"{where}[{i}]")
-    elif isinstance(got, bool) or not isinstance(got, (int, float)):
+    elif not is_number(got):
         raise ValueError(f"{where}: expected a number, got {type(got).__name__} {got!r:.40}")
     elif isinstance(got, int) and not _fits_a_float(got):
         raise ValueError(f"{where}: expected a finite number, got an integer too large for a "
@@ -316,7 +313,7 @@ class Neuron(Module):
     def __init__(self, nin: int, activation: str | None = "relu", *,
                  seed: int | None = None, rng: random.Random | None = None,
                  fan_out: int = 1, init: str = "auto") -> None:
-        self.nin = _check_size(nin, "nin", "Neuron")
+        self.nin = check_int(nin, "nin", "Neuron", minimum=1)
         self.activation = _check_activation(activation, "Neuron")
         self.init = _check_init(init, "Neuron")
         rng = rng if rng is not None else random.Random(seed)
@@ -353,8 +350,8 @@ class Layer(Module):
     def __init__(self, nin: int, nout: int, activation: str | None = "relu", *,
                  seed: int | None = None, rng: random.Random | None = None,
                  init: str = "auto") -> None:
-        _check_size(nin, "nin", "Layer")
-        self.nout = _check_size(nout, "nout", "Layer")
+        check_int(nin, "nin", "Layer", minimum=1)
+        self.nout = check_int(nout, "nout", "Layer", minimum=1)
         self.activation = _check_activation(activation, "Layer")
         self.init = _check_init(init, "Layer")
         rng = rng if rng is not None else random.Random(seed)
@@ -409,10 +406,10 @@ class MLP(Module):
     def __init__(self, nin: int, nouts: Sequence[int], activation: str = "relu",
                  output_activation: str | None = None, seed: int | None = None, *,
                  init: str = "auto") -> None:
-        _check_size(nin, "nin", "MLP")
+        check_int(nin, "nin", "MLP", minimum=1)
         if isinstance(nouts, int) or not isinstance(nouts, Sequence) or not nouts:
             raise ValueError(f"MLP: nouts must be a non-empty list of layer sizes, got {nouts!r}")
-        sizes = [_check_size(n, "each of nouts", "MLP") for n in nouts]
+        sizes = [check_int(n, "each of nouts", "MLP", minimum=1) for n in nouts]
         self.nin = nin
         self.nouts = sizes
         self.activation = _check_activation(activation, "MLP")

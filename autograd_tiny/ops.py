@@ -327,7 +327,9 @@ def clamp(x: Scalar, low: Scalar, high: Scalar) -> Any:
 # Comparisons and selects: what a rule's branch (``x <= 0`` in relu's) becomes when
 # ``compile`` traces a backward pass. A comparison is 1.0 or 0.0 (constant: its
 # derivatives are 0); ``where(c, a, b)`` is ``if_true(c, a) + if_false(c, b)``, whose
-# untaken side is -0.0, which added to anything leaves it unchanged, bit for bit.
+# untaken side is -0.0, which added to anything leaves it unchanged, bit for bit. Their
+# partials are selects too: a traced backward pass keeps a branch's contributions
+# inside that branch (compiler/tracing.py), as the eager rule never computes the other.
 _CMP_TORCH = "lambda x, y: torch.where(x {} y, 1.0, 0.0).to(x.dtype) + 0 * (x + y)"
 
 
@@ -344,11 +346,13 @@ gt = _comparison("gt", operator.gt, ">")
 ge = _comparison("ge", operator.ge, ">=")
 eq = _comparison("eq", operator.eq, "==")
 ne = _comparison("ne", operator.ne, "!=")
+if_true: Callable[..., Any]  # its partial is a select too: defined just below
+if_false: Callable[..., Any]
 if_true = _builtin("if_true", lambda c, a: a if c > 0 else -0.0,
-                   lambda c, a, out: (0.0, 1.0 if c > 0 else 0.0), ((-1, 1, 0.5), (-10, 10)),
+                   lambda c, a, out: (0.0, if_true(c, 1.0)), ((-1, 1, 0.5), (-10, 10)),
                    "lambda c, a: torch.where(c > 0, a, torch.full_like(a, -0.0)) + 0 * c")
 if_false = _builtin("if_false", lambda c, b: -0.0 if c > 0 else b,
-                    lambda c, b, out: (0.0, 0.0 if c > 0 else 1.0), ((-1, 1, 0.5), (-10, 10)),
+                    lambda c, b, out: (0.0, if_false(c, 1.0)), ((-1, 1, 0.5), (-10, 10)),
                     "lambda c, b: torch.where(c > 0, torch.full_like(b, -0.0), b) + 0 * c")
 
 

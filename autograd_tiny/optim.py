@@ -22,6 +22,7 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
+from ._checks import check_number
 from ._clipping import clip_grad_norm_, clip_grad_value_
 from ._ieee import div, sqrt
 from ._schedules import CosineAnnealingLR, LRScheduler, StepLR
@@ -29,14 +30,6 @@ from .engine import Value
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop"]
 __all__ += ["clip_grad_norm_", "clip_grad_value_", "LRScheduler", "StepLR", "CosineAnnealingLR"]
-
-
-def _check_number(x: Any, name: str, where: str, low: float = 0.0,
-                  high: float = math.inf) -> float:
-    if isinstance(x, bool) or not isinstance(x, (int, float)) or not low <= x < high:
-        bound = f"in [{low}, {high})" if high != math.inf else f">= {low}"
-        raise ValueError(f"{where}: {name} must be a number {bound}, got {x!r}")
-    return float(x)
 
 
 class Optimizer:
@@ -131,9 +124,9 @@ class SGD(Optimizer):
     def __init__(self, params: Iterable[Value], lr: float, momentum: float = 0.0,
                  weight_decay: float = 0.0) -> None:
         super().__init__(params)
-        self.lr = _check_number(lr, "lr", "SGD")
-        self.momentum = _check_number(momentum, "momentum", "SGD")
-        self.weight_decay = _check_number(weight_decay, "weight_decay", "SGD")
+        self.lr = check_number(lr, "lr", "SGD", at_least=0.0)
+        self.momentum = check_number(momentum, "momentum", "SGD", at_least=0.0)
+        self.weight_decay = check_number(weight_decay, "weight_decay", "SGD", at_least=0.0)
         self.buffers: list[float | None] = [None] * len(self.params)
 
     def step(self) -> None:
@@ -170,13 +163,13 @@ class Adam(Optimizer):
                  weight_decay: float = 0.0) -> None:
         super().__init__(params)
         name = type(self).__name__
-        self.lr = _check_number(lr, "lr", name)
+        self.lr = check_number(lr, "lr", name, at_least=0.0)
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
             raise ValueError(f"{name}: betas must be a pair of numbers in [0, 1), got {betas!r}")
-        self.betas = (_check_number(betas[0], "betas[0]", name, high=1.0),
-                      _check_number(betas[1], "betas[1]", name, high=1.0))
-        self.eps = _check_number(eps, "eps", name)
-        self.weight_decay = _check_number(weight_decay, "weight_decay", name)
+        self.betas = (check_number(betas[0], "betas[0]", name, at_least=0.0, below=1.0),
+                      check_number(betas[1], "betas[1]", name, at_least=0.0, below=1.0))
+        self.eps = check_number(eps, "eps", name, at_least=0.0)
+        self.weight_decay = check_number(weight_decay, "weight_decay", name, at_least=0.0)
         self.t = 0
         self.m = [0.0] * len(self.params)
         self.v = [0.0] * len(self.params)
@@ -238,11 +231,11 @@ class RMSprop(Optimizer):
                  eps: float = 1e-8, weight_decay: float = 0.0, momentum: float = 0.0,
                  centered: bool = False) -> None:
         super().__init__(params)
-        self.lr = _check_number(lr, "lr", "RMSprop")
-        self.alpha = _check_number(alpha, "alpha", "RMSprop", high=1.0)
-        self.eps = _check_number(eps, "eps", "RMSprop")
-        self.weight_decay = _check_number(weight_decay, "weight_decay", "RMSprop")
-        self.momentum = _check_number(momentum, "momentum", "RMSprop")
+        self.lr = check_number(lr, "lr", "RMSprop", at_least=0.0)
+        self.alpha = check_number(alpha, "alpha", "RMSprop", at_least=0.0, below=1.0)
+        self.eps = check_number(eps, "eps", "RMSprop", at_least=0.0)
+        self.weight_decay = check_number(weight_decay, "weight_decay", "RMSprop", at_least=0.0)
+        self.momentum = check_number(momentum, "momentum", "RMSprop", at_least=0.0)
         if not isinstance(centered, bool):
             raise ValueError(f"RMSprop: centered must be True or False, got {centered!r}")
         self.centered = centered

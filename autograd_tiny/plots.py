@@ -1,7 +1,7 @@
 """Pictures of training with matplotlib: loss and accuracy curves, decision boundaries.
 
-Imports train (``History``, ``predict``) and ``_atomic``, and matplotlib, which is an optional
-extra (``pip install 'autograd-tiny[plot]'``) imported only inside the
+Imports train (``History``, ``predict``), ``_atomic`` and ``_checks``, and matplotlib,
+which is an optional extra (``pip install 'autograd-tiny[plot]'``) imported only inside the
 functions, so ``import autograd_tiny.plots`` always works. Files are drawn
 with the Agg backend (no display, no pyplot state) and written atomically:
 a temporary file in the same folder, then ``os.replace``.
@@ -28,6 +28,7 @@ from collections.abc import Sequence
 from typing import Any, Union
 
 from ._atomic import write_atomic
+from ._checks import check_int
 from .train import History, predict
 
 __all__ = ["INSTALL_HINT", "plot_decision_boundary", "plot_history", "require_matplotlib"]
@@ -113,9 +114,7 @@ def plot_decision_boundary(model: Any, X: Sequence[Sequence[float]], y: Sequence
     if any(len(point) != 2 for point in X):
         raise ValueError("plot_decision_boundary() draws two input features; "
                          "every point of X needs exactly 2")
-    if isinstance(resolution, bool) or not isinstance(resolution, int) or resolution < 2:
-        raise ValueError(f"plot_decision_boundary(): resolution must be an int >= 2, "
-                         f"got {resolution!r}")
+    check_int(resolution, "resolution", "plot_decision_boundary()", minimum=2)
     require_matplotlib()
     from matplotlib.colors import BoundaryNorm, ListedColormap
     from matplotlib.figure import Figure

@@ -22,11 +22,11 @@ from __future__ import annotations
 import gc
 import math
 import numbers
+import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Callable
 
-from .compiler import TraceError
 from .compiler import compile as compile_function
 from .engine import Value
 from .losses import binary_cross_entropy_with_logits, cross_entropy, mse
@@ -115,8 +115,9 @@ class CompiledStep:
     The replay also returns each sample's model outputs (``has_aux``), from
     which the correct count follows as ``predicted_label`` decides it.
     A batch whose loss or gradients are not finite reruns eagerly, as does
-    every batch once tracing fails (``TraceError``: the model reads a value as
-    a number).
+    every batch once tracing fails (a ``TraceError``: the model reads a value as
+    a number; or any other error, which the eager step then raises if it is
+    the model's own): a ``RuntimeWarning`` says so, once.
     """
 
     def __init__(self, model: Any, kind: str, outputs: int) -> None:
@@ -170,8 +171,15 @@ class CompiledStep:
             optimizer.zero_grad()
             try:
                 total, outputs = self.function.accumulate_grad(rows)
-            except (TraceError, NotImplementedError):
+            except Exception as error:  # noqa: BLE001 - the eager step decides what fails
                 self.function = None  # remembered: every later batch runs eagerly
+                for p in self.params:
+                    p.grad = 0.0
+                warnings.warn(
+                    f"fit(): the model cannot be compiled ({type(error).__name__}: {error}); "
+                    f"training it with the eager engine, which gives the same numbers more "
+                    f"slowly. Pass compile=False to choose that yourself.",
+                    RuntimeWarning, stacklevel=4)
             else:
                 terms = len(rows) * (self.outputs if self.kind == "mse" else 1)
                 for p in self.params:

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Union
 
 from ._atomic import write_atomic
+from ._checks import check_int, check_number
 from .engine import Value, no_grad
 from .losses import (
     binary_cross_entropy,
@@ -359,9 +360,8 @@ class _Clipped(Optimizer):
                  clip_value: float | None) -> None:
         # Checked now, not at the first step: a bad value fails before any training.
         for name, number in (("clip_grad_norm", max_norm), ("clip_grad_value", clip_value)):
-            if number is not None and (isinstance(number, bool) or not isinstance(
-                    number, (int, float)) or not 0 < number < float("inf")):
-                raise ValueError(f"fit: {name} must be a number > 0, got {number!r}")
+            if number is not None:
+                check_number(number, name, "fit", above=0)
         self.optimizer = optimizer
         self.params = optimizer.params
         self.max_norm = max_norm
@@ -456,8 +456,7 @@ def fit(model: Module, X: Sequence[Any], y: Sequence[Any], *, epochs: int = 100,
     """
     _check_dataset(X, y, "fit")
     for name, number in (("epochs", epochs), ("batch_size", batch_size)):
-        if isinstance(number, bool) or not isinstance(number, int) or number < 1:
-            raise ValueError(f"fit: {name} must be a positive int, got {number!r}")
+        check_int(number, name, "fit", minimum=1)
     if validation_data is not None:
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
             raise ValueError("fit: validation_data must be a pair (X_val, y_val)")

@@ -54,7 +54,7 @@ Scalar = Union["Value", int, float]
 # Read from the module, not imported by name: CPython 3.11 compiles ``name.method()``
 # on a name an import statement bound as a plain attribute load and call, which its
 # specializer cannot speed up, and _node (every operation) calls ``_MODE.get()``.
-_MODE = modes._MODE
+_MODE, _TRACING = modes._MODE, modes._TRACING
 
 # --------------------------------------------------------------------------
 # The Value node
@@ -131,18 +131,33 @@ class Value:
         return f"Value(data={self.data!r}, grad={self.grad!r})"
 
     def __float__(self) -> float:
+        tracing = _TRACING.get()
+        if tracing is not None:
+            tracing.compare(self, None, None)
         return self.data
 
     def __lt__(self, other: Any) -> bool:
+        tracing = _TRACING.get()
+        if tracing is not None:
+            return bool(tracing.compare(self, other, "lt"))
         return self.data < _data(other)
 
     def __le__(self, other: Any) -> bool:
+        tracing = _TRACING.get()
+        if tracing is not None:
+            return bool(tracing.compare(self, other, "le"))
         return self.data <= _data(other)
 
     def __gt__(self, other: Any) -> bool:
+        tracing = _TRACING.get()
+        if tracing is not None:
+            return bool(tracing.compare(self, other, "gt"))
         return self.data > _data(other)
 
     def __ge__(self, other: Any) -> bool:
+        tracing = _TRACING.get()
+        if tracing is not None:
+            return bool(tracing.compare(self, other, "ge"))
         return self.data >= _data(other)
 
     __hash__ = object.__hash__

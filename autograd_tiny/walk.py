@@ -39,8 +39,8 @@ __all__ = ["forward_order", "reverse_topological_order", "local_partials", "grad
            "backward"]
 
 # Read from the module, not imported by name (see value.py): ``local_partials`` calls
-# ``_RULE_HOOK.get()`` once per node of a higher-order pass.
-_MODE, _RULE_HOOK = modes._MODE, modes._RULE_HOOK
+# ``_TRACING.get()`` once per node of a higher-order pass.
+_MODE, _TRACING = modes._MODE, modes._TRACING
 
 def forward_order(root: Value) -> list[Value]:
     """Every node ``root`` depends on, inputs before their users, first inputs first.
@@ -103,9 +103,9 @@ def local_partials(node: Value, create_graph: bool = False) -> tuple[Any, ...]:
         raise ValueError(f"local_partials() needs the result of an op; {node!r} is a leaf")
     rule = RULES[node.op]
     if create_graph:
-        hook = _RULE_HOOK.get()
-        if hook is not None:  # compile is tracing: branches become select nodes
-            return hook(rule, (x, node) if y is None else (x, y, node))
+        tracing = _TRACING.get()
+        if tracing is not None:  # compile is tracing: branches become select nodes
+            return tracing.rule(rule, (x, node) if y is None else (x, y, node))
         return rule(x, node) if y is None else rule(x, y, node)
     try:
         if y is None:
@@ -263,7 +263,7 @@ def gradients(output: Value, inputs: Sequence[Value], *, create_graph: bool = Fa
     for item in inputs:
         if not isinstance(item, Value):
             raise TypeError(f"gradients() inputs must be Values, got {type(item).__name__}")
-    if _RULE_HOOK.get() is not None:
+    if _TRACING.get() is not None:
         create_graph = True  # compile is tracing: float gradients would be frozen in the replay
     order = reverse_topological_order(output)
     adjoint = _propagate(order, 1.0, create_graph)

@@ -4,12 +4,16 @@ Run by ``make bench``. Every engine runs in this one process on the same
 seeded inputs, and the engines take turns rep by rep, so that the ratios are
 taken in one run (absolute times drift up to 1.7x between runs on shared
 machines; ratios much less). Losses and gradients are checked to agree
-(1e-9) before anything is timed. Prints a table of medians and ratios and
-writes JSON (``bench/results.json`` or the path given as the first argument).
+(1e-9; W6 1e-12) before anything is timed. Prints a table of medians and ratios
+and its targets, and writes JSON (``bench/results.json`` or the path given as the
+first argument). W6, exact gradients in scripts against HIPS autograd, JAX and
+torch, lives in ``w6.py``. ``python bench/run.py --only w6`` runs one workload
+(or a comma-separated few) and writes ``bench/results-w6.json``.
 """
 
 from __future__ import annotations
 
+import argparse
 import gc
 import json
 import os
@@ -18,7 +22,7 @@ import statistics
 import sys
 import time
 import tracemalloc
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -351,10 +355,18 @@ def w5(results: dict[str, Any], epochs: int = 20, reps: int = 3) -> None:
 
 
 # --------------------------------------------------------------------------
-# W6: grad on plain numbers, this version against the one before
+# W6: exact gradients in scripts (bench/w6.py), and eager grad on plain numbers
+# against the grad before it
 # --------------------------------------------------------------------------
 
-def w6(results: dict[str, Any], reps: int = 15) -> None:
+def w6(results: dict[str, Any]) -> None:
+    import w6 as W6
+
+    W6.run(results)
+    grad_before(results)
+
+
+def grad_before(results: dict[str, Any], reps: int = 15) -> None:
     """First-order ``grad`` on plain numbers (floats out): today's transform, which gives
     every call fresh variables and checks what the function closes over, against the
     previous algorithm (``workloads.grad_before``). Same answers, taking turns."""
@@ -373,26 +385,28 @@ def w6(results: dict[str, Any], reps: int = 15) -> None:
         if now(*args) != before(*args):
             sys.exit(f"W6 {name}: grad and the previous grad disagree")
         times: dict[str, list[float]] = {"now": [], "before": []}
-        for _ in range(reps):
-            for key, fn in (("before", before), ("now", now)):
+        for rep in range(reps):  # taking turns, each first in every other rep
+            for key, fn in (("before", before), ("now", now))[::1 if rep % 2 else -1]:
                 start = time.perf_counter()
                 for _ in range(number):
                     fn(*args)
                 times[key].append((time.perf_counter() - start) / number)
         rows[name] = {key: statistics.median(v) for key, v in times.items()}
-    results["w6"] = rows
+    results["w6_grad_before"] = rows
 
 
 # --------------------------------------------------------------------------
-# Report
+# Report: each workload prints its part and returns its targets (None: not measured)
 # --------------------------------------------------------------------------
 
-def report(results: dict[str, Any]) -> list[tuple[str, bool]]:
+Checks = list[tuple[str, Optional[bool]]]
+
+
+def report_w1(results: dict[str, Any]) -> Checks:
     r1 = results["w1"]
     m = r1["median_seconds"]
     mg_on, mg_off = m["micrograd (gc on)"], m["micrograd (gc off)"]
     hand = m["hand-written floats"]
-    print(f"\nautograd_tiny benchmark - {results['machine']}")
     print(f"W1: one SGD step, MLP 2-16-16-1 on 100 moons, SVM loss "
           f"(~65,000 nodes); medians of {results['w1_reps']} reps (fast engines 5x more), "
           f"engines taking turns in one run")
@@ -411,7 +425,22 @@ def report(results: dict[str, Any]) -> list[tuple[str, bool]]:
           f"{r1['micrograd_gc_share']:.0%} in the GC")
     print(f"    compile time: per-sample function {r1['compile_seconds'] * 1e3:.0f} ms "
           f"(trace + codegen), batched form {r1['batch_compile_seconds'] * 1e3:.0f} ms more")
+    eager_on = m["autograd_tiny eager (gc on)"]
+    eager_off = m["autograd_tiny eager (gc off)"]
+    return [
+        ("eager W1 >= 10x faster than micrograd (gc on)", mg_on / eager_on >= 10),
+        ("eager W1 with the gc paused (as fit() may run steps) >= 10x faster than micrograd",
+         mg_on / eager_off >= 10),
+        ("eager W1 (gc on) no slower than micrograd with its gc disabled", eager_on <= mg_off),
+        ("eager W1 (gc off) no slower than micrograd with its gc disabled", eager_off <= mg_off),
+        ("compiled per sample within 1.5x of hand-written",
+         m["compiled, per sample"] / hand <= 1.5),
+        ("compiled batched faster than hand-written", m["compiled, batched"] / hand < 1.0),
+        ("compile time well under a second", r1["compile_seconds"] < 0.5),
+    ]
 
+
+def report_w2(results: dict[str, Any]) -> Checks:
     r2 = results["w2"]
     print("W2: chain x -> x*1.0001 + 0.5, then backward")
     for depth, row in r2["depths"].items():
@@ -420,7 +449,10 @@ def report(results: dict[str, Any]) -> list[tuple[str, bool]]:
               f"micrograd {row['micrograd']}")
     print(f"    micrograd's deepest working chain: {r2['micrograd_max_depth']} "
           f"(recursion limit {r2['recursion_limit']})")
+    return [("W2 depth 1,000,000 works", r2["depths"][1_000_000]["autograd_tiny_correct"])]
 
+
+def report_w3(results: dict[str, Any]) -> Checks:
     r3 = results["w3"]
     print(f"W3: balanced sum of {r3['products']:,} products a_i*b_i ({r3['nodes']:,} nodes), "
           f"build + backward, gc on")
@@ -429,12 +461,20 @@ def report(results: dict[str, Any]) -> list[tuple[str, bool]]:
         print(f"    {name:14s}{row['ns_per_node']:7.0f} ns/node, graph "
               f"{row['graph_bytes_per_node']:4.0f} B/node, peak with backward "
               f"{row['peak_bytes_per_node']:4.0f} B/node")
+    return [("W3 <= 300 bytes per node (peak, with backward)",
+             r3["autograd_tiny"]["peak_bytes_per_node"] <= 300)]
 
+
+def report_w4(results: dict[str, Any]) -> Checks:
     r4 = results["w4"]
     print("W4: W1 steps with the gc disabled: memory growth per step")
     for name, row in r4.items():
         print(f"    {name:22s}{row['growth_mib_per_step']:8.2f} MiB/step")
+    return [("W4 flat (< 0.1 MiB per step)",
+             abs(r4["autograd_tiny eager"]["growth_mib_per_step"]) < 0.1)]
 
+
+def report_w5(results: dict[str, Any]) -> Checks:
     r5 = results["w5"]
     per_epoch = r5["seconds_per_epoch"]
     print(f"W5: fit, 200 moons points, MLP 2-16-16-1, defaults, {r5['epochs']} epochs each "
@@ -442,52 +482,68 @@ def report(results: dict[str, Any]) -> list[tuple[str, bool]]:
     print(f"    compiled replay {per_epoch['compiled'] * 1e3:7.1f} ms/epoch, eager steps "
           f"{per_epoch['eager'] * 1e3:7.1f} ms/epoch: "
           f"{per_epoch['eager'] / per_epoch['compiled']:.1f}x faster compiled")
+    return [("fit: compiled and eager losses agree (1e-9)",
+             r5["max_loss_difference"] <= TOLERANCE)]
 
-    r6 = results["w6"]
-    print("W6: first-order grad on plain numbers, medians, taking turns with the previous grad")
-    for name, row in r6.items():
+
+def report_w6(results: dict[str, Any]) -> Checks:
+    import w6 as W6
+
+    checks = W6.report(results)
+    rows = results["w6_grad_before"]
+    print("    eager grad on plain numbers, taking turns with the grad before it "
+          "(workloads.grad_before), medians:")
+    for name, row in rows.items():
         print(f"    {name:36s} now {row['now'] * 1e6:9.1f} us, "
               f"before {row['before'] * 1e6:9.1f} us: {row['now'] / row['before']:.3f}x")
+    checks.append(("W6 grad on plain numbers within 10% of the previous grad on every case",
+                   all(row["now"] <= 1.10 * row["before"] for row in rows.values())))
+    return checks
 
-    eager_on = m["autograd_tiny eager (gc on)"]
-    eager_off = m["autograd_tiny eager (gc off)"]
-    checks = [
-        ("eager W1 >= 10x faster than micrograd (gc on)", mg_on / eager_on >= 10),
-        ("eager W1 with the gc paused (as fit() may run steps) >= 10x faster than micrograd",
-         mg_on / eager_off >= 10),
-        ("eager W1 (gc on) no slower than micrograd with its gc disabled", eager_on <= mg_off),
-        ("eager W1 (gc off) no slower than micrograd with its gc disabled", eager_off <= mg_off),
-        ("W2 depth 1,000,000 works", r2["depths"][1_000_000]["autograd_tiny_correct"]),
-        ("W3 <= 300 bytes per node (peak, with backward)",
-         r3["autograd_tiny"]["peak_bytes_per_node"] <= 300),
-        ("W4 flat (< 0.1 MiB per step)",
-         abs(r4["autograd_tiny eager"]["growth_mib_per_step"]) < 0.1),
-        ("compiled per sample within 1.5x of hand-written",
-         m["compiled, per sample"] / hand <= 1.5),
-        ("compiled batched faster than hand-written", m["compiled, batched"] / hand < 1.0),
-        ("compile time well under a second", r1["compile_seconds"] < 0.5),
-        ("fit: compiled and eager losses agree (1e-9)", r5["max_loss_difference"] <= TOLERANCE),
-        ("W6 grad on plain numbers within 10% of the previous grad on every case",
-         all(row["now"] <= 1.10 * row["before"] for row in r6.values())),
-    ]
+
+WORKLOADS: dict[str, tuple[Callable[[dict[str, Any]], None],
+                           Callable[[dict[str, Any]], Checks]]] = {
+    "w1": (w1, report_w1),
+    "w2": (w2, report_w2),
+    "w3": (w3, report_w3),
+    "w4": (w4, report_w4),
+    "w5": (w5, report_w5),
+    "w6": (w6, report_w6),
+}
+
+
+def report(results: dict[str, Any], names: list[str]) -> Checks:
+    print(f"\nautograd_tiny benchmark - {results['machine']}")
+    checks: Checks = []
+    for name in names:
+        checks += WORKLOADS[name][1](results)
     print("Targets")
     for text, ok in checks:
-        print(f"    [{'met' if ok else 'NOT met'}] {text}")
+        mark = "skipped" if ok is None else "met" if ok else "NOT met"
+        print(f"    [{mark}] {text}")
     return checks
 
 
 def main() -> None:
-    path = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
-        os.path.dirname(os.path.abspath(__file__)), "results.json")
-    results: dict[str, Any] = {"machine": machine(), "w1_reps": 11}
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("path", nargs="?", help="where to write the JSON (default: "
+                        "bench/results.json, or bench/results-w6.json with --only w6)")
+    parser.add_argument("--only", default=",".join(WORKLOADS), metavar="W6,...",
+                        help="run only these workloads, comma-separated (default: all)")
+    options = parser.parse_args()
+    names = [name.strip().lower() for name in options.only.split(",") if name.strip()]
+    unknown = [name for name in names if name not in WORKLOADS]
+    if unknown or not names:
+        parser.error(f"unknown workload {', '.join(unknown)}: choose from {', '.join(WORKLOADS)}")
+    everything = names == list(WORKLOADS)
+    path = options.path or os.path.join(
+        os.path.dirname(os.path.abspath(__file__)),
+        "results.json" if everything else f"results-{'-'.join(names)}.json")
+    results: dict[str, Any] = {"machine": machine(), "w1_reps": 11, "workloads": names}
     started = time.perf_counter()
-    w1(results)
-    w2(results)
-    w3(results)
-    w4(results)
-    w5(results)
-    w6(results)
-    checks = report(results)
+    for name in names:
+        WORKLOADS[name][0](results)
+    checks = report(results, names)
     results["targets"] = {text: ok for text, ok in checks}
     results["bench_seconds"] = time.perf_counter() - started
     with open(path, "w") as f:

@@ -269,3 +269,58 @@ def grad_before(f: Callable[..., Any], argnums: tuple[int, ...]) -> Callable[...
         return tuple(float(g) for g in grads)
 
     return wrapped
+
+
+# -- W6: exact gradients in scripts ------------------------------------------------
+# Each function is written once and run on every engine: ``ops`` is the module that
+# holds the engine's tanh and sin (autograd_tiny, autograd.numpy, jax.numpy, torch).
+
+NEURON_ARGS = (2.0, 0.0, -3.0, 1.0, 6.8813735870195432)  # x1, x2, w1, w2, b of the README
+CHAIN_STEPS = 30
+
+
+def make_neuron(ops: Any) -> Callable[..., Any]:
+    """The README's neuron tanh(x1*w1 + x2*w2 + b), a function of all five."""
+    def neuron(x1: Any, x2: Any, w1: Any, w2: Any, b: Any) -> Any:
+        return ops.tanh(x1 * w1 + x2 * w2 + b)
+    return neuron
+
+
+def make_chain(ops: Any, steps: int = CHAIN_STEPS) -> Callable[[Any], Any]:
+    """``steps`` times v = sin(0.9 v) + 0.1 v."""
+    def chain(v: Any) -> Any:
+        for _ in range(steps):
+            v = ops.sin(0.9 * v) + 0.1 * v
+        return v
+    return chain
+
+
+# The closed forms, written by hand as one would in a script: value and gradient.
+
+def rosenbrock_by_hand(x: float, y: float) -> tuple[float, tuple[float, float]]:
+    a = 1.0 - x
+    b = y - x * x
+    return a * a + 100.0 * b * b, (-2.0 * a - 400.0 * x * b, 200.0 * b)
+
+
+def neuron_by_hand(x1: float, x2: float, w1: float, w2: float,
+                   b: float) -> tuple[float, tuple[float, ...]]:
+    o = math.tanh(x1 * w1 + x2 * w2 + b)
+    d = 1.0 - o * o
+    return o, (w1 * d, w2 * d, x1 * d, x2 * d, d)
+
+
+def chain_by_hand(v: float) -> tuple[float, tuple[float]]:
+    """The derivative carried along the loop (forward mode by hand)."""
+    d = 1.0
+    sin, cos = math.sin, math.cos
+    for _ in range(CHAIN_STEPS):
+        u = 0.9 * v
+        d *= 0.9 * cos(u) + 0.1
+        v = sin(u) + 0.1 * v
+    return v, (d,)
+
+
+def rosenbrock_hessian_by_hand(x: float, y: float) -> tuple[tuple[float, float], ...]:
+    xy = -400.0 * x
+    return (2.0 - 400.0 * (y - x * x) + 800.0 * x * x, xy), (xy, 200.0)

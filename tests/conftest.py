@@ -21,6 +21,13 @@ HOW_TO_RUN = {
 }
 
 
+def pytest_collection_modifyitems(items) -> None:
+    """The notebooks (executed by nbmake, a second or more each) are slow tests too."""
+    for item in items:
+        if item.path.suffix == ".ipynb":
+            item.add_marker("slow")
+
+
 def _reason(report) -> str:
     longrepr = report.longrepr
     reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)

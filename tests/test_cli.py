@@ -20,7 +20,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from autograd_tiny import _cli_train, cli, engine
+from autograd_tiny import cli, engine
+from autograd_tiny.cli import train_commands
 from autograd_tiny.expr import FUNCTIONS, MAX_LENGTH, ExpressionError, parse
 from autograd_tiny.nn import MLP
 
@@ -333,7 +334,7 @@ def test_memory_error_is_one_error_line_exit_1(capsys, monkeypatch):
     def exhausted(*args, **kwargs):
         raise MemoryError
 
-    monkeypatch.setattr(_cli_train, "_train", exhausted)
+    monkeypatch.setattr(train_commands, "_train", exhausted)
     status, out, err = run(capsys, "train", "xor")
     assert (status, out) == (1, "")
     assert err == ("autograd-tiny: error: out of memory; try a smaller model, dataset or "
@@ -616,13 +617,13 @@ def test_train_each_dataset_with_the_given_options(capsys, dataset, argv, archit
 
 def test_train_init_option_reaches_the_model(capsys, monkeypatch):
     made = []
-    original = _cli_train.MLP
+    original = train_commands.MLP
 
     def recording_mlp(*args, **kwargs):
         made.append(original(*args, **kwargs))
         return made[-1]
 
-    monkeypatch.setattr(_cli_train, "MLP", recording_mlp)
+    monkeypatch.setattr(train_commands, "MLP", recording_mlp)
     status, out, err = run(capsys, "train", "circles", "--init", "uniform", "--epochs", "1")
     assert status == 0, err
     assert "relu (uniform init)" in out
@@ -677,6 +678,7 @@ DEMO_FILES = ["neuron-graph.svg", "xor-curves.png", "xor-boundary.png", "xor-mod
               "blobs-curves.png", "blobs-boundary.png", "blobs-model.json"]
 
 
+@pytest.mark.slow
 def test_demo_trains_both_datasets_and_writes_every_file(capsys, tmp_path):
     out_dir = tmp_path / "demo"
     status, out, err = run(capsys, "demo", "--out", str(out_dir))
@@ -707,8 +709,8 @@ def test_demo_neuron_graph_leaves_the_trained_weights_labels_and_grads_alone(tmp
         parameter.grad = 0.25 * i
     before = [(p.data, p.label, p.grad) for p in model.parameters()]
     run_ = SimpleNamespace(name="xor", model=model, X_train=[[0.0, 1.0]])
-    files = _cli_train._Files()
-    _cli_train._neuron_graph(run_, tmp_path, files)  # type: ignore[arg-type]
+    files = train_commands._Files()
+    train_commands._neuron_graph(run_, tmp_path, files)  # type: ignore[arg-type]
     assert [(p.data, p.label, p.grad) for p in model.parameters()] == before
     assert [p.label for p in neuron.parameters()] == [
         "layers[0].weight[0][0]", "layers[0].weight[0][1]", "layers[0].bias[0]"]
@@ -757,6 +759,7 @@ def test_version(capsys):
     assert out.startswith("autograd-tiny ")
 
 
+@pytest.mark.slow
 def test_python_dash_m_and_the_console_script(tmp_path):
     script = Path(sys.executable).parent / "autograd-tiny"
     if not script.exists():

@@ -10,6 +10,7 @@ import sys
 import pytest
 
 from autograd_tiny import cli
+from autograd_tiny.expr import FUNCTIONS
 
 
 def error_of(capsys, *argv):
@@ -120,6 +121,13 @@ def test_expression_help_says_how_to_write_powers_and_products(capsys):
     assert cli.main(["explain", "--help"]) == 0
     text = " ".join(capsys.readouterr().out.split())
     assert "powers are x**2, not x^2; products need their *, as in 2*x" in text
+
+
+def test_expression_help_names_every_function_the_parser_accepts(capsys):
+    assert cli.main(["explain", "--help"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    listed = text.split("and the functions ")[1].split(".")[0].split()
+    assert listed == sorted(FUNCTIONS)
 
 
 def test_the_product_hint_only_where_the_parser_stopped(capsys):

@@ -123,7 +123,16 @@ def test_bad_function_and_bad_result_raise_type_errors():
     with pytest.raises(TypeError, match="needs a function"):
         compile(3.0)
     with pytest.raises(TypeError, match="scalar Value or number"):
-        compile(lambda x: [x])(1.0)
+        compile(lambda x: {"x": x})(1.0)
+    with pytest.raises(TypeError, match="scalar Value or number"):
+        compile(lambda x: [x, "two"])(1.0)
+
+
+def test_a_function_of_several_outputs_gives_them_in_its_shape():
+    cf = compile(lambda x, y: [x * y, (x + y, [y])])
+    assert cf(2.0, 3.0) == [6.0, (5.0, [3.0])]
+    with pytest.raises(TypeError, match="needs a scalar output"):
+        cf.value_and_grad(2.0, 3.0)
 
 
 def test_compiled_mlp_step_matches_the_eager_engine():

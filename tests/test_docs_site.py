@@ -94,6 +94,7 @@ def test_there_are_notebooks_to_check():
     assert len(NOTEBOOKS) >= 7
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[n.stem for n in NOTEBOOKS])
 def test_notebook_page_shows_every_picture_it_produced(browser, notebook):
     page = SITE / "notebooks" / f"{notebook.stem}.html"
@@ -110,6 +111,7 @@ def test_notebook_page_shows_every_picture_it_produced(browser, notebook):
         assert picture["width"] > 50 and picture["height"] > 50, picture
 
 
+@pytest.mark.slow
 def test_guide_page_shows_the_readme_pictures(browser):
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     expected = re.findall(r"!\[.*?\]\(([^)\s]+)\)", readme)  # alt text may hold "]"

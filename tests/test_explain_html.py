@@ -174,6 +174,7 @@ def test_a_leaf_drawn_once_per_reader_steps_along_each_copy(
     assert x_steps[0]["input_id"] not in titles  # only the copies are drawn
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("build", [reused_input, cube, sum_of_sines])
 def test_stepping_in_chromium_shows_exactly_the_tables_numbers(
         monkeypatch: pytest.MonkeyPatch,

@@ -222,6 +222,7 @@ def test_the_same_file_with_the_right_types_loads(tmp_path):
     assert loaded.state_dict() == MLP(2, [2, 1], activation="tanh", seed=0).state_dict()
 
 
+@pytest.mark.slow
 @needs_posix
 def test_saves_through_a_symlink_to_a_600_file_killed_at_random_moments(tmp_path):
     (tmp_path / "runs").mkdir()

@@ -247,6 +247,7 @@ def _states_after_each_step(kind, compile):
     return states
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind, compile, armed_by, stride", [
     ("adam", False, Adam.step, 1),     # every line of Adam's update
     ("sgd", False, SGD.step, 1),       # every line of SGD's

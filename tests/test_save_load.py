@@ -141,6 +141,7 @@ def test_every_bad_file_raises_one_value_error_and_changes_nothing(tmp_path, nam
     assert len(str(error.value)) < 600
 
 
+@pytest.mark.slow
 def test_every_truncation_prefix_is_rejected(tmp_path):
     text = _text(tmp_path)
     path = tmp_path / "prefix.json"
@@ -155,6 +156,7 @@ def test_every_truncation_prefix_is_rejected(tmp_path):
     assert target.state_dict() == before
 
 
+@pytest.mark.slow
 def test_a_save_killed_at_any_moment_never_leaves_a_corrupt_file(tmp_path):
     path = tmp_path / "model.json"
     MLP(2, [32, 32, 1], seed=1).save(path)  # a whole file to begin with

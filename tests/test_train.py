@@ -400,13 +400,34 @@ class ReadsItsOutput(MLP):
         return out if out.data > 0 else out * 0.5
 
 
+class FailsWhenTraced(MLP):
+    """A model whose forward raises on traced values (any error, not a TraceError)."""
+
+    def __call__(self, x):
+        if any(type(v).__name__ == "Tracer" for v in x):
+            raise ValueError("this model only runs eagerly")
+        return super().__call__(x)
+
+
+def test_any_error_while_tracing_falls_back_to_the_eager_step_and_says_so_once():
+    X, y = xor()
+    eager = fit(FailsWhenTraced(2, [4, 1], seed=0), X, y, epochs=2, batch_size=2,
+                compile=False)
+    with pytest.warns(RuntimeWarning, match="only runs eagerly") as said:
+        compiled = fit(FailsWhenTraced(2, [4, 1], seed=0), X, y, epochs=2, batch_size=2,
+                       compile=True)
+    assert compiled == eager and len(said) == 1
+
+
 def test_untraceable_models_and_losses_fall_back_to_eager_steps(monkeypatch):
     calls = count_eager_steps(monkeypatch)
     X, y = xor()
     eager = fit(ReadsItsOutput(2, [4, 1], seed=0), X, y, epochs=3, batch_size=2, compile=False)
     assert len(calls) == 6
-    compiled = fit(ReadsItsOutput(2, [4, 1], seed=0), X, y, epochs=3, batch_size=2,
-                   compile=True)
+    with pytest.warns(RuntimeWarning, match=r"cannot be compiled \(TraceError") as said:
+        compiled = fit(ReadsItsOutput(2, [4, 1], seed=0), X, y, epochs=3, batch_size=2,
+                       compile=True)
+    assert len(said) == 1  # once, not once per batch
     assert compiled == eager and len(calls) == 12  # the TraceError is remembered
     custom = fit(MLP(2, [4, 1], seed=0), X, y, epochs=1, loss=lambda out, t: mse(out, t))
     assert len(calls) == 13 and custom.loss[0] > 0.0

@@ -1,8 +1,9 @@
 """The ``autograd-tiny`` command: demo, train, graph, explain, gradcheck.
 
-This module holds the parser and ``main``; the argument checks live in
-``_cli_args``, the expression commands in ``_cli_expr``, train and demo in
-``_cli_train``. Imports the package; nothing imports it. Every bad argument
+This package's ``__init__`` holds the parser and ``main``; the argument checks
+live in ``cli.args``, the expression commands in ``cli.expr_commands``, train
+and demo in ``cli.train_commands``. Imports the package; nothing imports it
+(but ``__main__``). Every bad argument
 or expression gives exactly one line on stderr (``autograd-tiny: error:
 ...``) and exit status 2 before anything runs; expressions go through
 ``expr.parse`` (an ``ast`` whitelist), never ``eval``. ``main(argv)``
@@ -29,8 +30,11 @@ import sys
 from collections.abc import Sequence
 from typing import Callable, NoReturn, TextIO
 
-from . import __version__
-from ._cli_args import (
+from .. import __version__
+from ..expr import FUNCTIONS
+from ..nn import ACTIVATIONS, INITS
+from ..viz import MAX_NODES, RendererNotFoundError, RenderError
+from .args import (
     MAX_BATCH_SIZE,
     MAX_EPOCHS,
     MAX_LAYERS,
@@ -46,10 +50,8 @@ from ._cli_args import (
     positive_int,
     variable,
 )
-from ._cli_expr import run_explain, run_gradcheck, run_graph
-from ._cli_train import DATASETS, SGD_LR, SGD_MOMENTUM, run_demo, run_train
-from .nn import ACTIVATIONS, INITS
-from .viz import MAX_NODES, RendererNotFoundError, RenderError
+from .expr_commands import run_explain, run_gradcheck, run_graph
+from .train_commands import DATASETS, SGD_LR, SGD_MOMENTUM, run_demo, run_train
 
 __all__ = ["main", "build_parser", "UsageError"]
 
@@ -138,12 +140,12 @@ class _QuietWhenClosed(io.TextIOBase):
         os.close(devnull)
 
 
+# The functions are expr's whitelist, which the op registry makes: a new op shows here.
 EXPRESSION_HELP = (
-    "expressions: numbers, the variables given with --var, + - * / ** and unary - (powers "
+    "expressions: numbers, the variables given with --var, + - * / % ** and unary - (powers "
     "are x**2, not x^2; products need their *, as in 2*x), "
-    "and the functions abs cos exp leaky_relu log log1p relu sigmoid sin softplus sqrt "
-    "tanh. An expression that starts with '-' needs a space in it or a leading space: "
-    "' -x*y'."
+    f"and the functions {' '.join(sorted(FUNCTIONS))}. An expression that starts with '-' "
+    "needs a space in it or a leading space: ' -x*y'."
 )
 
 

@@ -3,7 +3,7 @@
 Owns the datasets the commands offer (``DATASETS``, each with settings that
 train it well and fast), one training run, its summary table and the files a
 run writes (model JSON, loss curves and decision boundary PNG, one neuron's
-graph SVG). Imports ``_cli_args`` and the package modules it uses; only
+graph SVG). Imports ``cli.args`` and the package modules it uses; only
 ``cli`` imports it.
 """
 
@@ -17,13 +17,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Callable
 
-from ._cli_args import MAX_PARAMETERS, UsageError, fail, output_folder, visible
-from .data import blobs, circles, moons, train_test_split, xor
-from .engine import Value
-from .nn import MLP
-from .optim import SGD, Adam, Optimizer
-from .train import History, accuracy, evaluate, fit
-from .viz import RendererNotFoundError, RenderError, render_svg
+from ..data import blobs, circles, moons, train_test_split, xor
+from ..engine import Value
+from ..nn import MLP
+from ..optim import SGD, Adam, Optimizer
+from ..train import History, accuracy, evaluate, fit
+from ..viz import RendererNotFoundError, RenderError, render_svg
+from .args import MAX_PARAMETERS, UsageError, fail, output_folder, visible
 
 __all__ = ["DATASETS", "SGD_LR", "SGD_MOMENTUM", "run_train", "run_demo"]
 
@@ -174,7 +174,7 @@ def _plot_files(run: _Run, folder: pathlib.Path, files: _Files) -> None:
     curves = folder / f"{run.name}-curves.png"
     boundary = folder / f"{run.name}-boundary.png"
     try:
-        from . import plots
+        from .. import plots
 
         plots.require_matplotlib()
     except ImportError as error:

@@ -19,10 +19,10 @@ import math
 from collections.abc import Sequence
 from typing import Any, Callable, Union
 
-from ._ieee import floor as _floor
-from ._ieee import mod as _mod
-from ._ieee import real_pow as _pow
-from .engine import FLOAT_FUNCTIONS, REGISTRY, RULES, Value
+from .._ieee import floor as _floor
+from .._ieee import mod as _mod
+from .._ieee import real_pow as _pow
+from ..engine import FLOAT_FUNCTIONS, REGISTRY, RULES, Value
 
 __all__ = [
     "FORWARD", "NAMESPACE", "Expr", "If", "Local", "alternatives", "conditional_source",
@@ -75,11 +75,21 @@ FORWARD: dict[str, str] = _Formulas({
     "relu": "0.0 if {0} <= 0.0 else {0}",  # inline: no call
     "identity": "{0}",
     "%": "_mod({0}, {1})",
+    # what compile(grad(f)) makes of a rule's branches (engine.where), inline
+    **{op: f"(1.0 if {{0}} {symbol} {{1}} else 0.0)" for op, symbol in
+       (("lt", "<"), ("le", "<="), ("gt", ">"), ("ge", ">="), ("eq", "=="), ("ne", "!="))},
+    "if_true": "({1} if {0} > 0.0 else -0.0)",
+    "if_false": "(-0.0 if {0} > 0.0 else {1})",
 })
 
 NAMESPACE: dict[str, Any] = {
     **{f"_{op}": function for op, function in FLOAT_FUNCTIONS.items()},
     "_pow": _pow, "_mod": _mod, "_floor": _floor, "_inf": math.inf, "_nan": math.nan,
+    # C's own where the engine's IEEE wrapper only catches what they raise (an overflow,
+    # sin of inf): the generated code then goes back to the eager engine, which gives the
+    # same inf or nan. (log and sqrt keep the wrapper: a select computes both of a rule's
+    # sides, and log of a negative number in the untaken one is common.)
+    "_exp": math.exp, "_sin": math.sin, "_cos": math.cos,
 }
 for _op in REGISTRY:  # the binary ops of the registry: calls of their float functions
     FORWARD[_op]
@@ -195,8 +205,14 @@ class Expr(Value):
     def _call(self, function: str) -> Expr:
         return Expr(f"{function}({self.src})", ATOM, self.oracle)
 
-    def _apply(self, op: str, operands: Sequence[Any]) -> Expr:
-        """A registry op (``define_op``) inside a rule: a call of its float function."""
+    def _apply(self, op: str, operands: Sequence[Any]) -> Any:
+        """A registry op (``define_op``) inside a rule: a call of its float function.
+
+        A select's partial (``if_true(c, 1.0)``) is a branch in a rule: the untaken side
+        is no contribution at all, so the code after it moves inside an ``if``."""
+        if op in ("if_true", "if_false") and self.oracle is not None and operands[0] is self:
+            taken = self._compare(0.0, ">") == (op == "if_true")
+            return operands[1] if taken else 0.0
         formula = FORWARD[op]
         return Expr(formula.format(*[_operand(_as_operand(o), ATOM, False) for o in operands]),
                     ATOM, self.oracle)

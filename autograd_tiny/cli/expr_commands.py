@@ -3,7 +3,7 @@
 Each ``run_*`` takes the parsed arguments, prints its result and returns the
 exit status. The expression goes through ``expr.parse`` (an ``ast``
 whitelist, never ``eval``); a bad one, or any failure while computing it,
-raises ``UsageError`` (one line, exit status 2). Imports ``_cli_args`` and the
+raises ``UsageError`` (one line, exit status 2). Imports ``cli.args`` and the
 package modules it uses; only ``cli`` imports it.
 """
 
@@ -15,12 +15,12 @@ import dataclasses
 from collections.abc import Iterator
 from typing import Any
 
-from ._cli_args import UsageError, file_target, svg_target, visible
-from .engine import Value, forward_order
-from .explain import explain
-from .expr import Expression, ExpressionError, parse
-from .gradcheck import GradientRow, StepTooSmallError, compare_grad, diagnose, format_rows
-from .viz import graph_size, render_svg
+from ..engine import Value, forward_order
+from ..explain import explain
+from ..expr import Expression, ExpressionError, parse
+from ..gradcheck import GradientRow, StepTooSmallError, compare_grad, diagnose, format_rows
+from ..viz import graph_size, render_svg
+from .args import UsageError, file_target, svg_target, visible
 
 __all__ = ["run_graph", "run_explain", "run_gradcheck"]
 

@@ -2,8 +2,8 @@
 
 Owns ``UsageError`` (a bad argument: one line on stderr, exit status 2), the
 argparse types, the limits of ``train`` and the checks of ``--out``. Imports
-only ``expr`` (for variable names); the commands and ``cli`` import it, never
-the other way round.
+only ``expr`` (for variable names) and ``_names``; the commands and ``cli``
+import it, never the other way round.
 
 >>> hidden_sizes("16, 16"), variable("x=2")
 ((16, 16), ('x', 2.0))
@@ -24,8 +24,8 @@ import tempfile
 import unicodedata
 from typing import Callable
 
-from ._names import visible
-from .expr import ExpressionError, check_variable_name
+from .._names import visible
+from ..expr import ExpressionError, check_variable_name
 
 __all__ = [
     "PROG", "MAX_WIDTH", "MAX_LAYERS", "MAX_PARAMETERS", "MAX_EPOCHS", "MAX_BATCH_SIZE",

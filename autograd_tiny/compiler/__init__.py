@@ -1,16 +1,18 @@
-"""Compiled replay: trace a scalar function once, then run it as generated float code.
+"""Compiled replay: trace a function once, then run it as generated float code.
 
-``compile(f)`` calls ``f`` on traced Values at its first call (again when the
-number of arguments changes), records the operations, and writes plain
+``compile(f)`` calls ``f`` on traced values at its first call (again when the
+number of arguments changes), records the operations as a small intermediate
+form (``ir.Graph``: ops of the registry over numbered slots) and writes plain
 straight-line Python for the forward pass and for the backward pass. The
 backward formulas are not written by hand: each comes from evaluating the
 engine's rule table, ``RULES``, on small expression objects that print Python
-source instead of computing. This module is the public face, ``compile`` and
-``Compiled`` (calls, batches, the eager fallback); the tracing lives in
-``_tracing`` (with ``TraceError``), the writing of the source in ``_codegen``,
-the printing expressions and ``FORWARD`` in ``_symbolic``. Imports the engine,
-``_tracing``, ``_codegen`` and ``_symbolic``; ``TraceError`` and ``FORWARD`` are
-re-exported from here, their public home.
+source instead of computing. The package, in the order to read it: ``ir``
+(the ``Graph``), ``branches`` (a rule's branches as selects, and their masks),
+``tracing`` (the ``Tracer``, the traced call, ``TraceError``), ``symbolic``
+(the printing expressions, ``FORWARD``), ``emit`` (lines into functions),
+``codegen`` (the source of a ``Graph``) and this module, the public face:
+``compile`` and ``Compiled`` (calls, batches, the eager fallback). Each
+imports only the engine and modules listed before it.
 
 >>> cf = compile(lambda x, y: x * y + y)
 >>> cf(3.0, 4.0)
@@ -26,9 +28,8 @@ def forward(x, y):
 def value_and_grad(x, y):
     v0 = x * y
     v1 = v0 + y
-    g_x = g_y = 0.0
-    g_y += 1.0
-    g_x += y
+    g_y = 1.0
+    g_x = y
     g_y += x
     return v1, (g_x, g_y)
 
@@ -52,14 +53,39 @@ makes by hand:
   that is the constant 0 is skipped too, so an infinite upstream gradient gives
   0 there where the eager engine would give nan (0 * inf).
 
+Composition. ``compile`` takes any function of numbers, the transforms'
+too: ``compile(grad(f))``, ``compile(hessian(f))``, ``compile(jvp(...))``
+and ``compile(jacobian(f))`` (a result may be nested tuples or lists of
+scalars). A rule that branches (``relu``'s ``x > 0``) is traced once per
+branch; its comparison becomes a node (``gt``) and the branches are joined by
+``where``, so every call takes the branch its own numbers ask for. Where the
+traced backward pass is itself differentiated, each branch's contributions
+stay inside that branch (``tracing``'s masks), as the eager rule never
+computes the other side: the numbers are the eager ones, except that a zero
+may come out as -0.0. Called with Values, a compiled function replays its
+traced graph on them: ``grad(compile(f))`` works at every order and traces
+once.
+
+Closed-over Values. A Value that ``f`` reads from outside its arguments is
+never frozen silently: list it in ``params`` (every call reads its current
+``.data``, and its gradient is ``accumulate_grad``'s), or the trace is refused
+with a ``TraceError`` naming it.
+
+Threads. A trace changes nothing any other code can see: its values are its
+own ``Tracer`` objects, the params are read and never changed, and what the
+trace needs to know lives in context variables, private to its thread.
+
 Limits. The trace records one op sequence: a function whose operations depend
 on its inputs' values (``if x > 0: ...``, ``max(x, y)``, a loop over
 ``int(x)``) cannot be replayed faithfully. Comparing, converting to float,
-or reading ``.data`` of, a traced value raises ``TraceError`` at trace time
-(Python-level ``if`` on such a read cannot be told apart from a harmless one,
-so every read is refused). Arguments are plain numbers; where
-the generated code meets a division by zero it falls back to the eager engine,
-so IEEE results (inf, nan) match ``Value`` exactly.
+or reading ``.data`` of, a traced value raises ``TraceError`` at trace time,
+and so does comparing a params Value; reading a params Value's ``.data`` in
+``f`` cannot be seen, and is replayed as the number it was. Where the
+generated code meets a division by zero, an overflow or ``sin(inf)`` it falls
+back to the eager engine, so IEEE results (inf, nan) match ``Value`` exactly.
+A function of more than 4,000 statements is generated in chunks that keep
+their variables in one list (Python's compiler needs about 2 KB per statement
+of a function): a chain of a million nodes compiles in under 1 KB per node.
 """
 
 from __future__ import annotations
@@ -67,12 +93,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any, Callable
 
-from ._codegen import Program
-from ._symbolic import FORWARD
-from ._tracing import TraceError, split_result
-from .engine import Value, gradients, to_float
+from ..engine import Value, gradients, to_float
+from .codegen import NotFloats, Program
+from .symbolic import FORWARD
+from .tracing import TraceError, flatten, number, split_result, unflatten
 
 _ONLY_FLOATS = {float}
+# What generated code raises where the eager engine gives an IEEE inf or nan (1/0, an
+# overflow, sin(inf)): the call is redone by the eager engine.
+_FALLS_BACK = (ArithmeticError, ValueError)
 
 
 def _floats(args: Sequence[Any], where: str) -> tuple[Any, ...]:
@@ -97,6 +126,9 @@ class Compiled:
             if p.__class__ is not Value:
                 raise TypeError(f"compile() params must be Values, got {type(p).__name__} {p!r}")
         self._programs: dict[int, Program] = {}
+        # The latest program's generated functions (without params), called directly.
+        self._fast_call: Callable[..., Any] | None = None
+        self._fast_value_and_grad: Callable[..., Any] | None = None
         self._last: Program | None = None
         self.__name__ = getattr(f, "__name__", "compiled")
         self.__doc__ = getattr(f, "__doc__", None)
@@ -117,24 +149,77 @@ class Compiled:
         return self._last.source + batches
 
     def __call__(self, *args: Any) -> Any:
-        """f(*args) as a float; with ``has_aux``, ``(value, aux)``, aux a tuple of floats."""
+        """f(*args) as a float; with ``has_aux``, ``(value, aux)``, aux a tuple of floats.
+
+        A function returning tuples or lists of scalars (``compile(jacobian(f))``)
+        gives them back as floats in the same shape. With a Value among the
+        arguments, the traced ops are replayed on Values: the result is a Value
+        (or Values) that any transform differentiates, at any order.
+        """
+        fast = self._fast_call
+        if fast is not None:  # the latest program, called as it is: floats, same count
+            try:
+                return fast(*args)
+            except (NotFloats, TypeError):
+                pass
+            except _FALLS_BACK:
+                return self._eager_call(args)
+        for a in args:
+            if isinstance(a, Value):
+                return self._on_values(args)
         args = _floats(args, self.__name__)
         program = self._programs.get(len(args)) or self._program(len(args), args)
         try:
-            return program.forward(*[p.data for p in self.params], *args)
-        except ArithmeticError:
-            value, aux, _ = self._eager(args)
+            if self.params:
+                return program.forward(*[p.data for p in self.params], *args)
+            out = program.forward(*args)
+        except _FALLS_BACK:
+            return self._eager_call(args)
+        self._fast_call = program.forward
+        return out
+
+    def _on_values(self, args: Sequence[Any]) -> Any:
+        numbers = [number(a) if isinstance(a, Value) else a for a in args]
+        program = self._program(len(args), _floats(numbers, self.__name__))
+        inputs = [*self.params,
+                  *[a if isinstance(a, Value) else to_float(a, f"{self.__name__} argument {i}")
+                    for i, a in enumerate(args)]]
+        outs = program.graph.replay(inputs)
+        if self.has_aux:
+            return outs[0], tuple(outs[1:])
+        return outs[0] if program.scalar else unflatten(program.shape, outs)
+
+    def _eager_call(self, args: Sequence[Any]) -> Any:
+        """``__call__`` by the eager engine (where the generated code divided by zero)."""
+        program = self._programs[len(args)]
+        if program.scalar:
+            value, aux, _ = self._eager(args, differentiate=False)
             return self._with_aux(value, aux)
+        out = self.f(*[Value(a) for a in args])
+        return unflatten(program.shape, [float(x.data) if isinstance(x, Value) else float(x)
+                                         for x in flatten(out)])
 
     def value_and_grad(self, *args: Any) -> tuple[Any, tuple[float, ...]]:
         """(f(*args), tuple of df/d each argument); with ``has_aux``, ((value, aux), grads)."""
+        fast = self._fast_value_and_grad
+        if fast is not None:  # the latest program, called as it is: floats, same count
+            try:
+                return fast(*args)
+            except (NotFloats, TypeError):
+                pass
+            except _FALLS_BACK:
+                value, aux, grads = self._eager(args)
+                return self._with_aux(value, aux), grads[len(self.params):]
         args = _floats(args, self.__name__)
         program = self._programs.get(len(args)) or self._program(len(args), args)
         try:
             if self.params:
                 return program.value_and_grad(*[p.data for p in self.params], *args)
-            return program.value_and_grad(*args)
-        except ArithmeticError:
+            out = program.value_and_grad(*args)
+            if program.scalar:
+                self._fast_value_and_grad = program.value_and_grad
+            return out
+        except _FALLS_BACK:
             value, aux, grads = self._eager(args)
             return self._with_aux(value, aux), grads[len(self.params):]
 
@@ -186,7 +271,7 @@ class Compiled:
         function = program.batch(len(shared))
         try:
             return function(shared, rows)
-        except ArithmeticError:
+        except _FALLS_BACK:
             total, sums, auxes = 0.0, [0.0] * len(shared), []
             for row in rows:
                 value, aux, grads = self._eager([*shared[len(self.params):], *row])
@@ -198,7 +283,7 @@ class Compiled:
     def _with_aux(self, value: float, aux: Any) -> Any:
         return (value, aux) if self.has_aux else value
 
-    def _eager(self, args: Sequence[Any]
+    def _eager(self, args: Sequence[Any], differentiate: bool = True
                ) -> tuple[float, tuple[float, ...] | None, tuple[float, ...]]:
         """Value, aux (None without ``has_aux``), gradients (params first): the eager engine."""
         leaves = [Value(a) for a in args]
@@ -206,6 +291,8 @@ class Compiled:
         aux_values = None if aux is None else tuple(
             a.data if isinstance(a, Value) else float(a) for a in aux)
         targets = [*self.params, *leaves]
+        if not differentiate:
+            return float(out.data if isinstance(out, Value) else out), aux_values, ()
         if not isinstance(out, Value):
             return float(out), aux_values, (0.0,) * len(targets)
         return out.data, aux_values, tuple(float(g) for g in gradients(out, targets))

@@ -1,0 +1,176 @@
+"""From lines of generated code to Python functions: names, returns, chunks, ``exec``.
+
+``define(name, signature, body, result)`` makes the function; a body of more
+than ``CHUNK`` statements is made of chunks, each compiled on its own. The
+helpers name the arguments (``argument_names``), build a result of any shape
+(``shape_source``), and start each gradient with an assignment where nothing
+guards its first term (``first_assignments``). Imports ``symbolic`` (the names
+generated code may call); ``codegen`` imports it.
+
+>>> add = define("add", ["x", "y"], ["    v0 = x + y"], "v0")
+>>> add(1.0, 2.0)
+3.0
+>>> add(1, 2)
+Traceback (most recent call last):
+...
+autograd_tiny.compiler.emit.NotFloats
+"""
+
+from __future__ import annotations
+
+import builtins
+import keyword
+import re
+from typing import Any, Callable
+
+from .symbolic import NAMESPACE
+
+__all__ = ["CHUNK", "NotFloats", "argument_names", "chained_zero", "define",
+           "first_assignments", "run", "shape_source", "tuple_display"]
+
+
+def shape_source(shape: Any, items: list[str]) -> str:
+    """Python source building ``shape`` (nested lists and tuples) from ``items`` in order."""
+    position = 0
+
+    def build(part: Any) -> str:
+        nonlocal position
+        if not isinstance(part, (list, tuple)):
+            position += 1
+            return items[position - 1]
+        inner = [build(x) for x in part]
+        if isinstance(part, list):
+            return f"[{', '.join(inner)}]"
+        return tuple_display(inner) if inner else "()"
+
+    return build(shape)
+
+
+def first_assignments(lines: list[str], names: list[str], indent: int
+                       ) -> tuple[list[str], list[str]]:
+    """``name += x`` as ``name = x`` where it is the first statement of ``name`` and no
+    ``if`` guards it; returns the lines and the names still to be set to 0.0 first.
+    (Only the sign of a zero can differ: 0.0 + -0.0 is 0.0, as ``Value.backward`` sums.)"""
+    pending = set(names)
+    lines = list(lines)
+    first: dict[str, int] = {}
+    for i, line in enumerate(lines):
+        for name in _NAME.findall(line):
+            if name in pending and name not in first:
+                first[name] = i
+        if len(first) == len(pending):
+            break
+    prefix = "    " * indent
+    for name, i in first.items():
+        head = f"{prefix}{name} += "
+        if lines[i].startswith(head):
+            lines[i] = f"{prefix}{name} = " + lines[i][len(head):]
+            pending.discard(name)
+    return lines, [n for n in names if n in pending]
+
+
+def chained_zero(names: list[str], indent: int) -> str:
+    return "    " * indent + " = ".join(names) + " = 0.0"
+
+
+_SAFE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9]*\Z")
+_RESERVED = re.compile(r"[vgp][0-9]+\Z")
+
+
+# Names the generated code uses itself: its batch variables and Python's builtins (abs).
+_TAKEN = {"total", "rows", "shared", "aux", *dir(builtins)}
+
+
+def argument_names(f: Callable[..., Any], count: int) -> list[str]:
+    """f's own parameter names when they are plain and distinct, else a0, a1, ..."""
+    code = getattr(f, "__code__", None)
+    if code is not None and code.co_argcount == count and not code.co_flags & 0x04:
+        names = list(code.co_varnames[:count])
+        if (len(set(names)) == count
+                and all(_SAFE_NAME.match(n) and not _RESERVED.match(n)
+                        and not keyword.iskeyword(n) and n not in _TAKEN for n in names)):
+            return names
+    return [f"a{i}" for i in range(count)]
+
+
+def tuple_display(items: list[str]) -> str:
+    """Python source of a tuple of these: ``()``, ``(a,)``, ``(a, b)``."""
+    return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
+
+
+def run(text: str) -> dict[str, Any]:
+    """Run generated source (ours, never the user's): the names it defines."""
+    namespace = dict(NAMESPACE)
+    exec(text, namespace)  # noqa: S102 - our own generated code
+    return namespace
+
+
+class NotFloats(Exception):  # noqa: N818 - a signal, not an error a user sees
+    """Raised by generated code called with anything but floats: the caller converts."""
+
+
+NAMESPACE["_NotFloats"] = NotFloats
+
+# Past this many statements a generated function is written in chunks (see ``_define``).
+CHUNK = 4000
+_NAME = re.compile(r"\b(?:[vgk][0-9]+|gs[0-9]+|g_[A-Za-z0-9]+)\b")
+
+
+def define(name: str, signature: list[str], body: list[str], result: str) -> Callable[..., Any]:
+    """The function ``def name(signature): body; return result``, run with ``exec``.
+
+    Python's compiler takes about 2 KB per statement of one function while it works;
+    a function of more than ``CHUNK`` statements is made of chunks instead, each
+    compiled on its own (so the compiler's memory stays that of one chunk), that
+    keep the variables in one list: ``v3`` is ``s[7]``. Chunks split only between
+    top-level statements, never inside an ``if``.
+    """
+    check = ""
+    if signature:  # floats only: anything else goes back to the caller's slow path
+        check = ("    if " + " or ".join(f"{a}.__class__ is not float" for a in signature)
+                 + ":\n        raise _NotFloats\n")
+    if len(body) <= CHUNK:
+        text = f"def {name}({', '.join(signature)}):\n" + check + "".join(
+            line + "\n" for line in body) + f"    return {result}\n"
+        return run(text)[name]
+    slots: dict[str, int] = {arg: i for i, arg in enumerate(signature)}
+    arguments = re.compile(r"\b(?:" + "|".join(map(re.escape, signature)) + r")\b") \
+        if signature else None
+
+    def slot(match: re.Match[str]) -> str:
+        index = slots.setdefault(match.group(0), len(slots))
+        return f"s[{index}]"
+
+    def rewrite(line: str) -> str:
+        line = _NAME.sub(slot, line)
+        return arguments.sub(slot, line) if arguments is not None else line
+
+    namespace = dict(NAMESPACE)
+    chunks: list[Callable[..., None]] = []
+    start = 0
+    while start < len(body):
+        end = min(start + CHUNK, len(body))
+        while end < len(body) and body[end].startswith("     "):  # inside an if block
+            end += 1
+        text = "def chunk(s):\n" + "".join(rewrite(line) + "\n" for line in body[start:end])
+        exec(text, namespace)  # noqa: S102 - our own generated code
+        chunks.append(namespace.pop("chunk"))
+        start = end
+    tail = rewrite(result)
+    finish = run(f"def finish(s):\n    return {tail}\n")["finish"]
+    size = len(slots)
+    count = len(signature)
+
+    def function(*args: Any) -> Any:
+        if len(args) != count:
+            raise TypeError(f"{name}() takes {count} arguments, got {len(args)}")
+        for a in args:
+            if a.__class__ is not float:
+                raise NotFloats
+        s: list[Any] = [*args, *[0.0] * (size - count)]
+        for chunk in chunks:
+            chunk(s)
+        return finish(s)
+
+    function.__name__ = name
+    return function
