@@ -92,6 +92,7 @@ RULES: dict[str, Callable[..., tuple[Any, ...]]] = {
 # Set once by ``value`` (see "Import order" above): the node class, ``value.Value``,
 # and ``value._constant``, which wraps a plain number taking part in an op as a leaf.
 Value: Any = None
+"""The class of graph nodes, ``value.Value``: ``value`` sets it right after defining it."""
 _constant: Callable[[Any, str], Any]
 
 
