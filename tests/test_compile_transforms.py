@@ -290,3 +290,19 @@ def test_a_million_node_chain_compiles_and_runs_in_a_kilobyte_per_node():
 
 def test_the_random_programs_use_the_branching_ops():
     assert {"relu", "abs"} <= set(UNARY) and {"**", "maximum"} <= set(BINARY)
+
+
+def test_value_and_grad_becomes_the_generated_entry_and_still_checks_its_arguments():
+    cf = compile(lambda x, y: x / y + x * x)
+    first = cf.value_and_grad(3.0, 2.0)
+    entry = cf.value_and_grad
+    assert entry.__name__ == "value_and_grad" and "value_and_grad" in vars(cf)
+    assert entry(3.0, 2.0) == first == (10.5, (6.5, -0.75))
+    assert entry(3, 2) == first  # ints become floats, as Value() makes them
+    assert entry(3.0, 0.0)[0] == math.inf  # 1/0 goes back to the eager engine
+    with pytest.raises(TypeError, match="got a Value"):
+        entry(Value(3.0), 2.0)
+    three = compile(lambda x, y, *z: x * y + sum(z))
+    assert three.value_and_grad(2.0, 3.0) == (6.0, (3.0, 2.0))
+    assert three.value_and_grad(2.0, 3.0, 1.0) == (7.0, (3.0, 2.0, 1.0))  # a new count
+    assert three.value_and_grad(2.0, 3.0) == (6.0, (3.0, 2.0))

@@ -186,22 +186,33 @@ def define(name: str, signature: list[str], body: list[str], result: str, *,
     return function
 
 
+class _Missing:
+    """The default of an entry point's parameters: an argument not given."""
+
+
+_MISSING = _Missing()
+
+
 def _entry(name: str, signature: list[str], body: list[str], result: str,
            slow: Callable[..., Any], fallback: Callable[..., Any]) -> Callable[..., Any]:
     """``define``'s entry point: the checks and the fallback in the generated code itself."""
     args = ", ".join(signature)
+    # each parameter defaults to a marker that is no float: fewer arguments go to slow too
+    params = "".join(f"{a}=_MISSING, " for a in signature)
     floats = "".join(f" or {a}.__class__ is not float" for a in signature)
+    given = f"*[a for a in ({args}{',' if len(signature) == 1 else ''}) if a is not _MISSING], " \
+        if signature else ""
     lines = [
-        f"def {name}({args}{', ' if args else ''}*_rest):",
+        f"def {name}({params}*_rest):",
         f"    if _rest{floats}:",
-        f"        return _slow({args}{', ' if args else ''}*_rest)",
+        f"        return _slow({given}*_rest)",
         "    try:",
         *["    " + line for line in body],
         f"        return {result}",
         "    except _FALLS_BACK:",
         f"        return _fallback({args})",
     ]
-    namespace = dict(NAMESPACE, _slow=slow, _fallback=fallback,
+    namespace = dict(NAMESPACE, _slow=slow, _fallback=fallback, _MISSING=_MISSING,
                      _FALLS_BACK=(ArithmeticError, ValueError))
     exec("\n".join(lines) + "\n", namespace)  # noqa: S102 - our own generated code
     return namespace[name]
