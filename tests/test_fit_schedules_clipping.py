@@ -85,3 +85,10 @@ def test_fit_needs_the_optimizer_a_schedule_drives():
     schedule = StepLR(SGD(model.parameters(), lr=0.1), step_size=1)
     with pytest.raises(ValueError, match="pass that optimizer too"):
         fit(model, *xor(), epochs=1, schedule=schedule, progress=False)
+
+
+def test_a_non_finite_update_under_clipping_names_the_optimizers_learning_rate():
+    model = MLP(2, [4, 1], seed=0)
+    with pytest.raises(FloatingPointError, match=r"is the learning rate 1e\+308 too large"):
+        fit(model, *xor(), epochs=5, optimizer=Adam(model.parameters(), lr=1e308),
+            clip_grad_norm=1.0, progress=False)
