@@ -1,7 +1,7 @@
 """Training loop: ``fit`` and its step ``train_step``; ``evaluate``, ``accuracy``, ``History``.
 
-Imports nn, losses, optim, the compiled step (``compiler.step``), the engine and the
-private modules it is split into (never the CLI): ``_history`` (``History``),
+Imports nn, optim, the compiled step (``compiler.step``), the engine and the private
+modules it is split into (never the CLI): ``_history`` (``History``),
 ``_evaluation`` (``evaluate``, ``predict``, ``accuracy``) and ``_fit_checks`` (the
 checks of the data and of each step, and the loss picked). ``fit`` picks a loss from
 the model's output size unless told (one output: BCE with logits; k outputs:
