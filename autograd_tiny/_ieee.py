@@ -39,6 +39,8 @@ def _is_odd_integer(y: float) -> bool:
 
 
 def real_pow(x: float, y: float) -> float:
+    if y == 2.0:  # the commonest power: x * x, correctly rounded (pow is within 0.52 ULP)
+        return x * x
     try:
         return math.pow(x, y)
     except OverflowError:

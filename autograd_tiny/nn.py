@@ -1,9 +1,11 @@
 """Neural-network building blocks: ``Module``, ``Neuron``, ``Layer``, ``MLP``, save and load.
 
-Owns the models and their JSON files. Imports only the engine, ``_atomic`` and
-``_checks`` (never losses, optim, data, train or the CLI). Every weight is drawn
-from a ``random.Random`` owned by the model, so a seed reproduces a model whatever
-the global random state; files are JSON (never pickle), written atomically and validated on load.
+Owns the models; ``_model_files`` writes and reads their JSON files and
+``_torch_bridge`` converts them to and from torch. Imports only the engine,
+``_checks`` and those two (never losses, optim, data, train or the CLI). Every
+weight is drawn from a ``random.Random`` owned by the model, so a seed reproduces a
+model whatever the global random state; files are JSON (never pickle), written
+atomically and validated on load.
 
 >>> model = MLP(2, [4, 1], activation="tanh", seed=0)
 >>> len(model.parameters())
@@ -17,15 +19,18 @@ True
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import random
 from collections.abc import Sequence
 from typing import Any, Union
 
-from ._atomic import read_regular, write_atomic
-from ._checks import check_int, is_number
+from . import _model_files
+from ._checks import check_int
+from ._model_files import FORMAT as FORMAT  # the file format's names, as before
+from ._model_files import MAX_FILE_BYTES as MAX_FILE_BYTES
+from ._model_files import VERSION as VERSION
+from ._model_files import check_like
 from ._torch_bridge import from_torch, to_torch
 from .engine import Value, relu, sigmoid, tanh
 
@@ -37,9 +42,6 @@ INITS = ("auto", "he", "glorot", "uniform")
 # Module functions, not Value's methods taken unbound: a Value subclass (compile's traced
 # values) keeps its own methods.
 _ACTIVATE = {"relu": relu, "tanh": tanh, "sigmoid": sigmoid}
-FORMAT = "autograd_tiny.state_dict"
-VERSION = 1
-MAX_FILE_BYTES = 64 * 2**20
 
 Input = Union[Value, float, int]
 
@@ -81,39 +83,6 @@ def _flatten(tree: Any) -> list[Any]:
     return [tree]
 
 
-def _check_like(expected: Any, got: Any, where: str) -> None:
-    """Raise ValueError unless ``got`` has the shape of ``expected`` with finite numbers."""
-    if isinstance(expected, dict):
-        if not isinstance(got, dict):
-            raise ValueError(f"{where}: expected an object, got {type(got).__name__}")
-        if list(got) != list(expected):
-            raise ValueError(f"{where}: expected keys {list(expected)}, got {list(got)}")
-        for key in expected:
-            _check_like(expected[key], got[key], f"{where}.{key}")
-    elif isinstance(expected, list):
-        if not isinstance(got, list):
-            raise ValueError(f"{where}: expected a list, got {type(got).__name__}")
-        if len(got) != len(expected):
-            raise ValueError(f"{where}: expected {len(expected)} entries, got {len(got)}")
-        for i, (want, item) in enumerate(zip(expected, got)):
-            _check_like(want, item, f"{where}[{i}]")
-    elif not is_number(got):
-        raise ValueError(f"{where}: expected a number, got {type(got).__name__} {got!r:.40}")
-    elif isinstance(got, int) and not _fits_a_float(got):
-        raise ValueError(f"{where}: expected a finite number, got an integer too large for a "
-                         f"float ({got.bit_length()} bits, overflows to inf)")
-    elif not math.isfinite(got):
-        raise ValueError(f"{where}: expected a finite number, got {got!r}")
-
-
-def _fits_a_float(n: int) -> bool:
-    try:
-        float(n)
-    except OverflowError:
-        return False
-    return True
-
-
 def _named(tree: Any, path: str) -> list[tuple[str, Value]]:
     """(path, Value) pairs in ``parameters()`` order, spelled as ``load_state_dict`` errors do."""
     if isinstance(tree, dict):
@@ -122,41 +91,6 @@ def _named(tree: Any, path: str) -> list[tuple[str, Value]]:
     if isinstance(tree, list):
         return [pair for i, value in enumerate(tree) for pair in _named(value, f"{path}[{i}]")]
     return [(path, tree)]
-
-
-def _reject_constant(token: str) -> float:
-    raise ValueError(f"non-finite number token {token!r} (JSON has no NaN or Infinity)")
-
-
-def _same_json(got: Any, expected: Any) -> bool:
-    """Equal and of the same JSON type: ``true`` is not 1, ``2.0`` is not 2."""
-    return _json_difference(expected, got, "") is None
-
-
-def _json_difference(expected: Any, got: Any, where: str) -> str | None:
-    """The first field where ``got`` differs from ``expected`` in type or value, or None."""
-    if type(got) is not type(expected):
-        return (f"{where}: expected {type(expected).__name__} {expected!r:.40}, got "
-                f"{type(got).__name__} {got!r:.40}")
-    if isinstance(expected, dict):
-        if set(got) != set(expected):
-            return f"{where}: expected keys {list(expected)}, got {list(got)}"
-        for key in expected:
-            found = _json_difference(expected[key], got[key], f"{where}.{key}")
-            if found:
-                return found
-        return None
-    if isinstance(expected, list):
-        if len(got) != len(expected):
-            return f"{where}: expected {len(expected)} entries, got {len(got)}"
-        for i, (want, item) in enumerate(zip(expected, got)):
-            found = _json_difference(want, item, f"{where}[{i}]")
-            if found:
-                return found
-        return None
-    if got != expected:
-        return f"{where}: expected {expected!r:.40}, got {got!r:.40}"
-    return None
 
 
 class Module:
@@ -219,21 +153,13 @@ class Module:
         Raises ``ValueError`` (naming the offending entry) unless ``state`` has
         exactly this model's shape with finite numbers; then nothing changes.
         """
-        _check_like(self.state_dict(), state, where)
+        check_like(self.state_dict(), state, where)
         for p, number in zip(self.parameters(), _flatten(state)):
             p.data = float(number)
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the model to ``path`` as JSON, atomically (temp file, fsync, os.replace)."""
-        path = os.fspath(path)
-        document = {"format": FORMAT, "version": VERSION, "model": type(self).__name__,
-                    "config": self._config(), "state": self.state_dict()}
-        try:
-            text = json.dumps(document, allow_nan=False, indent=1)
-        except ValueError:
-            raise ValueError(f"cannot save {path!r}: the model has a non-finite "
-                             f"parameter (nan or inf)") from None
-        write_atomic(path, (text + "\n").encode("utf-8"))
+        _model_files.save(self, path)
 
     def load(self, path: str | os.PathLike[str]) -> Module:
         """Read parameters saved by ``save``; returns the model.
@@ -242,45 +168,8 @@ class Module:
         non-finite numbers) raises one ``ValueError`` naming the file and the
         problem, and leaves the parameters untouched.
         """
-        path = os.fspath(path)
-        raw = read_regular(path, MAX_FILE_BYTES)  # a FIFO or device: refused, never read
-        try:
-            if len(raw) > MAX_FILE_BYTES:
-                raise ValueError(f"larger than {MAX_FILE_BYTES} bytes")
-            if not raw.strip():
-                raise ValueError("the file is empty")
-            try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError:
-                raise ValueError("not UTF-8 text (a binary or pickle file?)") from None
-            try:
-                document = json.loads(text, parse_constant=_reject_constant)
-            except json.JSONDecodeError as error:
-                raise ValueError(f"not valid JSON (truncated?): {error}") from None
-            except RecursionError:
-                raise ValueError("JSON nested too deeply") from None
-            self._load_document(document)
-        except ValueError as error:
-            raise ValueError(f"cannot load {path!r}: {error}") from None
+        _model_files.load(self, path)
         return self
-
-    def _load_document(self, document: Any) -> None:
-        if not isinstance(document, dict) or document.get("format") != FORMAT:
-            raise ValueError(f"not an autograd_tiny model file (no \"format\": {FORMAT!r})")
-        version = document.get("version")
-        if not _same_json(version, VERSION):
-            raise ValueError(f"version: unsupported version {type(version).__name__} "
-                             f"{version!r:.40} (this library reads {VERSION})")
-        kind = type(self).__name__
-        if not _same_json(document.get("model"), kind):
-            raise ValueError(f"model: the file holds {document.get('model')!r:.40}, "
-                             f"this model is {kind}")
-        problem = _json_difference(self._config(), document.get("config"), "config")
-        if problem:
-            raise ValueError(f"{problem}; the file holds {kind} with config "
-                             f"{document.get('config')!r:.200}, this model has config "
-                             f"{self._config()!r}")
-        self.load_state_dict(document.get("state"), where="state")
 
     def __call__(self, x: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__} must define __call__")

@@ -1,12 +1,15 @@
-"""Training loop: ``fit``, ``train_step``, ``evaluate``, ``accuracy``, ``predict``, ``History``.
+"""Training loop: ``fit`` and its step ``train_step``; ``evaluate``, ``accuracy``, ``History``.
 
-Imports nn, losses, optim, steps, the engine and ``_atomic`` (never the CLI). ``fit`` picks
-a loss from the model's output size unless told (one output: BCE with logits;
-k outputs: cross-entropy), checks that the labels suit it, trains with Adam on
-shuffled mini-batches, and returns a ``History``. One optimisation step is
-``train_step``, a small function that ``fit(step=...)`` can replace. By
-default ``fit`` runs each step of an ``MLP`` with a built-in loss as compiled
-replay (``compiler.compile``): the same numbers without building a graph.
+Imports nn, optim, the compiled step (``compiler.step``), the engine and the private
+modules it is split into (never the CLI): ``_history`` (``History``),
+``_evaluation`` (``evaluate``, ``predict``, ``accuracy``) and ``_fit_checks`` (the
+checks of the data and of each step, and the loss picked). ``fit`` picks a loss from
+the model's output size unless told (one output: BCE with logits; k outputs:
+cross-entropy), checks that the labels suit it, trains with Adam on shuffled
+mini-batches, and returns a ``History``. One optimisation step is ``train_step``, a
+small function that ``fit(step=...)`` can replace. By default ``fit`` runs each step
+of an ``MLP`` with a built-in loss as compiled replay (``compiler.step.CompiledStep``):
+the same numbers without building a graph.
 
 >>> from autograd_tiny.data import xor
 >>> from autograd_tiny.nn import MLP
@@ -19,226 +22,78 @@ replay (``compiler.compile``): the same numbers without building a graph.
 
 from __future__ import annotations
 
-import math
-import numbers
-import pathlib
+import gc
 import random
 import sys
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any, Callable, Union
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, Union
 
-from ._atomic import write_atomic
 from ._checks import check_int, check_number
-from .engine import Value, no_grad
-from .losses import (
-    binary_cross_entropy,
-    binary_cross_entropy_with_logits,
-    cross_entropy,
-    hinge,
-    mse,
+from ._evaluation import (
+    accuracy,
+    decision_threshold,
+    evaluate,
+    model_outputs,
+    predict,
+    predicted_label,
 )
+from ._fit_checks import (
+    LOSSES,
+    LossFn,
+    check_dataset,
+    check_finite_data,
+    check_labels,
+    non_finite,
+    pick_loss,
+)
+from ._history import History
+from .compiler.step import CompiledStep, EagerStep, compiled_kind
+from .engine import Value, no_grad
 from .nn import MLP, Layer, Module, Neuron
 from .optim import Adam, LRScheduler, Optimizer, clip_grad_norm_, clip_grad_value_
-from .steps import (
-    CompiledStep,
-    LossFn,
-    compiled_kind,
-    decision_threshold,
-    gc_paused,
-    is_int,
-    model_outputs,
-    mse_one_hot,
-    predicted_label,
-    train_step,
-)
 
 __all__ = ["History", "fit", "train_step", "evaluate", "accuracy", "predict", "LOSSES"]
 
-StepFn = Callable[[Any, LossFn, Optimizer, Sequence[Any], Sequence[Any]], "tuple[float, int]"]
-
-LOSSES: dict[str, LossFn] = {
-    "bce_with_logits": binary_cross_entropy_with_logits,
-    "bce": binary_cross_entropy,
-    "cross_entropy": cross_entropy,
-    "mse": mse,
-    "hinge": hinge,
-}
+StepFn = EagerStep
 DEFAULT_LR = 0.02
 DEFAULT_BATCH_SIZE = 16
 
 
-@dataclass
-class History:
-    """Per-epoch training loss and accuracy (and validation's, when given).
-
-    >>> History(loss=[0.7, 0.5], accuracy=[0.5, 1.0]).epochs
-    2
-    """
-
-    loss: list[float] = field(default_factory=list)
-    accuracy: list[float] = field(default_factory=list)
-    val_loss: list[float] = field(default_factory=list)
-    val_accuracy: list[float] = field(default_factory=list)
-
-    @property
-    def epochs(self) -> int:
-        """Number of epochs recorded."""
-        return len(self.loss)
-
-    def plot(self, path: str | None = None) -> Any:
-        """Loss and accuracy curves as a matplotlib ``Figure`` (saved to ``path`` if given).
-
-        Needs matplotlib (``pip install 'autograd-tiny[plot]'``), imported only here.
-        """
-        try:
-            from matplotlib.figure import Figure
-        except ImportError:
-            raise ImportError("History.plot needs matplotlib: "
-                              "pip install 'autograd-tiny[plot]'") from None
-        figure = Figure(figsize=(9.0, 3.5), layout="constrained")
-        loss_axes, accuracy_axes = figure.subplots(1, 2)
-        epochs = range(1, self.epochs + 1)
-        for axes, name in ((loss_axes, "loss"), (accuracy_axes, "accuracy")):
-            axes.plot(epochs, getattr(self, name), label="train")
-            validation = getattr(self, f"val_{name}")
-            if validation:
-                axes.plot(epochs, validation, label="validation")
-            axes.set_xlabel("epoch")
-            axes.set_ylabel(name)
-            axes.legend()
-        if path is not None:  # atomically, like every file this library writes
-            fmt = pathlib.Path(path).suffix.lstrip(".").lower() or "png"
-            write_atomic(path, lambda file: figure.savefig(file, format=fmt))
-        return figure
-
-
-def _check_dataset(X: Any, y: Any, where: str) -> None:
-    if not isinstance(X, Sequence) or not isinstance(y, Sequence):
-        raise TypeError(f"{where} needs X and y as lists, got {type(X).__name__} "
-                        f"and {type(y).__name__}")
-    if len(X) != len(y):
-        raise ValueError(f"{where}: X has {len(X)} samples but y has {len(y)}")
-    if not X:
-        raise ValueError(f"{where}: the dataset is empty")
-
-
-def _first_non_finite(rows: Sequence[Any], name: str) -> str | None:
-    """Where the first nan or inf of a dataset sits (``row 3, column 1: X[3][1] = nan``).
-
-    Rows may be numbers or sequences of numbers or Values; anything else is the
-    model's business and is skipped. None when every number is finite.
-    """
-    for i, row in enumerate(rows):
-        cells = row if isinstance(row, Sequence) and not isinstance(row, str) else None
-        for j, cell in enumerate(cells if cells is not None else (row,)):
-            number = cell.data if isinstance(cell, Value) else cell
-            if isinstance(number, numbers.Real) and not math.isfinite(number):
-                if cells is None:
-                    return f"row {i}: {name}[{i}] = {float(number)!r}"
-                return f"row {i}, column {j}: {name}[{i}][{j}] = {float(number)!r}"
-    return None
-
-
-def _check_finite_data(X: Sequence[Any], y: Sequence[Any], where: str) -> None:
-    """Raise ValueError naming the first nan or inf in X or y, before any step."""
-    for rows, name in ((X, "X"), (y, "y")):
-        found = _first_non_finite(rows, name)
-        if found is not None:
-            raise ValueError(f"{where}: {found}; one nan or inf makes every parameter nan, "
-                             f"so fix or drop that row (check_finite=False trains anyway)")
-
-
-def _pick_loss(model: Any, loss: Union[str, LossFn, None], first_output: Any) -> LossFn:
-    if callable(loss):
-        return loss
-    if loss is None:
-        if not isinstance(first_output, Value):
-            return cross_entropy
-        if getattr(model, "output_activation", None) == "sigmoid":
-            return binary_cross_entropy
-        return binary_cross_entropy_with_logits
-    if loss not in LOSSES:
-        raise ValueError(f"fit: unknown loss {loss!r} (must be one of {', '.join(LOSSES)} "
-                         f"or a function (outputs, targets) -> Value)")
-    if loss == "mse" and not isinstance(first_output, Value):
-        return mse_one_hot
-    return LOSSES[loss]
-
-
-def _check_labels(first_output: Any, loss: Union[str, LossFn, None], y: Sequence[Any],
-                  where: str) -> None:
-    """Raise ValueError before training on labels the default or named loss would misread."""
-    if callable(loss):
-        return
-    if isinstance(first_output, Value):
-        allowed: tuple[int, ...]
-        if loss is None:
-            allowed, need = (0, 1), "binary cross-entropy, which needs labels 0 and 1"
-        elif loss == "hinge":
-            allowed, need = (-1, 0, 1), "hinge, which needs labels -1 and 1 (0 reads as -1)"
-        else:
-            return
-        for i, label in enumerate(y):
-            if not (isinstance(label, numbers.Real) and label in allowed):
-                classes = max((t for t in y if is_int(t)), default=1) + 1
-                hint = (f"; for {classes} classes give the model {classes} outputs "
-                        f"(MLP(nin, [..., {classes}]))" if classes > 2 else "")
-                raise ValueError(f"{where}: the model has 1 output, so it trains with {need}; "
-                                 f"got {label!r:.40} (y[{i}]){hint}")
-        return
-    k = len(first_output)
-    for i, label in enumerate(y):
-        if loss == "mse" and isinstance(label, (list, tuple)):
-            continue  # already a row of k targets
-        if not (is_int(label) and 0 <= label < k):
-            raise ValueError(f"{where}: the model has {k} outputs, so it needs class labels "
-                             f"0..{k - 1} (ints); got {label!r:.40} (y[{i}])")
-
-
-def evaluate(model: Any, X: Sequence[Any], y: Sequence[Any],
-             loss: Union[str, LossFn, None] = None) -> tuple[float, float]:
-    """(mean loss, accuracy) on a dataset, without building a graph.
+def train_step(model: Any, loss_fn: LossFn, optimizer: Optimizer,
+               xb: Sequence[Any], yb: Sequence[Any]) -> tuple[float, int]:
+    """One step on one mini-batch: forward, loss, backward, update; (loss, correct) back.
 
     >>> from autograd_tiny.data import xor
     >>> from autograd_tiny.nn import MLP
-    >>> loss, acc = evaluate(MLP(2, [1], seed=0), *xor())
-    >>> round(loss, 4), acc
-    (0.7541, 0.75)
+    >>> from autograd_tiny.losses import binary_cross_entropy_with_logits
+    >>> from autograd_tiny.optim import Adam
+    >>> model = MLP(2, [1], seed=0); opt = Adam(model.parameters())
+    >>> loss, correct = train_step(model, binary_cross_entropy_with_logits, opt, *xor())
+    >>> round(loss, 4), correct
+    (0.7541, 3)
     """
-    _check_dataset(X, y, "evaluate")
-    with no_grad():
-        outputs = [model_outputs(model, x) for x in X]
-        _check_labels(outputs[0], loss, y, "evaluate")
-        loss_value = _pick_loss(model, loss, outputs[0])(outputs, list(y)).data
+    optimizer.zero_grad()
+    outputs = [model_outputs(model, x) for x in xb]
+    loss = loss_fn(outputs, list(yb))
+    loss.backward()
+    optimizer.step()
     threshold = decision_threshold(model)
-    # bool() each comparison: a NumPy label's == gives numpy.bool_, whose sum is not an int
-    correct = sum(bool(predicted_label(out, threshold) == target)
-                  for out, target in zip(outputs, y))
-    return loss_value, correct / len(y)
+    correct = sum(bool(predicted_label(out, threshold) == target)  # NumPy labels: numpy.bool_
+                  for out, target in zip(outputs, yb))
+    return loss.data, correct
 
 
-def predict(model: Any, X: Sequence[Any]) -> list[int]:
-    """Class labels: argmax of k outputs, or one output above 0 (0.5 after a sigmoid).
-
-    >>> from autograd_tiny.nn import MLP
-    >>> predict(MLP(2, [2], seed=0), [[0.0, 0.0]])
-    [0]
-    """
-    threshold = decision_threshold(model)
-    with no_grad():
-        return [predicted_label(model_outputs(model, x), threshold) for x in X]
-
-
-def accuracy(model: Any, X: Sequence[Any], y: Sequence[Any]) -> float:
-    """Fraction of samples whose predicted label equals ``y``.
-
-    >>> from autograd_tiny.nn import MLP
-    >>> accuracy(MLP(2, [2], seed=0), [[0.0, 0.0]], [0])
-    1.0
-    """
-    _check_dataset(X, y, "accuracy")
-    return sum(bool(p == t) for p, t in zip(predict(model, X), y)) / len(y)
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """The cyclic garbage collector off inside, back to its previous state after."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _whole_epochs(history: History, validation: bool) -> None:
@@ -256,63 +111,6 @@ def _add_note(error: BaseException, note: str) -> None:
         error.add_note(note)
 
 
-def _parameter_name(i: int, p: Value) -> str:
-    return f"model.parameters()[{i}]" + (f" ({p.label})" if p.label else "")
-
-
-def _first_bad(numbers: Sequence[float]) -> int | None:
-    """The index of the first nan or inf; the sum tells at C speed when there is none."""
-    if math.isfinite(sum(numbers)):
-        return None
-    return next((i for i, x in enumerate(numbers) if not math.isfinite(x)), None)
-
-
-def _non_finite(loss: float, params: Sequence[Value], before: Sequence[float],
-                optimizer: Optimizer) -> str | None:
-    """What went nan or inf in a step (the loss, a gradient, a parameter, the optimizer's
-    state), or None."""
-    data = [p.data for p in params]
-    bad_state = _bad_optimizer_state(optimizer)
-    if math.isfinite(loss) and math.isfinite(sum(data)) and bad_state is None:
-        return None  # the common case: a non-finite gradient would show in the data
-    if not math.isfinite(loss):
-        return f"the loss is {loss!r}"
-    i = _first_bad([p.grad for p in params])
-    if i is not None:
-        return f"the gradient of {_parameter_name(i, params[i])} is {params[i].grad!r}"
-    i = _first_bad(data)
-    if i is not None:
-        p = params[i]
-        return (f"the update made {_parameter_name(i, p)} {p.data!r} (it was {before[i]!r}, "
-                f"its gradient {p.grad!r}; is the learning rate "
-                f"{getattr(optimizer, 'lr', '?')!r} too large?)")
-    if bad_state is not None:
-        key, i = bad_state
-        value = getattr(optimizer, key)[i]
-        of = f" (for {_parameter_name(i, params[i])})" if i < len(params) else ""
-        return f"the optimizer's {key}[{i}] is {value!r}{of}"
-    return None  # a sum overflowed, every number is finite
-
-
-def _bad_optimizer_state(optimizer: Optimizer) -> tuple[str, int] | None:
-    """The first nan or inf in the optimizer's lists (moments, momentum buffers), or None."""
-    if isinstance(optimizer, _Clipped):
-        optimizer = optimizer.optimizer
-    for key, value in vars(optimizer).items():
-        if key == "params" or type(value) is not list:
-            continue
-        numbers: list[Any] = value
-        try:
-            total = sum(numbers)
-        except TypeError:  # not all numbers: SGD's buffers start as None
-            numbers = [x if isinstance(x, float) else 0.0 for x in value]
-            total = sum(numbers)
-        i = None if math.isfinite(total) else _first_bad(numbers)
-        if i is not None:
-            return key, i
-    return None
-
-
 def _whole_step(step: StepFn, model: Module, loss_fn: LossFn, optimizer: Optimizer,
                 params: Sequence[Value], xb: Sequence[Any], yb: Sequence[Any],
                 check_finite: bool, where: str) -> tuple[float, int]:
@@ -324,7 +122,10 @@ def _whole_step(step: StepFn, model: Module, loss_fn: LossFn, optimizer: Optimiz
     try:
         with gc_paused():
             batch_loss, correct = step(model, loss_fn, optimizer, xb, yb)
-        problem = _non_finite(batch_loss, params, before, optimizer) if check_finite else None
+        problem = None
+        if check_finite:  # the state and rate are the optimizer's, not the clipping wrapper's
+            held = optimizer.optimizer if isinstance(optimizer, _Clipped) else optimizer
+            problem = non_finite(batch_loss, params, before, held)
         if problem is not None:
             error = FloatingPointError(
                 f"fit stopped at {where}: {problem}. The parameters and optimizer state are "
@@ -454,17 +255,17 @@ def fit(model: Module, X: Sequence[Any], y: Sequence[Any], *, epochs: int = 100,
     >>> fit(MLP(2, [4, 1], seed=1), *xor(), epochs=2, progress=False).epochs
     2
     """
-    _check_dataset(X, y, "fit")
+    check_dataset(X, y, "fit")
     for name, number in (("epochs", epochs), ("batch_size", batch_size)):
         check_int(number, name, "fit", minimum=1)
     if validation_data is not None:
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
             raise ValueError("fit: validation_data must be a pair (X_val, y_val)")
-        _check_dataset(*validation_data, "fit validation_data")
+        check_dataset(*validation_data, "fit validation_data")
     if check_finite:
-        _check_finite_data(X, y, "fit")
+        check_finite_data(X, y, "fit")
         if validation_data is not None:
-            _check_finite_data(*validation_data, "fit validation_data")
+            check_finite_data(*validation_data, "fit validation_data")
     if optimizer is None:
         if schedule is not None:
             raise ValueError("fit: a schedule changes the rate of a given optimizer; pass "
@@ -478,10 +279,10 @@ def fit(model: Module, X: Sequence[Any], y: Sequence[Any], *, epochs: int = 100,
         optimizer = _Clipped(optimizer, clip_grad_norm, clip_grad_value)
     with no_grad():
         first_output = model_outputs(model, X[0])
-        loss_fn = _pick_loss(model, loss, first_output)
-    _check_labels(first_output, loss, y, "fit")
+        loss_fn = pick_loss(model, loss, first_output)
+    check_labels(first_output, loss, y, "fit")
     if validation_data is not None:
-        _check_labels(first_output, loss, validation_data[1], "fit validation_data")
+        check_labels(first_output, loss, validation_data[1], "fit validation_data")
     if step is not None and compile:
         raise ValueError("fit: compile=True replaces the default step; a given step= "
                          "runs as it is (leave compile out)")
@@ -491,7 +292,7 @@ def fit(model: Module, X: Sequence[Any], y: Sequence[Any], *, epochs: int = 100,
             kind = compiled_kind(loss_fn, first_output, X, y)
             if kind is not None:
                 outputs = 1 if isinstance(first_output, Value) else len(first_output)
-                step = CompiledStep(model, kind, outputs)
+                step = CompiledStep(model, kind, outputs, eager=train_step)
     rng = random.Random(seed)
     order = list(range(len(X)))
     history = History() if history is None else history

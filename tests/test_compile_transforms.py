@@ -269,6 +269,10 @@ def chain(x):
     for _ in range(500_000):
         x = x * 0.999999 + 1e-6
     return x
+with open("/proc/self/status") as status:  # the address space in use now, then 1 KB a node
+    size = next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmSize:"))
+limit = size + 1024 * 2_000_000
+resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 before = peak()
 compiled = compile(chain)
 value, (grad,) = compiled.value_and_grad(0.5)
@@ -277,6 +281,7 @@ print(value, grad, len(compiled._last.graph.nodes), peak() - before)
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/status")
 def test_a_million_node_chain_compiles_and_runs_in_a_kilobyte_per_node():
     done = subprocess.run([sys.executable, "-c", MILLION], capture_output=True, text=True,
                           timeout=1200)
@@ -290,3 +295,19 @@ def test_a_million_node_chain_compiles_and_runs_in_a_kilobyte_per_node():
 
 def test_the_random_programs_use_the_branching_ops():
     assert {"relu", "abs"} <= set(UNARY) and {"**", "maximum"} <= set(BINARY)
+
+
+def test_value_and_grad_becomes_the_generated_entry_and_still_checks_its_arguments():
+    cf = compile(lambda x, y: x / y + x * x)
+    first = cf.value_and_grad(3.0, 2.0)
+    entry = cf.value_and_grad
+    assert entry.__name__ == "value_and_grad" and "value_and_grad" in vars(cf)
+    assert entry(3.0, 2.0) == first == (10.5, (6.5, -0.75))
+    assert entry(3, 2) == first  # ints become floats, as Value() makes them
+    assert entry(3.0, 0.0)[0] == math.inf  # 1/0 goes back to the eager engine
+    with pytest.raises(TypeError, match="got a Value"):
+        entry(Value(3.0), 2.0)
+    three = compile(lambda x, y, *z: x * y + sum(z))
+    assert three.value_and_grad(2.0, 3.0) == (6.0, (3.0, 2.0))
+    assert three.value_and_grad(2.0, 3.0, 1.0) == (7.0, (3.0, 2.0, 1.0))  # a new count
+    assert three.value_and_grad(2.0, 3.0) == (6.0, (3.0, 2.0))

@@ -10,11 +10,11 @@ import sys
 import pytest
 
 from autograd_tiny import train as train_module
+from autograd_tiny.compiler.step import CompiledStep
 from autograd_tiny.data import blobs, xor
 from autograd_tiny.nn import MLP
 from autograd_tiny.optim import SGD, Adam
-from autograd_tiny.steps import CompiledStep, train_step
-from autograd_tiny.train import History, accuracy, evaluate, fit
+from autograd_tiny.train import History, accuracy, evaluate, fit, train_step
 
 
 def state(model, optimizer):

@@ -85,3 +85,21 @@ def test_fit_needs_the_optimizer_a_schedule_drives():
     schedule = StepLR(SGD(model.parameters(), lr=0.1), step_size=1)
     with pytest.raises(ValueError, match="pass that optimizer too"):
         fit(model, *xor(), epochs=1, schedule=schedule, progress=False)
+
+
+def test_a_non_finite_update_under_clipping_names_the_optimizers_learning_rate():
+    model = MLP(2, [4, 1], seed=0)
+    with pytest.raises(FloatingPointError, match=r"is the learning rate 1e\+308 too large"):
+        fit(model, *xor(), epochs=5, optimizer=Adam(model.parameters(), lr=1e308),
+            clip_grad_norm=1.0, progress=False)
+
+
+def test_a_non_finite_optimizer_state_under_clipping_is_named():
+    model = MLP(2, [4, 1], seed=0)
+
+    def huge(outputs, targets):  # finite loss, gradients near 1e200: Adam's v overflows
+        return sum(outputs[1:], outputs[0]) * 1e200
+
+    with pytest.raises(FloatingPointError, match=r"the optimizer's v\[0\] is inf"):
+        fit(model, *xor(), epochs=2, loss=huge, optimizer=Adam(model.parameters(), lr=0.01),
+            clip_grad_value=1e300, progress=False)

@@ -295,9 +295,8 @@ def test_fit_pauses_the_gc_in_steps_and_restores_it(enabled):
 # -- compiled steps ---------------------------------------------------------------------
 
 def patch_train_step(monkeypatch, replacement):
-    """Replace the eager step where fit calls it and where the compiled step falls back to it."""
+    """Replace the eager step that fit runs and hands the compiled step to fall back on."""
     monkeypatch.setattr("autograd_tiny.train.train_step", replacement)
-    monkeypatch.setattr("autograd_tiny.steps.train_step", replacement)
 
 
 def count_eager_steps(monkeypatch) -> list[int]:

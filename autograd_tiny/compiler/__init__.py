@@ -128,7 +128,7 @@ class Compiled:
         self._programs: dict[int, Program] = {}
         # The latest program's generated functions (without params), called directly.
         self._fast_call: Callable[..., Any] | None = None
-        self._fast_value_and_grad: Callable[..., Any] | None = None
+        self._entry: Callable[..., Any] | None = None  # value_and_grad's generated entry
         self._last: Program | None = None
         self.__name__ = getattr(f, "__name__", "compiled")
         self.__doc__ = getattr(f, "__doc__", None)
@@ -200,28 +200,37 @@ class Compiled:
                                          for x in flatten(out)])
 
     def value_and_grad(self, *args: Any) -> tuple[Any, tuple[float, ...]]:
-        """(f(*args), tuple of df/d each argument); with ``has_aux``, ((value, aux), grads)."""
-        fast = self._fast_value_and_grad
-        if fast is not None:  # the latest program, called as it is: floats, same count
-            try:
-                return fast(*args)
-            except (NotFloats, TypeError):
-                pass
-            except _FALLS_BACK:
-                value, aux, grads = self._eager(args)
-                return self._with_aux(value, aux), grads[len(self.params):]
+        """(f(*args), tuple of df/d each argument); with ``has_aux``, ((value, aux), grads).
+
+        After its first call (without ``params``) ``cf.value_and_grad`` is the
+        generated function itself, an entry point that checks its arguments are
+        floats and sends anything else back to the general path (``emit.define``):
+        nothing else stands between a script's call and the code.
+        """
+        entry = self._entry
+        if entry is not None:
+            return entry(*args)
+        return self._value_and_grad(*args)
+
+    def _value_and_grad(self, *args: Any) -> tuple[Any, tuple[float, ...]]:
+        """``value_and_grad``'s general path: any arguments; traces a new count."""
         args = _floats(args, self.__name__)
         program = self._programs.get(len(args)) or self._program(len(args), args)
         try:
             if self.params:
                 return program.value_and_grad(*[p.data for p in self.params], *args)
             out = program.value_and_grad(*args)
-            if program.scalar:
-                self._fast_value_and_grad = program.value_and_grad
-            return out
         except _FALLS_BACK:
-            value, aux, grads = self._eager(args)
-            return self._with_aux(value, aux), grads[len(self.params):]
+            return self._eager_value_and_grad(*args)
+        if program.entry_point is None:
+            program.entry_point = program.entry(self._value_and_grad, self._eager_value_and_grad)
+        if program.entry_point is not None:
+            self._entry = self.value_and_grad = program.entry_point  # type: ignore[method-assign]
+        return out
+
+    def _eager_value_and_grad(self, *args: Any) -> tuple[Any, tuple[float, ...]]:
+        value, aux, grads = self._eager(args)
+        return self._with_aux(value, aux), grads[len(self.params):]
 
     def value_and_grad_batch(self, shared: Sequence[Any], rows: Iterable[Sequence[Any]]
                              ) -> tuple[Any, tuple[float, ...]]:

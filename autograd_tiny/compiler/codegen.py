@@ -33,6 +33,7 @@ from typing import Any, Callable
 
 from ..engine import Value
 from .emit import (
+    CHUNK,
     NotFloats,
     argument_names,
     chained_zero,
@@ -276,6 +277,8 @@ def _formula(op: str, texts: list[str], operands: list[Any]) -> str:
         base = texts[0]
         if not (isinstance(operands[0], Expr) and operands[0].prec == ATOM):
             base = f"({base})"
+        if y == 2.0:  # as the engine computes it (_ieee.real_pow)
+            return f"{base} * {base}"
         return f"{base} ** {texts[1]}"
     return FORWARD[op].format(*texts)
 
@@ -308,6 +311,8 @@ class Program:
         # forward and value_and_grad are defined at their first use (``__getattr__``):
         # a training step never calls forward, and a big function takes long to compile.
         self._pending: dict[str, tuple[list[str], str]] = {"forward": (body, result)}
+        self._bodies: dict[str, tuple[list[str], str]] = {}
+        self.entry_point: Callable[..., Any] | None = None  # set by the Compiled that owns it
         if self.scalar:
             wrt = names[len(params):]
             grads = tuple_display([f"g_{n}" for n in wrt])
@@ -319,6 +324,7 @@ class Program:
                               f"    return {value}, {grads}"]
             self.source += "\n" + "\n".join(value_and_grad) + "\n"
             self._pending["value_and_grad"] = ([*body, *zero, *backward], f"{value}, {grads}")
+            self._bodies["value_and_grad"] = self._pending["value_and_grad"]
         # A model's parameters carry their names (layers[0].weight[3][1]): say which p is which.
         legend = "".join(f"# {name}: {p.label}\n" for name, p in zip(names, params) if p.label)
         self.source = legend + self.source
@@ -326,6 +332,16 @@ class Program:
 
     forward: Callable[..., Any]
     value_and_grad: Callable[..., tuple[Any, tuple[float, ...]]]
+
+    def entry(self, slow: Callable[..., Any], fallback: Callable[..., Any]
+              ) -> Callable[..., Any] | None:
+        """``value_and_grad`` as an entry point (see ``emit.define``), or None (with
+        params, or too long for one function)."""
+        body_result = self._bodies.get("value_and_grad")
+        if self.params or body_result is None or len(body_result[0]) > CHUNK:
+            return None
+        return define("value_and_grad", self.names, *body_result, slow=slow,
+                      fallback=fallback)
 
     def __getattr__(self, name: str) -> Any:
         """``forward`` or ``value_and_grad``, defined now: the attribute from then on."""

@@ -116,8 +116,16 @@ CHUNK = 4000
 _NAME = re.compile(r"\b(?:[vgk][0-9]+|gs[0-9]+|g_[A-Za-z0-9]+)\b")
 
 
-def define(name: str, signature: list[str], body: list[str], result: str) -> Callable[..., Any]:
+def define(name: str, signature: list[str], body: list[str], result: str, *,
+           slow: Callable[..., Any] | None = None,
+           fallback: Callable[..., Any] | None = None) -> Callable[..., Any]:
     """The function ``def name(signature): body; return result``, run with ``exec``.
+
+    It raises ``NotFloats`` when called with anything but floats. Given ``slow`` and
+    ``fallback`` it is an entry point instead, what a user calls directly: other
+    arguments (another count, an int, a Value) go to ``slow(*args)``, and what
+    the eager engine must redo (a division by zero, an overflow) to
+    ``fallback(*args)``; nothing else stands between the call and the code.
 
     Python's compiler takes about 2 KB per statement of one function while it works;
     a function of more than ``CHUNK`` statements is made of chunks instead, each
@@ -125,6 +133,8 @@ def define(name: str, signature: list[str], body: list[str], result: str) -> Cal
     keep the variables in one list: ``v3`` is ``s[7]``. Chunks split only between
     top-level statements, never inside an ``if``.
     """
+    if slow is not None and fallback is not None and len(body) <= CHUNK:
+        return _entry(name, signature, body, result, slow, fallback)
     check = ""
     if signature:  # floats only: anything else goes back to the caller's slow path
         check = ("    if " + " or ".join(f"{a}.__class__ is not float" for a in signature)
@@ -174,3 +184,35 @@ def define(name: str, signature: list[str], body: list[str], result: str) -> Cal
 
     function.__name__ = name
     return function
+
+
+class _Missing:
+    """The default of an entry point's parameters: an argument not given."""
+
+
+_MISSING = _Missing()
+
+
+def _entry(name: str, signature: list[str], body: list[str], result: str,
+           slow: Callable[..., Any], fallback: Callable[..., Any]) -> Callable[..., Any]:
+    """``define``'s entry point: the checks and the fallback in the generated code itself."""
+    args = ", ".join(signature)
+    # each parameter defaults to a marker that is no float: fewer arguments go to slow too
+    params = "".join(f"{a}=_MISSING, " for a in signature)
+    floats = "".join(f" or {a}.__class__ is not float" for a in signature)
+    given = f"*[a for a in ({args}{',' if len(signature) == 1 else ''}) if a is not _MISSING], " \
+        if signature else ""
+    lines = [
+        f"def {name}({params}*_rest):",
+        f"    if _rest{floats}:",
+        f"        return _slow({given}*_rest)",
+        "    try:",
+        *["    " + line for line in body],
+        f"        return {result}",
+        "    except _FALLS_BACK:",
+        f"        return _fallback({args})",
+    ]
+    namespace = dict(NAMESPACE, _slow=slow, _fallback=fallback, _MISSING=_MISSING,
+                     _FALLS_BACK=(ArithmeticError, ValueError))
+    exec("\n".join(lines) + "\n", namespace)  # noqa: S102 - our own generated code
+    return namespace[name]

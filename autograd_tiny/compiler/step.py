@@ -1,102 +1,48 @@
-"""One optimisation step of ``fit``, eager or by compiled replay.
+"""The compiled training step: ``fit``'s step as replay of one traced per-sample loss.
 
-Imports the engine, compiler, losses and optim (never nn, train, data or the
-CLI). ``train_step`` builds the graph of one mini-batch, runs backward and
-updates; ``CompiledStep`` does the same arithmetic through one traced
-per-sample loss replayed as generated float code (``compiler.compile``), and
-``fit`` uses it by default for MLPs with a built-in loss.
+``CompiledStep`` does the arithmetic of ``train.train_step`` (forward, loss, backward,
+update) through generated float code (``compile``), and ``fit`` uses it by default
+for an MLP with a built-in loss; ``compiled_kind`` says which losses replay exactly.
+Where it cannot replay, it runs the eager step it was given. Imports the engine,
+losses, optim, ``compile`` from this folder, and the private ``_fit_checks`` and
+``_evaluation`` that tell it how labels and outputs read (never nn, train or the CLI).
 
 >>> from autograd_tiny.data import xor
->>> from autograd_tiny.nn import MLP
 >>> from autograd_tiny.losses import binary_cross_entropy_with_logits
+>>> from autograd_tiny.nn import MLP
 >>> from autograd_tiny.optim import Adam
+>>> from autograd_tiny.train import train_step
+>>> X, y = xor()
 >>> model = MLP(2, [1], seed=0)
->>> loss, correct = train_step(model, binary_cross_entropy_with_logits,
-...                            Adam(model.parameters()), *xor())
+>>> compiled_kind(binary_cross_entropy_with_logits, model(X[0]), X, y)
+'bce'
+>>> step = CompiledStep(model, "bce", 1, eager=train_step)
+>>> loss, correct = step(model, binary_cross_entropy_with_logits, Adam(model.parameters()), X, y)
 >>> round(loss, 4), correct
 (0.7541, 3)
 """
 
 from __future__ import annotations
 
-import gc
 import math
 import numbers
 import warnings
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from typing import Any, Callable
 
-from .compiler import compile as compile_function
-from .engine import Value
-from .losses import binary_cross_entropy_with_logits, cross_entropy, mse
-from .optim import Optimizer
+from .._checks import is_integral
+from .._evaluation import decision_threshold, model_outputs
+from .._fit_checks import LossFn, mse_one_hot
+from ..engine import Value
+from ..losses import binary_cross_entropy_with_logits, cross_entropy, mse
+from ..optim import Optimizer
+from . import compile as compile_function
 
-__all__ = [
-    "CompiledStep", "LossFn", "compiled_kind", "decision_threshold", "gc_paused", "is_int",
-    "model_outputs", "mse_one_hot", "predicted_label", "train_step",
-]
+__all__ = ["CompiledStep", "EagerStep", "compiled_kind"]
 
-LossFn = Callable[[Any, Any], Value]
+# train.train_step's signature: (model, loss_fn, optimizer, xb, yb) -> (batch loss, correct)
+EagerStep = Callable[[Any, LossFn, Optimizer, Sequence[Any], Sequence[Any]], "tuple[float, int]"]
 
-
-def model_outputs(model: Any, x: Any) -> Any:
-    out = model(x)
-    if isinstance(out, (list, tuple)) and len(out) == 1:
-        return out[0]
-    return out
-
-
-def decision_threshold(model: Any) -> float:
-    return 0.5 if getattr(model, "output_activation", None) == "sigmoid" else 0.0
-
-
-def predicted_label(out: Any, threshold: float) -> int:
-    if isinstance(out, Value):
-        return int(out.data > threshold)
-    scores = [o.data if isinstance(o, Value) else float(o) for o in out]
-    return max(range(len(scores)), key=scores.__getitem__)
-
-
-def is_int(x: Any) -> bool:
-    """An integer label: int or any ``numbers.Integral`` (NumPy's too), never a bool."""
-    return isinstance(x, numbers.Integral) and not isinstance(x, bool)
-
-
-def mse_one_hot(outputs: Sequence[Any], targets: Sequence[Any]) -> Value:
-    """mse for k-output models, reading an int label i as the one-hot row (i == j for j < k)."""
-    rows = [[float(j == t) for j in range(len(out))]
-            if is_int(t) and isinstance(out, (list, tuple)) else t
-            for out, t in zip(outputs, targets)]
-    return mse(outputs, rows)
-
-
-def train_step(model: Any, loss_fn: LossFn, optimizer: Optimizer,
-               xb: Sequence[Any], yb: Sequence[Any]) -> tuple[float, int]:
-    """One step on one mini-batch: forward, loss, backward, update; (loss, correct) back.
-
-    >>> from autograd_tiny.data import xor
-    >>> from autograd_tiny.nn import MLP
-    >>> from autograd_tiny.optim import Adam
-    >>> model = MLP(2, [1], seed=0); opt = Adam(model.parameters())
-    >>> loss, correct = train_step(model, binary_cross_entropy_with_logits, opt, *xor())
-    >>> round(loss, 4), correct
-    (0.7541, 3)
-    """
-    optimizer.zero_grad()
-    outputs = [model_outputs(model, x) for x in xb]
-    loss = loss_fn(outputs, list(yb))
-    loss.backward()
-    optimizer.step()
-    threshold = decision_threshold(model)
-    correct = sum(bool(predicted_label(out, threshold) == target)  # NumPy labels: numpy.bool_
-                  for out, target in zip(outputs, yb))
-    return loss.data, correct
-
-
-# --------------------------------------------------------------------------
-# The compiled step: one trace of a per-sample loss, replayed on every batch
-# --------------------------------------------------------------------------
 
 class CompiledStep:
     """``train_step`` as compiled replay, for the built-in mean losses; eager where it cannot be.
@@ -114,14 +60,16 @@ class CompiledStep:
 
     The replay also returns each sample's model outputs (``has_aux``), from
     which the correct count follows as ``predicted_label`` decides it.
-    A batch whose loss or gradients are not finite reruns eagerly, as does
-    every batch once tracing fails (a ``TraceError``: the model reads a value as
-    a number; or any other error, which the eager step then raises if it is
-    the model's own): a ``RuntimeWarning`` says so, once.
+    A batch whose loss or gradients are not finite reruns with the ``eager`` step
+    (``train_step`` in ``fit``), as does every batch once tracing fails (a
+    ``TraceError``: the model reads a value as a number; or any other error, which
+    the eager step then raises if it is the model's own): a ``RuntimeWarning`` says
+    so, once.
     """
 
-    def __init__(self, model: Any, kind: str, outputs: int) -> None:
+    def __init__(self, model: Any, kind: str, outputs: int, *, eager: EagerStep) -> None:
         self.model = model
+        self.eager = eager
         self.kind = kind
         self.outputs = outputs
         self.threshold = decision_threshold(model)
@@ -187,7 +135,7 @@ class CompiledStep:
                 if math.isfinite(total) and math.isfinite(sum(p.grad for p in self.params)):
                     optimizer.step()
                     return total / terms, self._correct(outputs, yb)
-        return train_step(model, loss_fn, optimizer, xb, yb)
+        return self.eager(model, loss_fn, optimizer, xb, yb)
 
 
 def compiled_kind(loss_fn: LossFn, first_output: Any, X: Sequence[Any],
@@ -201,19 +149,7 @@ def compiled_kind(loss_fn: LossFn, first_output: Any, X: Sequence[Any],
             return None
         kinds: dict[Any, str] = {binary_cross_entropy_with_logits: "bce", mse: "mse"}
     else:
-        if not all(is_int(t) and 0 <= t < len(first_output) for t in y):
+        if not all(is_integral(t) and 0 <= int(t) < len(first_output) for t in y):
             return None
         kinds = {cross_entropy: "ce", mse_one_hot: "mse"}
     return kinds.get(loss_fn)
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """The cyclic garbage collector off inside, back to its previous state after."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
