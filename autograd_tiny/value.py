@@ -27,6 +27,7 @@ from __future__ import annotations
 import itertools
 import math
 import sys
+import threading
 from collections.abc import Sequence
 from typing import Any, Callable, Union
 
@@ -69,12 +70,17 @@ _epoch = 0  # the birth of leaves made now: the latest tick clock() gave (one sh
 _CONSTANT_BIRTH = sys.maxsize
 
 
+_clock_lock = threading.Lock()
+
+
 def clock() -> int:
     """A new birth tick: leaves made before this call have a smaller one, leaves made
-    after it this one or larger (a race between threads can only make a leaf look older)."""
+    after it this one or larger, in any thread (the lock keeps ``_epoch`` the latest
+    tick: two threads cannot leave it at the older of theirs)."""
     global _epoch
-    tick = next(_ticks)
-    _epoch = tick
+    with _clock_lock:
+        tick = next(_ticks)
+        _epoch = tick
     return tick
 
 

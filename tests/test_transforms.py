@@ -562,3 +562,35 @@ def test_compile_of_a_transform_gives_the_eager_numbers_or_refuses(name):
             continue
         for point in points:
             assert compiled(point) == f(point), (name, first, point)
+
+
+def test_birth_ticks_stay_the_latest_when_two_threads_race(monkeypatch):
+    # clock() is how a transform tells what its function closes over. Here thread A
+    # takes tick 1 and is held before publishing it while thread B takes tick 2: the
+    # shared epoch must end at 2, or leaves made after B's call would look older.
+    import threading
+
+    from autograd_tiny import value
+
+    a_has_its_tick, b_is_done = threading.Event(), threading.Event()
+
+    class HeldTicks:
+        count = 0
+
+        def __next__(self) -> int:
+            self.count += 1
+            tick = self.count
+            if tick == 1:
+                a_has_its_tick.set()
+                b_is_done.wait(0.5)  # B's clock() runs now, unless a lock holds it back
+            return tick
+
+    monkeypatch.setattr(value, "_ticks", HeldTicks())
+    a = threading.Thread(target=value.clock)
+    a.start()
+    a_has_its_tick.wait(5)
+    b = threading.Thread(target=lambda: (value.clock(), b_is_done.set()))
+    b.start()
+    a.join()
+    b.join()
+    assert value._epoch == 2
