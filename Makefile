@@ -49,6 +49,7 @@ demo: $(VENV)/.installed-demo
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check autograd_tiny tests bench docs
+	$(BIN)/ruff format --check autograd_tiny tests bench docs
 
 typecheck: $(VENV)/.installed-test
 	$(BIN)/mypy

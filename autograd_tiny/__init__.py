@@ -66,9 +66,9 @@ __all__ = [
     "cos",
     "cosh",
     "define_op",
-    "erf",
     "detect_anomaly",
     "enable_grad",
+    "erf",
     "exp",
     "grad",
     "gradients",
@@ -99,9 +99,9 @@ __all__ = [
 ]
 
 # -- checking, pictures, explaining (gradcheck.py, viz.py, explain.py)
-from .explain import Explanation, explain  # noqa: E402
-from .gradcheck import GradientCheckError, check_grad, numerical_grad  # noqa: E402
-from .viz import RendererNotFoundError, draw_dot, render_svg  # noqa: E402
+from .explain import Explanation, explain
+from .gradcheck import GradientCheckError, check_grad, numerical_grad
+from .viz import RendererNotFoundError, draw_dot, render_svg
 
 __all__ += ["GradientCheckError", "check_grad", "numerical_grad"]
 __all__ += ["Explanation", "RendererNotFoundError", "draw_dot", "explain", "render_svg"]
@@ -112,15 +112,26 @@ from .nn import MLP, Layer, Module, Neuron  # noqa: E402
 from .train import History, accuracy, evaluate, fit, predict  # noqa: E402
 
 __all__ += [
-    "data", "losses", "nn", "optim", "train",
-    "MLP", "Layer", "Module", "Neuron",
-    "History", "accuracy", "evaluate", "fit", "predict",
+    "MLP",
+    "History",
+    "Layer",
+    "Module",
+    "Neuron",
+    "accuracy",
+    "data",
+    "evaluate",
+    "fit",
+    "losses",
+    "nn",
+    "optim",
+    "predict",
+    "train",
 ]
 
 # -- compiled replay (compiler.py)
-from .compiler import TraceError, compile  # noqa: E402, A004 - the contract's name
+from .compiler import TraceError, compile  # noqa: E402 - the contract's name
 
-__all__ += ["compile", "TraceError"]
+__all__ += ["TraceError", "compile"]
 
 # -- errors of safe files and finite differences (_atomic.py, gradcheck.py)
 from ._atomic import NotARegularFileError  # noqa: E402

@@ -63,8 +63,9 @@ def _kind(mode: int) -> str:
 
 def _refuse(path: PathLike, mode: int, action: str) -> NotARegularFileError:
     shown = os.fspath(path)
-    return NotARegularFileError(f"cannot {action} {shown!r}: it is {_kind(mode)}, not a "
-                                f"regular file (left untouched)")
+    return NotARegularFileError(
+        f"cannot {action} {shown!r}: it is {_kind(mode)}, not a regular file (left untouched)"
+    )
 
 
 def _alive(pid: int) -> bool:
@@ -83,7 +84,7 @@ def _sweep(folder: pathlib.Path, prefix: str) -> None:
         name = entry.name
         if not (name.startswith(prefix) and name.endswith(".tmp")):
             continue
-        pid = name[len(prefix):].split(".", 1)[0]
+        pid = name[len(prefix) :].split(".", 1)[0]
         if pid.isdigit() and not _alive(int(pid)):
             with contextlib.suppress(OSError):
                 entry.unlink()

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # typing.TypeGuard is new in Python 3.10
     from typing import TypeGuard
 
-__all__ = ["is_int", "is_number", "is_integral", "is_real", "check_int", "check_number"]
+__all__ = ["check_int", "check_number", "is_int", "is_integral", "is_number", "is_real"]
 
 
 def is_int(x: Any) -> TypeGuard[int]:

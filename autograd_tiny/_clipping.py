@@ -33,17 +33,19 @@ def _as_parameters(parameters: Any, where: str) -> list[Value]:
     try:
         found = list(parameters)
     except TypeError:
-        raise TypeError(f"{where} needs a Value or a list of Values, got "
-                        f"{type(parameters).__name__}") from None
+        raise TypeError(
+            f"{where} needs a Value or a list of Values, got {type(parameters).__name__}"
+        ) from None
     seen: dict[int, int] = {}
     for i, p in enumerate(found):
         if not isinstance(p, Value):
-            raise TypeError(f"{where}: parameters must be Values, got "
-                            f"{type(p).__name__} {p!r:.60}")
+            raise TypeError(f"{where}: parameters must be Values, got {type(p).__name__} {p!r:.60}")
         j = seen.setdefault(id(p), i)
         if j != i:  # it would be counted and scaled twice
-            raise ValueError(f"{where}: parameter {i} is the same Value as parameter {j} "
-                             f"({p!r}); list each parameter once")
+            raise ValueError(
+                f"{where}: parameter {i} is the same Value as parameter {j} "
+                f"({p!r}); list each parameter once"
+            )
     return found
 
 
@@ -57,8 +59,12 @@ def _total_norm(grads: list[float], p: float) -> float:
     return real_pow(math.fsum(real_pow(abs(g), p) for g in grads), 1.0 / p)
 
 
-def clip_grad_norm_(parameters: Parameters, max_norm: float, norm_type: float = 2.0,
-                    error_if_nonfinite: bool = False) -> float:
+def clip_grad_norm_(
+    parameters: Parameters,
+    max_norm: float,
+    norm_type: float = 2.0,
+    error_if_nonfinite: bool = False,
+) -> float:
     """Scale all gradients together so that their ``norm_type``-norm is at most ``max_norm``.
 
     ``torch.nn.utils.clip_grad_norm_``'s formula: with ``total`` the norm of
@@ -81,8 +87,10 @@ def clip_grad_norm_(parameters: Parameters, max_norm: float, norm_type: float = 
         return 0.0
     total = _total_norm([p.grad for p in params], power)
     if not math.isfinite(total) and error_if_nonfinite:
-        raise FloatingPointError(f"{where}: the total {norm_type}-norm of the gradients is "
-                                 f"{total}, so they cannot be clipped; no gradient was changed")
+        raise FloatingPointError(
+            f"{where}: the total {norm_type}-norm of the gradients is "
+            f"{total}, so they cannot be clipped; no gradient was changed"
+        )
     coefficient = max_norm / (total + 1e-6)
     scale = 1.0 if coefficient >= 1.0 else coefficient  # nan stays nan, as torch.clamp keeps it
     for p in params:

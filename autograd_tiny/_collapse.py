@@ -50,15 +50,18 @@ def _neuron(output: Value, name: str, outputs: set[Value], position: dict[Value,
             elif parent not in outputs:
                 stack.append(parent)
     for node in sorted(walked, key=position.__getitem__):  # parents before children
-        if node is output or any(p in unit.parameters or p in unit.members
-                                 for p in node.parents):
+        if node is output or any(p in unit.parameters or p in unit.members for p in node.parents):
             unit.members.add(node)
     return unit
 
 
 def _inputs(unit: Unit, position: dict[Value, int]) -> list[Value]:
-    outside = {p for node in unit.members for p in node.parents
-               if p not in unit.members and p not in unit.parameters}
+    outside = {
+        p
+        for node in unit.members
+        for p in node.parents
+        if p not in unit.members and p not in unit.parameters
+    }
     return sorted(outside, key=position.__getitem__)
 
 

@@ -14,8 +14,14 @@ from typing import Any, Union
 from ._fit_checks import LossFn, check_dataset, check_labels, pick_loss
 from .engine import Value, no_grad
 
-__all__ = ["accuracy", "decision_threshold", "evaluate", "model_outputs", "predict",
-           "predicted_label"]
+__all__ = [
+    "accuracy",
+    "decision_threshold",
+    "evaluate",
+    "model_outputs",
+    "predict",
+    "predicted_label",
+]
 
 
 def model_outputs(model: Any, x: Any) -> Any:
@@ -39,8 +45,9 @@ def predicted_label(out: Any, threshold: float) -> int:
     return max(range(len(scores)), key=scores.__getitem__)
 
 
-def evaluate(model: Any, X: Sequence[Any], y: Sequence[Any],
-             loss: Union[str, LossFn, None] = None) -> tuple[float, float]:
+def evaluate(
+    model: Any, X: Sequence[Any], y: Sequence[Any], loss: Union[str, LossFn, None] = None
+) -> tuple[float, float]:
     """(mean loss, accuracy) on a dataset, without building a graph.
 
     >>> from autograd_tiny.data import xor
@@ -56,8 +63,9 @@ def evaluate(model: Any, X: Sequence[Any], y: Sequence[Any],
         loss_value = pick_loss(model, loss, outputs[0])(outputs, list(y)).data
     threshold = decision_threshold(model)
     # bool() each comparison: a NumPy label's == gives numpy.bool_, whose sum is not an int
-    correct = sum(bool(predicted_label(out, threshold) == target)
-                  for out, target in zip(outputs, y))
+    correct = sum(
+        bool(predicted_label(out, threshold) == target) for out, target in zip(outputs, y)
+    )
     return loss_value, correct / len(y)
 
 

@@ -25,8 +25,14 @@ from .losses import (
 from .optim import Optimizer
 
 __all__ = [
-    "LOSSES", "LossFn", "check_dataset", "check_finite_data", "check_labels", "mse_one_hot",
-    "non_finite", "pick_loss",
+    "LOSSES",
+    "LossFn",
+    "check_dataset",
+    "check_finite_data",
+    "check_labels",
+    "mse_one_hot",
+    "non_finite",
+    "pick_loss",
 ]
 
 LossFn = Callable[[Any, Any], Value]
@@ -42,8 +48,9 @@ LOSSES: dict[str, LossFn] = {
 
 def check_dataset(X: Any, y: Any, where: str) -> None:
     if not isinstance(X, Sequence) or not isinstance(y, Sequence):
-        raise TypeError(f"{where} needs X and y as lists, got {type(X).__name__} "
-                        f"and {type(y).__name__}")
+        raise TypeError(
+            f"{where} needs X and y as lists, got {type(X).__name__} and {type(y).__name__}"
+        )
     if len(X) != len(y):
         raise ValueError(f"{where}: X has {len(X)} samples but y has {len(y)}")
     if not X:
@@ -72,8 +79,10 @@ def check_finite_data(X: Sequence[Any], y: Sequence[Any], where: str) -> None:
     for rows, name in ((X, "X"), (y, "y")):
         found = first_non_finite(rows, name)
         if found is not None:
-            raise ValueError(f"{where}: {found}; one nan or inf makes every parameter nan, "
-                             f"so fix or drop that row (check_finite=False trains anyway)")
+            raise ValueError(
+                f"{where}: {found}; one nan or inf makes every parameter nan, "
+                f"so fix or drop that row (check_finite=False trains anyway)"
+            )
 
 
 def pick_loss(model: Any, loss: Union[str, LossFn, None], first_output: Any) -> LossFn:
@@ -86,15 +95,18 @@ def pick_loss(model: Any, loss: Union[str, LossFn, None], first_output: Any) -> 
             return binary_cross_entropy
         return binary_cross_entropy_with_logits
     if loss not in LOSSES:
-        raise ValueError(f"fit: unknown loss {loss!r} (must be one of {', '.join(LOSSES)} "
-                         f"or a function (outputs, targets) -> Value)")
+        raise ValueError(
+            f"fit: unknown loss {loss!r} (must be one of {', '.join(LOSSES)} "
+            f"or a function (outputs, targets) -> Value)"
+        )
     if loss == "mse" and not isinstance(first_output, Value):
         return mse_one_hot
     return LOSSES[loss]
 
 
-def check_labels(first_output: Any, loss: Union[str, LossFn, None], y: Sequence[Any],
-                 where: str) -> None:
+def check_labels(
+    first_output: Any, loss: Union[str, LossFn, None], y: Sequence[Any], where: str
+) -> None:
     """Raise ValueError before training on labels the default or named loss would misread."""
     if callable(loss):
         return
@@ -109,25 +121,36 @@ def check_labels(first_output: Any, loss: Union[str, LossFn, None], y: Sequence[
         for i, label in enumerate(y):
             if not (isinstance(label, numbers.Real) and label in allowed):
                 classes = max((int(t) for t in y if is_integral(t)), default=1) + 1
-                hint = (f"; for {classes} classes give the model {classes} outputs "
-                        f"(MLP(nin, [..., {classes}]))" if classes > 2 else "")
-                raise ValueError(f"{where}: the model has 1 output, so it trains with {need}; "
-                                 f"got {label!r:.40} (y[{i}]){hint}")
+                hint = (
+                    f"; for {classes} classes give the model {classes} outputs "
+                    f"(MLP(nin, [..., {classes}]))"
+                    if classes > 2
+                    else ""
+                )
+                raise ValueError(
+                    f"{where}: the model has 1 output, so it trains with {need}; "
+                    f"got {label!r:.40} (y[{i}]){hint}"
+                )
         return
     k = len(first_output)
     for i, label in enumerate(y):
         if loss == "mse" and isinstance(label, (list, tuple)):
             continue  # already a row of k targets
         if not (is_integral(label) and 0 <= int(label) < k):
-            raise ValueError(f"{where}: the model has {k} outputs, so it needs class labels "
-                             f"0..{k - 1} (ints); got {label!r:.40} (y[{i}])")
+            raise ValueError(
+                f"{where}: the model has {k} outputs, so it needs class labels "
+                f"0..{k - 1} (ints); got {label!r:.40} (y[{i}])"
+            )
 
 
 def mse_one_hot(outputs: Sequence[Any], targets: Sequence[Any]) -> Value:
     """mse for k-output models, reading an int label i as the one-hot row (i == j for j < k)."""
-    rows = [[float(j == t) for j in range(len(out))]
-            if is_integral(t) and isinstance(out, (list, tuple)) else t
-            for out, t in zip(outputs, targets)]
+    rows = [
+        [float(j == t) for j in range(len(out))]
+        if is_integral(t) and isinstance(out, (list, tuple))
+        else t
+        for out, t in zip(outputs, targets)
+    ]
     return mse(outputs, rows)
 
 
@@ -142,8 +165,9 @@ def _first_bad(numbers: Sequence[float]) -> int | None:
     return next((i for i, x in enumerate(numbers) if not math.isfinite(x)), None)
 
 
-def non_finite(loss: float, params: Sequence[Value], before: Sequence[float],
-               optimizer: Optimizer) -> str | None:
+def non_finite(
+    loss: float, params: Sequence[Value], before: Sequence[float], optimizer: Optimizer
+) -> str | None:
     """What went nan or inf in a step (the loss, a gradient, a parameter, the optimizer's
     state), or None. ``optimizer`` is the one holding the state and the rate (not fit's
     clipping wrapper around it)."""
@@ -159,9 +183,11 @@ def non_finite(loss: float, params: Sequence[Value], before: Sequence[float],
     i = _first_bad(data)
     if i is not None:
         p = params[i]
-        return (f"the update made {_parameter_name(i, p)} {p.data!r} (it was {before[i]!r}, "
-                f"its gradient {p.grad!r}; is the learning rate "
-                f"{getattr(optimizer, 'lr', '?')!r} too large?)")
+        return (
+            f"the update made {_parameter_name(i, p)} {p.data!r} (it was {before[i]!r}, "
+            f"its gradient {p.grad!r}; is the learning rate "
+            f"{getattr(optimizer, 'lr', '?')!r} too large?)"
+        )
     if bad_state is not None:
         key, i = bad_state
         value = getattr(optimizer, key)[i]

@@ -40,8 +40,9 @@ class History:
         try:
             from matplotlib.figure import Figure
         except ImportError:
-            raise ImportError("History.plot needs matplotlib: "
-                              "pip install 'autograd-tiny[plot]'") from None
+            raise ImportError(
+                "History.plot needs matplotlib: pip install 'autograd-tiny[plot]'"
+            ) from None
         figure = Figure(figsize=(9.0, 3.5), layout="constrained")
         loss_axes, accuracy_axes = figure.subplots(1, 2)
         epochs = range(1, self.epochs + 1)

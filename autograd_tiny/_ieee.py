@@ -14,9 +14,34 @@ import math
 from typing import Any
 
 __all__ = [
-    "IEEEFloat", "acos", "asin", "atan", "atan2", "clamp_max", "clamp_min", "cos", "cosh", "div",
-    "erf", "exp", "floor", "log", "log10", "log1p", "log2", "maximum", "minimum", "mod",
-    "real_pow", "relu", "sigmoid", "sin", "sinh", "softplus", "sqrt", "tan",
+    "IEEEFloat",
+    "acos",
+    "asin",
+    "atan",
+    "atan2",
+    "clamp_max",
+    "clamp_min",
+    "cos",
+    "cosh",
+    "div",
+    "erf",
+    "exp",
+    "floor",
+    "log",
+    "log1p",
+    "log2",
+    "log10",
+    "maximum",
+    "minimum",
+    "mod",
+    "real_pow",
+    "relu",
+    "sigmoid",
+    "sin",
+    "sinh",
+    "softplus",
+    "sqrt",
+    "tan",
 ]
 
 _INF = math.inf
@@ -24,6 +49,7 @@ _NAN = math.nan
 
 
 # --------------------------------------------------------------------------
+
 
 def div(x: float, y: float) -> float:
     try:

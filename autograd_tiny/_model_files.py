@@ -44,8 +44,10 @@ def check_like(expected: Any, got: Any, where: str) -> None:
     elif not is_number(got):
         raise ValueError(f"{where}: expected a number, got {type(got).__name__} {got!r:.40}")
     elif isinstance(got, int) and not _fits_a_float(got):
-        raise ValueError(f"{where}: expected a finite number, got an integer too large for a "
-                         f"float ({got.bit_length()} bits, overflows to inf)")
+        raise ValueError(
+            f"{where}: expected a finite number, got an integer too large for a "
+            f"float ({got.bit_length()} bits, overflows to inf)"
+        )
     elif not math.isfinite(got):
         raise ValueError(f"{where}: expected a finite number, got {got!r}")
 
@@ -70,8 +72,10 @@ def _same_json(got: Any, expected: Any) -> bool:
 def _json_difference(expected: Any, got: Any, where: str) -> str | None:
     """The first field where ``got`` differs from ``expected`` in type or value, or None."""
     if type(got) is not type(expected):
-        return (f"{where}: expected {type(expected).__name__} {expected!r:.40}, got "
-                f"{type(got).__name__} {got!r:.40}")
+        return (
+            f"{where}: expected {type(expected).__name__} {expected!r:.40}, got "
+            f"{type(got).__name__} {got!r:.40}"
+        )
     if isinstance(expected, dict):
         if set(got) != set(expected):
             return f"{where}: expected keys {list(expected)}, got {list(got)}"
@@ -96,13 +100,19 @@ def _json_difference(expected: Any, got: Any, where: str) -> str | None:
 def save(model: Any, path: str | os.PathLike[str]) -> None:
     """Write ``model`` to ``path`` as JSON, atomically (temp file, fsync, os.replace)."""
     path = os.fspath(path)
-    document = {"format": FORMAT, "version": VERSION, "model": type(model).__name__,
-                "config": model._config(), "state": model.state_dict()}
+    document = {
+        "format": FORMAT,
+        "version": VERSION,
+        "model": type(model).__name__,
+        "config": model._config(),
+        "state": model.state_dict(),
+    }
     try:
         text = json.dumps(document, allow_nan=False, indent=1)
     except ValueError:
-        raise ValueError(f"cannot save {path!r}: the model has a non-finite "
-                         f"parameter (nan or inf)") from None
+        raise ValueError(
+            f"cannot save {path!r}: the model has a non-finite parameter (nan or inf)"
+        ) from None
     write_atomic(path, (text + "\n").encode("utf-8"))
 
 
@@ -137,18 +147,23 @@ def load(model: Any, path: str | os.PathLike[str]) -> None:
 
 def _load_document(model: Any, document: Any) -> None:
     if not isinstance(document, dict) or document.get("format") != FORMAT:
-        raise ValueError(f"not an autograd_tiny model file (no \"format\": {FORMAT!r})")
+        raise ValueError(f'not an autograd_tiny model file (no "format": {FORMAT!r})')
     version = document.get("version")
     if not _same_json(version, VERSION):
-        raise ValueError(f"version: unsupported version {type(version).__name__} "
-                         f"{version!r:.40} (this library reads {VERSION})")
+        raise ValueError(
+            f"version: unsupported version {type(version).__name__} "
+            f"{version!r:.40} (this library reads {VERSION})"
+        )
     kind = type(model).__name__
     if not _same_json(document.get("model"), kind):
-        raise ValueError(f"model: the file holds {document.get('model')!r:.40}, "
-                         f"this model is {kind}")
+        raise ValueError(
+            f"model: the file holds {document.get('model')!r:.40}, this model is {kind}"
+        )
     problem = _json_difference(model._config(), document.get("config"), "config")
     if problem:
-        raise ValueError(f"{problem}; the file holds {kind} with config "
-                         f"{document.get('config')!r:.200}, this model has config "
-                         f"{model._config()!r}")
+        raise ValueError(
+            f"{problem}; the file holds {kind} with config "
+            f"{document.get('config')!r:.200}, this model has config "
+            f"{model._config()!r}"
+        )
     model.load_state_dict(document.get("state"), where="state")

@@ -13,8 +13,10 @@ from .engine import Value
 # The labels nn gives: <prefix>weight[j][i], <prefix>bias[j] and <prefix>out[j] for
 # neuron j of a layer (prefix "layers[k]." in an MLP, "" for a lone Layer), and
 # weight[i], bias and out for a lone Neuron.
-_IN_LAYER = re.compile(r"(?P<layer>(?:.+\.)?)(?:weight\[(?P<w>\d+)\]\[\d+\]|"
-                       r"bias\[(?P<b>\d+)\]|out\[(?P<o>\d+)\])")
+_IN_LAYER = re.compile(
+    r"(?P<layer>(?:.+\.)?)(?:weight\[(?P<w>\d+)\]\[\d+\]|"
+    r"bias\[(?P<b>\d+)\]|out\[(?P<o>\d+)\])"
+)
 _LONE = re.compile(r"weight\[\d+\]|bias|out")
 
 
@@ -37,6 +39,8 @@ def unit_of(label: str, unit: str) -> str | None:
     if _LONE.fullmatch(label):
         return "neuron"
     return None
+
+
 __all__ = ["node_names", "unit_of", "visible"]
 
 
@@ -72,8 +76,10 @@ def node_names(order: list[Value]) -> dict[Value, str]:
     """
     for i, node in enumerate(order):
         if type(node.label) is not str:  # Value() checks it, but .label may be set later
-            raise TypeError(f"node n{i} ({node!r}) has label {node.label!r:.60} of type "
-                            f"{type(node.label).__name__}; a label must be a str")
+            raise TypeError(
+                f"node n{i} ({node!r}) has label {node.label!r:.60} of type "
+                f"{type(node.label).__name__}; a label must be a str"
+            )
     names = {node: f"n{i}" for i, node in enumerate(order) if not node.label}
     taken = set(names.values())
     for node in reversed(order):  # the first in forward_order keeps its label

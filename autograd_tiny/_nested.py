@@ -65,16 +65,21 @@ def _match(template: Template, given: Any, name: str, out: list[float]) -> None:
     given = _plain(given)
     if template is None:
         if isinstance(given, (list, tuple)):
-            raise ValueError(f"the gradient for {name} should be one number, like {name}; "
-                             f"got {_describe(given)}")
+            raise ValueError(
+                f"the gradient for {name} should be one number, like {name}; got {_describe(given)}"
+            )
         out.append(to_float(given, f"the gradient for {name}"))
         return
     if not isinstance(given, (list, tuple)):
-        raise ValueError(f"the gradient for {name} should be a list of {len(template)}, "
-                         f"like {name}; got {_describe(given)}")
+        raise ValueError(
+            f"the gradient for {name} should be a list of {len(template)}, "
+            f"like {name}; got {_describe(given)}"
+        )
     if len(given) != len(template):
-        raise ValueError(f"the gradient for {name} has {_entries(len(given))}; "
-                         f"{name} has {_entries(len(template))}")
+        raise ValueError(
+            f"the gradient for {name} has {_entries(len(given))}; "
+            f"{name} has {_entries(len(template))}"
+        )
     for i, (inner, item) in enumerate(zip(template, given)):
         _match(inner, item, f"{name}[{i}]", out)
 

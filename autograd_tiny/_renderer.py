@@ -14,8 +14,15 @@ import shutil
 import subprocess
 from importlib import metadata
 
-__all__ = ["INSTALL_HELP", "RENDERER_ENV", "RENDER_TIMEOUT", "RenderError",
-           "RendererNotFoundError", "find_renderer", "run_renderer"]
+__all__ = [
+    "INSTALL_HELP",
+    "RENDERER_ENV",
+    "RENDER_TIMEOUT",
+    "RenderError",
+    "RendererNotFoundError",
+    "find_renderer",
+    "run_renderer",
+]
 
 RENDERER_ENV = "AUTOGRAD_TINY_DOT"
 RENDER_TIMEOUT = 60.0  # seconds
@@ -82,8 +89,9 @@ def _installed_graphviz_pure() -> str | None:
     return None
 
 
-def run_renderer(source: str, format: str = "svg", timeout: float = RENDER_TIMEOUT,
-                 advice: str = "") -> bytes:
+def run_renderer(
+    source: str, format: str = "svg", timeout: float = RENDER_TIMEOUT, advice: str = ""
+) -> bytes:
     """The output of ``find_renderer()`` on ``source``; ``advice`` ends a timeout's message.
 
     >>> run_renderer("digraph { a -> b }").startswith(b"<?xml")
@@ -91,8 +99,9 @@ def run_renderer(source: str, format: str = "svg", timeout: float = RENDER_TIMEO
     """
     command = [*find_renderer(), f"-T{format}"]
     try:
-        done = subprocess.run(command, input=source.encode("utf-8"), capture_output=True,
-                              timeout=timeout, check=False)
+        done = subprocess.run(
+            command, input=source.encode("utf-8"), capture_output=True, timeout=timeout, check=False
+        )
     except subprocess.TimeoutExpired:
         raise RenderError(f"{shlex.join(command)} timed out after {timeout:g} s{advice}") from None
     except OSError as error:

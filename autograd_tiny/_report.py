@@ -79,8 +79,9 @@ def _number(x: float | None, width: int) -> str:
     return f"{'-':>{width}}" if x is None or math.isnan(x) else f"{x:>{width}.8g}"
 
 
-def format_rows(rows: Sequence[GradientRow], rtol: float = 1e-5, atol: float = 1e-8, *,
-                title: str = "") -> str:
+def format_rows(
+    rows: Sequence[GradientRow], rtol: float = 1e-5, atol: float = 1e-8, *, title: str = ""
+) -> str:
     """The comparison as a text table: argument, analytic, numeric, abs and rel error.
 
     Rows with a hand-derived value show three columns instead (your formula, the
@@ -88,8 +89,9 @@ def format_rows(rows: Sequence[GradientRow], rtol: float = 1e-5, atol: float = 1
     """
     if any(row.expected is not None for row in rows):
         return _format_formula_rows(rows, rtol, atol, title=title)
-    header = (f"{'argument':<12} {'analytic':>15} {'numeric':>15} "
-              f"{'abs error':>10} {'rel error':>10}")
+    header = (
+        f"{'argument':<12} {'analytic':>15} {'numeric':>15} {'abs error':>10} {'rel error':>10}"
+    )
     lines = [title, header] if title else [header]
     for row in rows:
         mark = "" if row.agrees(rtol, atol) else "  <- mismatch"
@@ -100,11 +102,14 @@ def format_rows(rows: Sequence[GradientRow], rtol: float = 1e-5, atol: float = 1
     return "\n".join(lines)
 
 
-def _format_formula_rows(rows: Sequence[GradientRow], rtol: float, atol: float, *,
-                         title: str) -> str:
+def _format_formula_rows(
+    rows: Sequence[GradientRow], rtol: float, atol: float, *, title: str
+) -> str:
     width = max([12] + [len(row.argument) for row in rows])
-    header = (f"{'argument':<{width}} {'your formula':>15} {'engine':>15} "
-              f"{'finite diff.':>15} {'ratio':>11}")
+    header = (
+        f"{'argument':<{width}} {'your formula':>15} {'engine':>15} "
+        f"{'finite diff.':>15} {'ratio':>11}"
+    )
     lines = [title, header] if title else [header]
     for row in rows:
         if not row.agrees(rtol, atol):
@@ -149,14 +154,18 @@ def _listing(rows: Sequence[GradientRow], limit: int = 12) -> str:
     return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
 
 
-def _swapped_pairs(rows: Sequence[GradientRow], rtol: float,
-                   atol: float) -> list[tuple[GradientRow, GradientRow]]:
+def _swapped_pairs(
+    rows: Sequence[GradientRow], rtol: float, atol: float
+) -> list[tuple[GradientRow, GradientRow]]:
     pairs = []
     for i, first in enumerate(rows):
-        for second in rows[i + 1:]:
-            if (first.expected is not None and second.expected is not None
-                    and _close(first.expected, second.analytic, rtol, atol)
-                    and _close(second.expected, first.analytic, rtol, atol)):
+        for second in rows[i + 1 :]:
+            if (
+                first.expected is not None
+                and second.expected is not None
+                and _close(first.expected, second.analytic, rtol, atol)
+                and _close(second.expected, first.analytic, rtol, atol)
+            ):
                 pairs.append((first, second))
     return pairs
 
@@ -167,11 +176,15 @@ def _ratio_line(group: Sequence[GradientRow], whom: str) -> str | None:
     if ratio == 0:
         return f"your formula gives 0 for {whom}: a term is missing"
     if fraction == -1:
-        return (f"{whom}: the opposite sign of the right value, a likely sign mistake "
-                f"(y - y_hat for y_hat - y, or a step up the gradient)")
+        return (
+            f"{whom}: the opposite sign of the right value, a likely sign mistake "
+            f"(y - y_hat for y_hat - y, or a step up the gradient)"
+        )
     if fraction is not None:
-        return (f"{whom}: {fraction} times the right value, a likely factor mistake "
-                f"(a 2 from a square, a 1/2 or a mean's 1/n, a term counted twice)")
+        return (
+            f"{whom}: {fraction} times the right value, a likely factor mistake "
+            f"(a 2 from a square, a 1/2 or a mean's 1/n, a term counted twice)"
+        )
     if len(group) > 1 and math.isfinite(ratio):
         return f"{whom}: the same ratio {ratio:.8g} to the right value, from a factor they share"
     return None
@@ -197,19 +210,25 @@ def judge(rows: Sequence[GradientRow], rtol: float, atol: float) -> Verdict:
     wrong_formula = [row for row in formula_rows if row.formula_wrong(rtol, atol)]
     lines = []
     if disagree:
-        lines.append(f"the engine and finite differences disagree on {_listing(disagree)}: "
-                     f"the function may cut the graph (.data) or sit on a kink, so the "
-                     f"right value there is in doubt")
-        confirmed = [row for row in disagree
-                     if row.expected is not None and _close(row.expected, row.numeric, rtol, atol)]
+        lines.append(
+            f"the engine and finite differences disagree on {_listing(disagree)}: "
+            f"the function may cut the graph (.data) or sit on a kink, so the "
+            f"right value there is in doubt"
+        )
+        confirmed = [
+            row
+            for row in disagree
+            if row.expected is not None and _close(row.expected, row.numeric, rtol, atol)
+        ]
         if confirmed:
             lines.append(f"your formula agrees with finite differences on {_listing(confirmed)}")
     if not wrong_formula:
         return Verdict(wrong, 0, len(disagree), None, [], lines)
     right = [row for row in formula_rows if row.passes(rtol, atol)]
-    lines.append(f"your formula is wrong for {len(wrong_formula)} of {len(formula_rows)} "
-                 f"partials: {_listing(wrong_formula)}"
-                 + (f"; right for {_listing(right)}" if right else ""))
+    lines.append(
+        f"your formula is wrong for {len(wrong_formula)} of {len(formula_rows)} "
+        f"partials: {_listing(wrong_formula)}" + (f"; right for {_listing(right)}" if right else "")
+    )
 
     # One shared ratio explains every wrong partial more simply than swaps do (x - y
     # written as y - x is a sign, not a swapped pair), so pairs are sought only after.
@@ -217,9 +236,11 @@ def judge(rows: Sequence[GradientRow], rtol: float, atol: float) -> Verdict:
     one_factor = len(shared) == 1 and math.isfinite(shared[0][0].ratio)
     pairs = [] if one_factor else _swapped_pairs(wrong_formula, rtol, atol)
     for a, b in pairs:
-        lines.append(f"{a.argument} and {b.argument} look swapped: your {a.argument} is the "
-                     f"right {b.argument} ({b.analytic:.8g}) and your {b.argument} the right "
-                     f"{a.argument} ({a.analytic:.8g})")
+        lines.append(
+            f"{a.argument} and {b.argument} look swapped: your {a.argument} is the "
+            f"right {b.argument} ({b.analytic:.8g}) and your {b.argument} the right "
+            f"{a.argument} ({a.analytic:.8g})"
+        )
     paired = {row.argument for pair in pairs for row in pair}
     rest = [row for row in wrong_formula if row.argument not in paired]
     groups = _ratio_groups(rest, rtol)

@@ -28,7 +28,7 @@ from typing import Any
 from ._checks import check_int, check_number
 from ._ieee import real_pow
 
-__all__ = ["LRScheduler", "StepLR", "CosineAnnealingLR"]
+__all__ = ["CosineAnnealingLR", "LRScheduler", "StepLR"]
 
 
 class LRScheduler:
@@ -47,8 +47,9 @@ class LRScheduler:
     def __init__(self, optimizer: Any) -> None:
         where = type(self).__name__
         if not hasattr(optimizer, "lr"):
-            raise TypeError(f"{where} needs an optimizer with an lr attribute, got "
-                            f"{type(optimizer).__name__}")
+            raise TypeError(
+                f"{where} needs an optimizer with an lr attribute, got {type(optimizer).__name__}"
+            )
         self.optimizer = optimizer
         self.base_lr = check_number(optimizer.lr, "the optimizer's lr", where, at_least=0)
         self.last_epoch = 0

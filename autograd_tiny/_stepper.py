@@ -144,8 +144,10 @@ def explanation_html(explanation: Explanation, *, page: bool = False) -> str:
     root = _root(explanation)
     box_id = f"at-explain-{next(_COUNTER)}"
     if root is None:
-        return (f'<div class="at-explain" id="{box_id}"><p>explain: no steps (the root '
-                f'{html.escape(explanation.root)} depends on nothing)</p></div>')
+        return (
+            f'<div class="at-explain" id="{box_id}"><p>explain: no steps (the root '
+            f"{html.escape(explanation.root)} depends on nothing)</p></div>"
+        )
     order = reverse_topological_order(root)
     ids = {node: f"n{i}" for i, node in enumerate(order)}
     seed = format(explanation.seed + 0.0, ".6g")
@@ -160,20 +162,40 @@ def explanation_html(explanation: Explanation, *, page: bool = False) -> str:
         edge = seen.get((pair[0], source), 0)  # the k-th edge of an input read k times (a + a)
         seen[(pair[0], source)] = edge + 1
         shown.setdefault(pair[1], ["0"]).append(cells[7])
-        steps.append({"index": cells[0], "node": cells[1], "op": cells[2], "input": cells[3],
-                      "local": cells[4], "upstream": cells[5], "contribution": cells[6],
-                      "total": cells[7], "node_id": pair[0], "input_id": pair[1],
-                      "edge_from": source, "edge": edge})
+        steps.append(
+            {
+                "index": cells[0],
+                "node": cells[1],
+                "op": cells[2],
+                "input": cells[3],
+                "local": cells[4],
+                "upstream": cells[5],
+                "contribution": cells[6],
+                "total": cells[7],
+                "node_id": pair[0],
+                "input_id": pair[1],
+                "edge_from": source,
+                "edge": edge,
+            }
+        )
     svg = render(_widest_grads(dot.source, shown), timeout=dot.budget).decode("utf-8")
-    svg = svg[svg.index("<svg"):]  # no XML declaration or DOCTYPE inside the page
-    data = {"steps": steps, "nodes": list(ids.values()), "root": ids[root],
-            "root_name": explanation.root, "seed": seed}
+    svg = svg[svg.index("<svg") :]  # no XML declaration or DOCTYPE inside the page
+    data = {
+        "steps": steps,
+        "nodes": list(ids.values()),
+        "root": ids[root],
+        "root_name": explanation.root,
+        "seed": seed,
+    }
     payload = json.dumps(data).replace("</", "<\\/")
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in
-                   ("step", "node", "op", "input", "local", "upstream", "contribution",
-                    "total"))
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in step.row())
-                   + "</tr>" for step in explanation.steps)
+    head = "".join(
+        f"<th>{html.escape(c)}</th>"
+        for c in ("step", "node", "op", "input", "local", "upstream", "contribution", "total")
+    )
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in step.row()) + "</tr>"
+        for step in explanation.steps
+    )
     return (
         f'<div class="at-explain" id="{box_id}" tabindex="0" data-page="{int(page)}">'
         f"<style>{STYLE}</style>"
@@ -193,10 +215,12 @@ def explanation_html(explanation: Explanation, *, page: bool = False) -> str:
 def explanation_page(explanation: Explanation, title: str = "") -> str:
     """A whole HTML document around ``explanation_html``."""
     title = title or f"backward pass from {explanation.root}"
-    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            f"<title>{html.escape(title)}</title></head><body>"
-            f"<h1>{html.escape(title)}</h1>{explanation_html(explanation, page=True)}"
-            "<p>Keys: left and right arrows step, Home and End jump.</p></body></html>\n")
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"<title>{html.escape(title)}</title></head><body>"
+        f"<h1>{html.escape(title)}</h1>{explanation_html(explanation, page=True)}"
+        "<p>Keys: left and right arrows step, Home and End jump.</p></body></html>\n"
+    )
 
 
 def write_page(explanation: Explanation, path: str | os.PathLike[str]) -> pathlib.Path:

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["to_torch", "from_torch"]
+__all__ = ["from_torch", "to_torch"]
 
 TORCH_VERSION = "2.13.0"
 # activation name -> torch.nn class name, both ways (Identity is linear too).
@@ -45,10 +45,12 @@ def _import_torch(where: str) -> Any:
     try:
         import torch
     except ImportError as error:
-        raise ImportError(f"{where} needs PyTorch, which is not installed: run "
-                          f"pip install torch=={TORCH_VERSION} (or install autograd-tiny "
-                          f"with its extra: pip install 'autograd-tiny[torch]', "
-                          f"or pip install -e '.[torch]' in a checkout)") from error
+        raise ImportError(
+            f"{where} needs PyTorch, which is not installed: run "
+            f"pip install torch=={TORCH_VERSION} (or install autograd-tiny "
+            f"with its extra: pip install 'autograd-tiny[torch]', "
+            f"or pip install -e '.[torch]' in a checkout)"
+        ) from error
     return torch
 
 
@@ -63,10 +65,15 @@ def _layers_of(model: Any) -> list[tuple[list[list[float]], list[float], str]]:
     elif isinstance(model, Neuron):
         return [([[w.data for w in model.w]], [model.b.data], model.activation)]
     else:
-        raise TypeError(f"to_torch converts an MLP, Layer or Neuron, got "
-                        f"{type(model).__name__}")
-    return [([[w.data for w in n.w] for n in layer.neurons], [n.b.data for n in layer.neurons],
-             layer.activation) for layer in layers]
+        raise TypeError(f"to_torch converts an MLP, Layer or Neuron, got {type(model).__name__}")
+    return [
+        (
+            [[w.data for w in n.w] for n in layer.neurons],
+            [n.b.data for n in layer.neurons],
+            layer.activation,
+        )
+        for layer in layers
+    ]
 
 
 def to_torch(model: Any) -> Any:
@@ -93,8 +100,9 @@ def to_torch(model: Any) -> Any:
     with torch.no_grad():
         for rows, biases, activation in layers:
             # skip_init: the copied numbers replace torch's draw, so draw nothing.
-            linear = torch.nn.utils.skip_init(torch.nn.Linear, len(rows[0]), len(rows),
-                                              dtype=torch.float64)
+            linear = torch.nn.utils.skip_init(
+                torch.nn.Linear, len(rows[0]), len(rows), dtype=torch.float64
+            )
             linear.weight.copy_(torch.tensor(rows, dtype=torch.float64))
             linear.bias.copy_(torch.tensor(biases, dtype=torch.float64))
             modules.append(linear)
@@ -140,8 +148,10 @@ def from_torch(seq: Any) -> Any:
     from .nn import MLP
 
     if not isinstance(seq, torch.nn.Sequential):
-        raise TypeError(f"from_torch converts a torch.nn.Sequential, got {type(seq).__name__} "
-                        f"(wrap a single layer: torch.nn.Sequential(layer))")
+        raise TypeError(
+            f"from_torch converts a torch.nn.Sequential, got {type(seq).__name__} "
+            f"(wrap a single layer: torch.nn.Sequential(layer))"
+        )
     sizes: list[int] = []
     activations: list[str] = []
     state: list[dict[str, Any]] = []
@@ -151,40 +161,61 @@ def from_torch(seq: Any) -> Any:
         kind = type(module).__name__
         if isinstance(module, torch.nn.Linear):
             if module.bias is None:
-                raise ValueError(f"{where} has no bias; every autograd_tiny neuron has one "
-                                 f"(use bias=True, with zeros to keep the outputs)")
+                raise ValueError(
+                    f"{where} has no bias; every autograd_tiny neuron has one "
+                    f"(use bias=True, with zeros to keep the outputs)"
+                )
             if sizes and module.in_features != sizes[-1]:
-                raise ValueError(f"{where} takes {module.in_features} inputs, but layer "
-                                 f"{names[-1]!r} gives {sizes[-1]}")
+                raise ValueError(
+                    f"{where} takes {module.in_features} inputs, but layer "
+                    f"{names[-1]!r} gives {sizes[-1]}"
+                )
             if not sizes:
                 sizes.append(module.in_features)
             sizes.append(module.out_features)
             activations.append("")
             names.append(name)
-            state.append({"weight": _numbers(torch, module.weight, "its weight", where),
-                          "bias": _numbers(torch, module.bias, "its bias", where)})
+            state.append(
+                {
+                    "weight": _numbers(torch, module.weight, "its weight", where),
+                    "bias": _numbers(torch, module.bias, "its bias", where),
+                }
+            )
         elif type(module) in {getattr(torch.nn, k) for k in _FROM_TORCH}:
             if not activations or activations[-1]:
                 if kind == "Identity":
                     continue  # changes nothing, wherever it stands
-                after = "comes before any Linear" if not activations else (
-                    f"follows another activation ({activations[-1]})")
-                raise ValueError(f"{where} {after}; an MLP has at most one activation "
-                                 f"after each Linear")
+                after = (
+                    "comes before any Linear"
+                    if not activations
+                    else (f"follows another activation ({activations[-1]})")
+                )
+                raise ValueError(
+                    f"{where} {after}; an MLP has at most one activation after each Linear"
+                )
             activations[-1] = _FROM_TORCH[kind]
         else:
-            raise ValueError(f"{where} cannot be represented by an autograd_tiny MLP: only "
-                             f"Linear layers, each followed by ReLU, Tanh, Sigmoid or Identity")
+            raise ValueError(
+                f"{where} cannot be represented by an autograd_tiny MLP: only "
+                f"Linear layers, each followed by ReLU, Tanh, Sigmoid or Identity"
+            )
     if not state:
         raise ValueError("from_torch: the Sequential holds no Linear layer")
     activations = [a or "linear" for a in activations]
     hidden = activations[:-1]
     for name, activation in zip(names[1:-1], hidden[1:]):
         if activation != hidden[0]:
-            raise ValueError(f"from_torch: layer {name!r} is followed by {activation}, but "
-                             f"layer {names[0]!r} by {hidden[0]}; an MLP's hidden layers "
-                             f"share one activation")
-    model = MLP(sizes[0], sizes[1:], activation=hidden[0] if hidden else "relu",
-                output_activation=activations[-1], seed=0)
+            raise ValueError(
+                f"from_torch: layer {name!r} is followed by {activation}, but "
+                f"layer {names[0]!r} by {hidden[0]}; an MLP's hidden layers "
+                f"share one activation"
+            )
+    model = MLP(
+        sizes[0],
+        sizes[1:],
+        activation=hidden[0] if hidden else "relu",
+        output_activation=activations[-1],
+        seed=0,
+    )
     model.load_state_dict({"layers": state}, where="from_torch")
     return model

@@ -37,9 +37,15 @@ class ValueGraph(graphviz.Digraph):
     <ValueGraph: 3 values, 1 ops>
     """
 
-    def __init__(self, *args: Any, values: int = 0, ops: int = 0,
-                 budget: float = LAYOUT_BUDGET, copied: frozenset[str] = frozenset(),
-                 **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        values: int = 0,
+        ops: int = 0,
+        budget: float = LAYOUT_BUDGET,
+        copied: frozenset[str] = frozenset(),
+        **kwargs: Any,
+    ) -> None:
         # SVG by default: every renderer find_renderer() may pick writes it (not all do PDF).
         kwargs.setdefault("format", "svg")
         super().__init__(*args, **kwargs)
@@ -50,8 +56,13 @@ class ValueGraph(graphviz.Digraph):
 
     def _copy_kwargs(self, **kwargs: Any) -> Any:
         # Digraph's own _copy_kwargs drops unknown keywords, so add ours after it.
-        return {**super()._copy_kwargs(**kwargs), "values": self.values, "ops": self.ops,
-                "budget": self.budget, "copied": self.copied}
+        return {
+            **super()._copy_kwargs(**kwargs),
+            "values": self.values,
+            "ops": self.ops,
+            "budget": self.budget,
+            "copied": self.copied,
+        }
 
     def __repr__(self) -> str:
         return f"<ValueGraph: {self.values} values, {self.ops} ops>"
@@ -64,13 +75,24 @@ class ValueGraph(graphviz.Digraph):
         data = render(self, format or "svg")
         return data.decode(encoding) if encoding else data
 
-    def render(self, filename: Union[str, os.PathLike[str], None] = None,
-               directory: Union[str, os.PathLike[str], None] = None, view: bool = False,
-               cleanup: bool = False, format: str | None = None, renderer: str | None = None,
-               formatter: str | None = None, neato_no_op: Union[bool, int, None] = None,
-               quiet: bool = False, quiet_view: bool = False, *,
-               outfile: Union[str, os.PathLike[str], None] = None, engine: str | None = None,
-               raise_if_result_exists: bool = False, overwrite_source: bool = False) -> str:
+    def render(
+        self,
+        filename: Union[str, os.PathLike[str], None] = None,
+        directory: Union[str, os.PathLike[str], None] = None,
+        view: bool = False,
+        cleanup: bool = False,
+        format: str | None = None,
+        renderer: str | None = None,
+        formatter: str | None = None,
+        neato_no_op: Union[bool, int, None] = None,
+        quiet: bool = False,
+        quiet_view: bool = False,
+        *,
+        outfile: Union[str, os.PathLike[str], None] = None,
+        engine: str | None = None,
+        raise_if_result_exists: bool = False,
+        overwrite_source: bool = False,
+    ) -> str:
         """Save the DOT source, lay it out with ``find_renderer()``; the picture's path.
 
         ``graphviz.Digraph.render`` with the same arguments, but no system
@@ -78,8 +100,10 @@ class ValueGraph(graphviz.Digraph):
         ``<source file>.<format>``, or ``outfile`` (its suffix gives the format).
         """
         if renderer or formatter or neato_no_op or engine not in (None, "dot"):
-            raise ValueError("ValueGraph.render() supports only the dot engine, without "
-                             "renderer, formatter or neato_no_op")
+            raise ValueError(
+                "ValueGraph.render() supports only the dot engine, without "
+                "renderer, formatter or neato_no_op"
+            )
         target: pathlib.Path | None = None
         if outfile is not None:
             target = pathlib.Path(outfile)
@@ -94,8 +118,10 @@ class ValueGraph(graphviz.Digraph):
         if target is None:
             target = source.with_name(f"{source.name}.{chosen}")
         if target.resolve() == source.resolve() and not overwrite_source:
-            raise ValueError(f"outfile {str(target)!r} would replace the DOT source; "
-                             f"pass overwrite_source=True to allow it")
+            raise ValueError(
+                f"outfile {str(target)!r} would replace the DOT source; "
+                f"pass overwrite_source=True to allow it"
+            )
         if raise_if_result_exists and target.exists():
             raise FileExistsError(f"output file exists: {str(target)!r}")
         picture = render(self, chosen)
@@ -107,8 +133,9 @@ class ValueGraph(graphviz.Digraph):
         return str(target)
 
 
-def render(graph: Union[graphviz.Digraph, str], format: str = "svg", *,
-           timeout: float | None = None) -> bytes:
+def render(
+    graph: Union[graphviz.Digraph, str], format: str = "svg", *, timeout: float | None = None
+) -> bytes:
     """Lay out a graph (a Digraph or DOT source) with ``find_renderer()``; the output bytes.
 
     The renderer may run for ``timeout`` seconds: by default a ValueGraph's
@@ -123,9 +150,11 @@ def render(graph: Union[graphviz.Digraph, str], format: str = "svg", *,
         timeout = graph.budget if isinstance(graph, ValueGraph) else RENDER_TIMEOUT
     advice = ""
     if isinstance(graph, ValueGraph):
-        advice = (f": laying out {graph.values + graph.ops} nodes ({graph.values} values, "
-                  f"{graph.ops} ops) took longer than the budget. Draw fewer nodes "
-                  f"(draw_dot(..., collapse=\"neuron\") draws each neuron of a model as one "
-                  f"box; a smaller batch or model), or give it more time: "
-                  f"draw_dot(..., budget={2 * timeout:g})")
+        advice = (
+            f": laying out {graph.values + graph.ops} nodes ({graph.values} values, "
+            f"{graph.ops} ops) took longer than the budget. Draw fewer nodes "
+            f'(draw_dot(..., collapse="neuron") draws each neuron of a model as one '
+            f"box; a smaller batch or model), or give it more time: "
+            f"draw_dot(..., budget={2 * timeout:g})"
+        )
     return run_renderer(source, format, timeout, advice)

@@ -22,7 +22,7 @@ from typing import Any, TypeVar, Union
 
 from ._checks import check_int, check_number, is_int, is_number, is_real
 
-__all__ = ["xor", "blobs", "moons", "circles", "train_test_split"]
+__all__ = ["blobs", "circles", "moons", "train_test_split", "xor"]
 
 Dataset = tuple[list[list[float]], list[int]]
 T = TypeVar("T")
@@ -46,17 +46,20 @@ def _points(x: Any) -> list[Any] | None:
 def _check_centres(centers: Any) -> list[tuple[float, float]]:
     centres = _points(centers)
     if centres is None:
-        raise ValueError(f"blobs: centers must be an int or a list of (x, y) points, "
-                         f"got {centers!r:.60}")
+        raise ValueError(
+            f"blobs: centers must be an int or a list of (x, y) points, got {centers!r:.60}"
+        )
     if not centres:
-        raise ValueError(f"blobs: centers must be a non-empty list of (x, y) points, "
-                         f"got {centers!r:.60}")
+        raise ValueError(
+            f"blobs: centers must be a non-empty list of (x, y) points, got {centers!r:.60}"
+        )
     points = []
     for i, centre in enumerate(centres):
         xy = _points(centre)
         if xy is None or len(xy) != 2 or not all(is_real(c) and math.isfinite(c) for c in xy):
-            raise ValueError(f"blobs: centers[{i}] must be two finite numbers (x, y), "
-                             f"got {centre!r:.60}")
+            raise ValueError(
+                f"blobs: centers[{i}] must be two finite numbers (x, y), got {centre!r:.60}"
+            )
         points.append((float(xy[0]), float(xy[1])))
     return points
 
@@ -76,8 +79,12 @@ def xor() -> Dataset:
     return [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]], [0, 1, 1, 0]
 
 
-def blobs(n_per_class: int = 50, centers: Union[int, Sequence[Sequence[float]]] = 3,
-          std: float = 1.0, seed: int | None = 0) -> Dataset:
+def blobs(
+    n_per_class: int = 50,
+    centers: Union[int, Sequence[Sequence[float]]] = 3,
+    std: float = 1.0,
+    seed: int | None = 0,
+) -> Dataset:
     """Gaussian blobs, ``n_per_class`` points around each centre, label = centre index.
 
     ``centers=3`` means (0, -2), (2, 2), (-2, 2); another int k spreads k
@@ -92,9 +99,17 @@ def blobs(n_per_class: int = 50, centers: Union[int, Sequence[Sequence[float]]] 
     _check_seed(seed, "blobs")
     if is_int(centers):
         k = check_int(centers, "centers", "blobs", minimum=1)
-        points = DEFAULT_CENTERS if k == 3 else [
-            (3.0 * math.cos(2 * math.pi * i / k - math.pi / 2),
-             3.0 * math.sin(2 * math.pi * i / k - math.pi / 2)) for i in range(k)]
+        points = (
+            DEFAULT_CENTERS
+            if k == 3
+            else [
+                (
+                    3.0 * math.cos(2 * math.pi * i / k - math.pi / 2),
+                    3.0 * math.sin(2 * math.pi * i / k - math.pi / 2),
+                )
+                for i in range(k)
+            ]
+        )
     else:
         points = _check_centres(centers)
     rng = random.Random(seed)
@@ -132,8 +147,7 @@ def moons(n: int = 200, noise: float = 0.1, seed: int | None = 0) -> Dataset:
     return _shuffled(X, y, rng)
 
 
-def circles(n: int = 200, noise: float = 0.1, factor: float = 0.5,
-            seed: int | None = 0) -> Dataset:
+def circles(n: int = 200, noise: float = 0.1, factor: float = 0.5, seed: int | None = 0) -> Dataset:
     """A circle of radius 1 (label 0) around one of radius ``factor`` (label 1), noise added.
 
     >>> X, y = circles(4, noise=0.0)
@@ -150,14 +164,19 @@ def circles(n: int = 200, noise: float = 0.1, factor: float = 0.5,
     for count, radius, label in ((n_outer, 1.0, 0), (n - n_outer, float(factor), 1)):
         for i in range(count):
             t = 2 * math.pi * i / count
-            X.append([radius * math.cos(t) + rng.gauss(0.0, noise),
-                      radius * math.sin(t) + rng.gauss(0.0, noise)])
+            X.append(
+                [
+                    radius * math.cos(t) + rng.gauss(0.0, noise),
+                    radius * math.sin(t) + rng.gauss(0.0, noise),
+                ]
+            )
             y.append(label)
     return _shuffled(X, y, rng)
 
 
-def train_test_split(X: Sequence[T], y: Sequence[U], test_size: float = 0.25,
-                     seed: int | None = 0) -> tuple[list[T], list[T], list[U], list[U]]:
+def train_test_split(
+    X: Sequence[T], y: Sequence[U], test_size: float = 0.25, seed: int | None = 0
+) -> tuple[list[T], list[T], list[U], list[U]]:
     """Shuffle with ``seed`` and split: ``(X_train, X_test, y_train, y_test)``.
 
     ``test_size`` is a fraction in (0, 1) or a count of test samples.
@@ -168,8 +187,10 @@ def train_test_split(X: Sequence[T], y: Sequence[U], test_size: float = 0.25,
     """
     for data in (X, y):
         if isinstance(data, str) or not (hasattr(data, "__len__") and hasattr(data, "__getitem__")):
-            raise ValueError(f"train_test_split: X and y must be lists (or arrays), got "
-                             f"{type(X).__name__} and {type(y).__name__}")
+            raise ValueError(
+                f"train_test_split: X and y must be lists (or arrays), got "
+                f"{type(X).__name__} and {type(y).__name__}"
+            )
     _check_seed(seed, "train_test_split")
     if len(X) != len(y):
         raise ValueError(f"train_test_split: X has {len(X)} samples but y has {len(y)}")
@@ -181,13 +202,20 @@ def train_test_split(X: Sequence[T], y: Sequence[U], test_size: float = 0.25,
     elif 0 < test_size < 1:
         n_test = math.ceil(test_size * n)
     else:
-        raise ValueError(f"train_test_split: test_size must be in (0, 1) or a count >= 1, "
-                         f"got {test_size!r}")
+        raise ValueError(
+            f"train_test_split: test_size must be in (0, 1) or a count >= 1, got {test_size!r}"
+        )
     if not 0 < n_test < n:
-        raise ValueError(f"train_test_split: test_size={test_size!r} leaves no train or "
-                         f"no test samples out of {n}")
+        raise ValueError(
+            f"train_test_split: test_size={test_size!r} leaves no train or "
+            f"no test samples out of {n}"
+        )
     order = list(range(n))
     random.Random(seed).shuffle(order)
     test, train = order[:n_test], order[n_test:]
-    return ([X[i] for i in train], [X[i] for i in test],
-            [y[i] for i in train], [y[i] for i in test])
+    return (
+        [X[i] for i in train],
+        [X[i] for i in test],
+        [y[i] for i in train],
+        [y[i] for i in test],
+    )

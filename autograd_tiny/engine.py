@@ -155,22 +155,71 @@ from .walk import (
 )
 
 __all__ = [
-    "Value", "RULES", "FLOAT_FUNCTIONS", "local_partials", "to_float", "no_grad", "enable_grad",
-    "is_grad_enabled", "is_anomaly_enabled", "variable", "clock", "reaches_older",
-    "detect_anomaly", "gradients", "reverse_topological_order", "forward_order",
-    "exp", "log", "log1p", "sqrt", "tanh", "sigmoid", "softplus", "relu", "leaky_relu",
-    "sin", "cos", "power", "identity",
-    "Op", "REGISTRY", "define_op",
-    "tan", "atan", "asin", "acos", "sinh", "cosh", "atan2", "log2", "log10", "erf",
-    "maximum", "minimum", "clamp", "clamp_min", "clamp_max",
-    "lt", "le", "gt", "ge", "eq", "ne", "if_true", "if_false", "where", "floor",
+    "FLOAT_FUNCTIONS",
+    "REGISTRY",
+    "RULES",
+    "Op",
+    "Value",
+    "acos",
+    "asin",
+    "atan",
+    "atan2",
+    "clamp",
+    "clamp_max",
+    "clamp_min",
+    "clock",
+    "cos",
+    "cosh",
+    "define_op",
+    "detect_anomaly",
+    "enable_grad",
+    "eq",
+    "erf",
+    "exp",
+    "floor",
+    "forward_order",
+    "ge",
+    "gradients",
+    "gt",
+    "identity",
+    "if_false",
+    "if_true",
+    "is_anomaly_enabled",
+    "is_grad_enabled",
+    "le",
+    "leaky_relu",
+    "local_partials",
+    "log",
+    "log1p",
+    "log2",
+    "log10",
+    "lt",
+    "maximum",
+    "minimum",
+    "ne",
+    "no_grad",
+    "power",
+    "reaches_older",
+    "relu",
+    "reverse_topological_order",
+    "sigmoid",
+    "sin",
+    "sinh",
+    "softplus",
+    "sqrt",
+    "tan",
+    "tanh",
+    "to_float",
+    "variable",
+    "where",
 ]
 
 # The files of the engine's own code: where reading a traced Value's ``.data`` is the
 # engine's business (the compiler's tracer refuses it anywhere else).
-_ENGINE_FILES: tuple[str, ...] = tuple(
-    str(module.__file__) for module in (rules, ops, modes, value, walk, _ieee)
-) + (__file__,)
+_ENGINE_FILES: tuple[str, ...] = (
+    *tuple(str(module.__file__) for module in (rules, ops, modes, value, walk, _ieee)),
+    __file__,
+)
 
 
 def __getattr__(name: str) -> Any:

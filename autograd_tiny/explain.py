@@ -76,8 +76,13 @@ class Step:
     def row(self, digits: int = 6) -> tuple[str, ...]:
         """The step as table cells, numbers to ``digits`` significant digits."""
         numbers = (self.local, self.upstream, self.contribution, self.total)
-        return (str(self.index), self.node, self.op, self.input,
-                *(format(x + 0.0, f".{digits}g") for x in numbers))
+        return (
+            str(self.index),
+            self.node,
+            self.op,
+            self.input,
+            *(format(x + 0.0, f".{digits}g") for x in numbers),
+        )
 
 
 @dataclass(frozen=True)
@@ -115,8 +120,10 @@ class Explanation:
         lines = []
         for row in rows:
             # Text columns (node, op, input) align left, numbers right.
-            cells = [cell.ljust(width) if 1 <= i <= 3 or row is COLUMNS else cell.rjust(width)
-                     for i, (cell, width) in enumerate(zip(row, widths))]
+            cells = [
+                cell.ljust(width) if 1 <= i <= 3 or row is COLUMNS else cell.rjust(width)
+                for i, (cell, width) in enumerate(zip(row, widths))
+            ]
             lines.append("  ".join(cells).rstrip())
         return "\n".join(lines)
 
@@ -178,13 +185,23 @@ def explain(root: Value, gradient: Any = 1.0) -> Explanation:
     names = node_names(order)
     steps: list[Step] = []
 
-    def record(node: Value, parent: Value, local: Any, upstream: Any, contribution: Any,
-               total: Any) -> None:
-        steps.append(Step(
-            len(steps) + 1, names[node], node.op, names[parent],
-            float(local), float(upstream), float(contribution), float(total),
-            node_value=node, input_value=parent,
-        ))
+    def record(
+        node: Value, parent: Value, local: Any, upstream: Any, contribution: Any, total: Any
+    ) -> None:
+        steps.append(
+            Step(
+                len(steps) + 1,
+                names[node],
+                node.op,
+                names[parent],
+                float(local),
+                float(upstream),
+                float(contribution),
+                float(total),
+                node_value=node,
+                input_value=parent,
+            )
+        )
 
     # The engine's own chain-rule walk (checked inside detect_anomaly()), keeping each step;
     # then what backward() adds: this pass's adjoint of every node, all or nothing.

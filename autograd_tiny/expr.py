@@ -33,8 +33,14 @@ from typing import Any, Callable
 from . import _ieee, engine
 from ._checks import is_number
 
-__all__ = ["FUNCTIONS", "MAX_LENGTH", "Expression", "ExpressionError", "parse",
-           "check_variable_name"]
+__all__ = [
+    "FUNCTIONS",
+    "MAX_LENGTH",
+    "Expression",
+    "ExpressionError",
+    "check_variable_name",
+    "parse",
+]
 
 MAX_LENGTH = 10_000  # characters; ast.parse itself fails on much less when deeply nested
 
@@ -47,8 +53,9 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
 }
 
 
-def _binary(symbol: str, op: Callable[[Any, Any], Any],
-            on_floats: Callable[[float, float], float]) -> Callable[[Any, Any], Any]:
+def _binary(
+    symbol: str, op: Callable[[Any, Any], Any], on_floats: Callable[[float, float], float]
+) -> Callable[[Any, Any], Any]:
     """``op`` when a Value takes part (the engine records a node), else ``on_floats``.
 
     Two plain numbers become floats as ``Value()`` would make them, so constant
@@ -159,13 +166,17 @@ def _syntax_message(text: str, error: SyntaxError) -> str:
     offset = error.offset or 0
     if 0 < offset <= len(text) and not text[offset - 1].isprintable():
         # Python 3.11 names the character itself; older parsers only say "invalid syntax".
-        return (f"invalid syntax: invalid non-printable character "
-                f"U+{ord(text[offset - 1]):04X} (at column {offset})")
+        return (
+            f"invalid syntax: invalid non-printable character "
+            f"U+{ord(text[offset - 1]):04X} (at column {offset})"
+        )
     if message.startswith("Exceeds the limit"):  # int_max_str_digits
         return f"invalid number: a number has too many digits{_at_column(error.offset)}"
     if not error.offset or "EOF" in message:
-        return (f"invalid syntax: the expression ends too early (at column {len(text) + 1}, "
-                f"after {text!r:.60})")
+        return (
+            f"invalid syntax: the expression ends too early (at column {len(text) + 1}, "
+            f"after {text!r:.60})"
+        )
     if message == "invalid syntax":
         return f"invalid syntax{_at_column(error.offset)}"
     return f"invalid syntax: {message}{_at_column(error.offset)}"
@@ -183,8 +194,9 @@ def _constant(node: ast.Constant) -> float:
     try:
         return float(value)
     except OverflowError:
-        raise ExpressionError(f"the number at column {node.col_offset + 1} is too large "
-                              f"for a float") from None
+        raise ExpressionError(
+            f"the number at column {node.col_offset + 1} is too large for a float"
+        ) from None
 
 
 def _check(tree: ast.Expression, variables: frozenset[str]) -> tuple[str, ...]:
@@ -197,23 +209,29 @@ def _check(tree: ast.Expression, variables: frozenset[str]) -> tuple[str, ...]:
             _constant(node)
         elif isinstance(node, ast.Name):
             if node.id in FUNCTIONS:
-                raise ExpressionError(f"{node.id} is a function: call it as {node.id}(...)"
-                                      f"{_where(node)}")
+                raise ExpressionError(
+                    f"{node.id} is a function: call it as {node.id}(...){_where(node)}"
+                )
             if node.id not in used:
                 used.append(node.id)
         elif isinstance(node, ast.BinOp):
             if isinstance(node.op, ast.BitXor):
                 power = ast.unparse(ast.BinOp(node.left, ast.Pow(), node.right))
-                raise ExpressionError(f"use ** for powers (^ is not one): write {power}"
-                                      f"{_where(node)}")
+                raise ExpressionError(
+                    f"use ** for powers (^ is not one): write {power}{_where(node)}"
+                )
             if type(node.op) not in _BINARY:
-                raise ExpressionError(f"operator {type(node.op).__name__} is not allowed "
-                                      f"(only + - * / **){_where(node)}")
+                raise ExpressionError(
+                    f"operator {type(node.op).__name__} is not allowed "
+                    f"(only + - * / **){_where(node)}"
+                )
             stack += [node.right, node.left]
         elif isinstance(node, ast.UnaryOp):
             if type(node.op) not in _UNARY:
-                raise ExpressionError(f"operator {type(node.op).__name__} is not allowed "
-                                      f"(only unary - and +){_where(node)}")
+                raise ExpressionError(
+                    f"operator {type(node.op).__name__} is not allowed "
+                    f"(only unary - and +){_where(node)}"
+                )
             stack.append(node.operand)
         elif isinstance(node, ast.Call):
             _check_call(node, variables)
@@ -226,35 +244,41 @@ def _check(tree: ast.Expression, variables: frozenset[str]) -> tuple[str, ...]:
     if missing:
         raise ExpressionError(
             f"no value for {', '.join(map(repr, missing))}: give "
-            + ", ".join(f"--var {name}=NUMBER" for name in missing))
+            + ", ".join(f"--var {name}=NUMBER" for name in missing)
+        )
     return tuple(used)
 
 
 def _check_call(node: ast.Call, variables: frozenset[str]) -> None:
     if isinstance(node.func, ast.Constant):
-        raise ExpressionError(f"write {ast.unparse(node.func)}*(...) for a product, not "
-                              f"{ast.unparse(node.func)}(...){_where(node)}")
+        raise ExpressionError(
+            f"write {ast.unparse(node.func)}*(...) for a product, not "
+            f"{ast.unparse(node.func)}(...){_where(node)}"
+        )
     if not isinstance(node.func, ast.Name):
         what = _DESCRIPTIONS.get(type(node.func), "calling an expression")
-        raise ExpressionError(f"not allowed: {what}{_where(node.func)}; call a function "
-                              f"by name ({_function_list()})")
+        raise ExpressionError(
+            f"not allowed: {what}{_where(node.func)}; call a function by name ({_function_list()})"
+        )
     name = node.func.id
     if name not in FUNCTIONS and name in variables:
         raise ExpressionError(f"{name!r} is a variable, not a function{_where(node)}")
     if name not in FUNCTIONS:
-        raise ExpressionError(f"unknown function {name!r}{_where(node)} "
-                              f"(allowed: {_function_list()})")
+        raise ExpressionError(
+            f"unknown function {name!r}{_where(node)} (allowed: {_function_list()})"
+        )
     if node.keywords:
-        raise ExpressionError(f"keyword arguments are not allowed in {name}(...)"
-                              f"{_where(node)}")
+        raise ExpressionError(f"keyword arguments are not allowed in {name}(...){_where(node)}")
     for argument in node.args:
         if isinstance(argument, ast.Starred):
             raise ExpressionError(f"starred arguments are not allowed{_where(argument)}")
     try:
         inspect.signature(FUNCTIONS[name]).bind(*node.args)
     except TypeError:
-        raise ExpressionError(f"{name}() does not take {len(node.args)} argument"
-                              f"{'' if len(node.args) == 1 else 's'}{_where(node)}") from None
+        raise ExpressionError(
+            f"{name}() does not take {len(node.args)} argument"
+            f"{'' if len(node.args) == 1 else 's'}{_where(node)}"
+        ) from None
 
 
 class Expression:
@@ -296,9 +320,12 @@ class Expression:
             elif not ready:
                 stack.append((node, True))
                 children = (
-                    [node.left, node.right] if isinstance(node, ast.BinOp)
-                    else [node.operand] if isinstance(node, ast.UnaryOp)
-                    else list(node.args) if isinstance(node, ast.Call)
+                    [node.left, node.right]
+                    if isinstance(node, ast.BinOp)
+                    else [node.operand]
+                    if isinstance(node, ast.UnaryOp)
+                    else list(node.args)
+                    if isinstance(node, ast.Call)
                     else []
                 )
                 stack += [(child, False) for child in reversed(children)]
@@ -310,8 +337,8 @@ class Expression:
                 results.append(_UNARY[type(node.op)](results.pop()))
             elif isinstance(node, ast.Call):
                 count = len(node.args)
-                args = results[len(results) - count:]
-                del results[len(results) - count:]
+                args = results[len(results) - count :]
+                del results[len(results) - count :]
                 results.append(FUNCTIONS[node.func.id](*args))  # type: ignore[attr-defined]
         return results[0]
 
@@ -336,8 +363,9 @@ def parse(source: str, variables: Iterable[str] = ()) -> Expression:
     if not text:
         raise ExpressionError("the expression is empty")
     if len(text) > MAX_LENGTH:
-        raise ExpressionError(f"the expression is {len(text)} characters long; "
-                              f"the limit is {MAX_LENGTH}")
+        raise ExpressionError(
+            f"the expression is {len(text)} characters long; the limit is {MAX_LENGTH}"
+        )
     try:
         tree = ast.parse(text, mode="eval")
     except SyntaxError as error:

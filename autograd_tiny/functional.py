@@ -44,7 +44,7 @@ from .engine import (
     variable,
 )
 
-__all__ = ["grad", "value_and_grad", "hessian", "jacobian", "jvp", "hvp"]
+__all__ = ["grad", "hessian", "hvp", "jacobian", "jvp", "value_and_grad"]
 
 ArgNums = Union[int, Sequence[int]]
 
@@ -63,8 +63,9 @@ def _name(f: Callable[..., Any]) -> str:
     return getattr(f, "__name__", type(f).__name__)
 
 
-def _check_positions(positions: tuple[int, ...], args: tuple[Any, ...], f: Callable[..., Any]
-                     ) -> None:
+def _check_positions(
+    positions: tuple[int, ...], args: tuple[Any, ...], f: Callable[..., Any]
+) -> None:
     for i in positions:
         if not -len(args) <= i < len(args):
             raise IndexError(
@@ -80,8 +81,9 @@ def _variables(args: Sequence[Any], positions: Sequence[int]) -> list[Any]:
     return inputs
 
 
-def _call_on_variables(f: Callable[..., Any], positions: tuple[int, ...], args: tuple[Any, ...],
-                       kwargs: dict[str, Any]) -> tuple[int, list[Value], Any]:
+def _call_on_variables(
+    f: Callable[..., Any], positions: tuple[int, ...], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> tuple[int, list[Value], Any]:
     """One call of ``f`` with fresh variables in place of ``args[positions]``: the birth
     tick taken just before them, the variables, and what ``f`` returned."""
     _check_positions(positions, args, f)
@@ -160,8 +162,9 @@ def _outside_no_grad(call: Callable[..., Any]) -> Callable[..., Any]:
     return run
 
 
-def _gradient_of(out: Value | float, targets: Sequence[Value], keep_values: bool, birth: int
-                 ) -> tuple[bool, list[Any]]:
+def _gradient_of(
+    out: Value | float, targets: Sequence[Value], keep_values: bool, birth: int
+) -> tuple[bool, list[Any]]:
     """d out / d target for each target, and whether they must stay Values."""
     if not isinstance(out, Value):
         return keep_values, [0.0] * len(targets)
@@ -171,8 +174,9 @@ def _gradient_of(out: Value | float, targets: Sequence[Value], keep_values: bool
     return keep, [adjoint.get(target, 0.0) for target in targets]
 
 
-def value_and_grad(f: Callable[..., Any], argnums: ArgNums = 0, has_aux: bool = False
-                   ) -> Callable[..., tuple[Any, Any]]:
+def value_and_grad(
+    f: Callable[..., Any], argnums: ArgNums = 0, has_aux: bool = False
+) -> Callable[..., tuple[Any, Any]]:
     """Return a function computing ``(f(*args, **kwargs), df/d args[argnums])``.
 
     ``f`` takes floats or Values and returns a scalar Value or number (with
@@ -188,8 +192,9 @@ def value_and_grad(f: Callable[..., Any], argnums: ArgNums = 0, has_aux: bool = 
     return _value_and_grad(f, argnums, has_aux, with_value=True)
 
 
-def _value_and_grad(f: Callable[..., Any], argnums: ArgNums, has_aux: bool, with_value: bool
-                    ) -> Callable[..., Any]:
+def _value_and_grad(
+    f: Callable[..., Any], argnums: ArgNums, has_aux: bool, with_value: bool
+) -> Callable[..., Any]:
     """``value_and_grad`` (``with_value=True``) or ``grad``: one call of either."""
     positions, single = _normalise_argnums(argnums)
 
@@ -216,8 +221,7 @@ def _value_and_grad(f: Callable[..., Any], argnums: ArgNums, has_aux: bool, with
     return functools.wraps(f)(call)
 
 
-def grad(f: Callable[..., Any], argnums: ArgNums = 0, has_aux: bool = False
-         ) -> Callable[..., Any]:
+def grad(f: Callable[..., Any], argnums: ArgNums = 0, has_aux: bool = False) -> Callable[..., Any]:
     """Return a function computing df/dx (a tuple of partials for tuple ``argnums``).
 
     Nest it for higher derivatives: ``grad(grad(f))`` is the second derivative.
@@ -323,8 +327,9 @@ def _forward_order(roots: Sequence[Value]) -> list[Value]:
     return order
 
 
-def _push_tangents(order: Sequence[Value], tangent: dict[Value, Any], create_graph: bool
-                   ) -> dict[Value, Any]:
+def _push_tangents(
+    order: Sequence[Value], tangent: dict[Value, Any], create_graph: bool
+) -> dict[Value, Any]:
     """Forward mode: each node's tangent from its inputs' tangents and its local partials.
 
     Visits ``order`` once, inputs first, as the ops ran; nodes that no seeded
@@ -364,15 +369,18 @@ def jvp(f: Callable[..., Any], primals: Any, tangents: Any) -> tuple[Any, Any]:
 
 
 @_outside_no_grad
-def _jvp(detach: bool, /, f: Callable[..., Any], primals: tuple[Any, ...],
-         tangents: tuple[Any, ...]) -> tuple[Any, Any]:
+def _jvp(
+    detach: bool, /, f: Callable[..., Any], primals: tuple[Any, ...], tangents: tuple[Any, ...]
+) -> tuple[Any, Any]:
     if len(primals) != len(tangents):
         raise TypeError(
             f"jvp needs one tangent per primal: got {len(primals)} primals "
             f"and {len(tangents)} tangents"
         )
-    seeds = [t if isinstance(t, Value) else to_float(t, f"jvp tangent {k}")
-             for k, t in enumerate(tangents)]
+    seeds = [
+        t if isinstance(t, Value) else to_float(t, f"jvp tangent {k}")
+        for k, t in enumerate(tangents)
+    ]
     birth = clock()
     inputs = _variables(primals, range(len(primals)))
     outs, single = _outputs(f(*inputs), f)
@@ -384,8 +392,9 @@ def _jvp(detach: bool, /, f: Callable[..., Any], primals: tuple[Any, ...],
         tangent[node] = tangent[node] + seed if node in tangent else seed
     tangent = _push_tangents(order, tangent, keep)
     values = _results(outs, keep, detach)
-    derivatives = _results([tangent.get(o, 0.0) if isinstance(o, Value) else 0.0 for o in outs],
-                           keep, detach)
+    derivatives = _results(
+        [tangent.get(o, 0.0) if isinstance(o, Value) else 0.0 for o in outs], keep, detach
+    )
     if single:
         return values[0], derivatives[0]
     return tuple(values), tuple(derivatives)

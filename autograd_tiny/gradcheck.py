@@ -30,8 +30,14 @@ from ._report import GradientRow, diagnose, format_rows, judge
 from .engine import Value, gradients, to_float
 
 __all__ = [
-    "GradientCheckError", "GradientRow", "StepTooSmallError", "check_grad", "compare_grad",
-    "diagnose", "format_rows", "numerical_grad",
+    "GradientCheckError",
+    "GradientRow",
+    "StepTooSmallError",
+    "check_grad",
+    "compare_grad",
+    "diagnose",
+    "format_rows",
+    "numerical_grad",
 ]
 
 
@@ -45,9 +51,15 @@ class GradientCheckError(AssertionError):
     pairs of partials your formula has the wrong way round.
     """
 
-    def __init__(self, message: str, rows: Sequence[GradientRow], *,
-                 wrong: Sequence[str] = (), factor: float | None = None,
-                 swapped: Sequence[tuple[str, str]] = ()) -> None:
+    def __init__(
+        self,
+        message: str,
+        rows: Sequence[GradientRow],
+        *,
+        wrong: Sequence[str] = (),
+        factor: float | None = None,
+        swapped: Sequence[tuple[str, str]] = (),
+    ) -> None:
         super().__init__(message)
         self.rows = list(rows)
         self.wrong = list(wrong)
@@ -79,8 +91,9 @@ def _step(x: float, eps: float) -> float:
     return eps * max(1.0, abs(x))
 
 
-def numerical_grad(f: Callable[..., Any], *args: float, eps: float = 1e-6,
-                   names: Sequence[str] | None = None) -> list[float]:
+def numerical_grad(
+    f: Callable[..., Any], *args: float, eps: float = 1e-6, names: Sequence[str] | None = None
+) -> list[float]:
     """Central differences (f(x + h) - f(x - h)) / 2h, one per argument.
 
     The step is ``h = eps * max(1, |x|)``. An ``eps`` so small that ``x + h``
@@ -111,7 +124,8 @@ def numerical_grad(f: Callable[..., Any], *args: float, eps: float = 1e-6,
             raise StepTooSmallError(
                 f"eps={eps!r} is too small at {name} = {x!r}: the step "
                 f"{h!r} vanishes, x + h or x - h rounds back to x (floats near {x!r} are "
-                f"{math.ulp(x)!r} apart); use eps >= {smallest:.1e}, e.g. the default 1e-6")
+                f"{math.ulp(x)!r} apart); use eps >= {smallest:.1e}, e.g. the default 1e-6"
+            )
         result.append((_call(f, up) - _call(f, down)) / (up[i] - down[i]))
     return result
 
@@ -164,8 +178,10 @@ def _expected_values(expected: Any, shapes: Sequence[Shape]) -> list[float]:
             count = f"{len(given)} gradients"
         else:
             count = "one number" if isinstance(given, (int, float)) else f"a {type(given).__name__}"
-        raise ValueError(f"the expected gradient gives {count} for {len(shapes)} arguments "
-                         f"({names}); give one per argument, in order")
+        raise ValueError(
+            f"the expected gradient gives {count} for {len(shapes)} arguments "
+            f"({names}); give one per argument, in order"
+        )
     return [value for s, item in zip(shapes, given) for value in s.match(item)]
 
 
@@ -209,6 +225,7 @@ def compare_grad(
     if order == 2:
         hessian = _analytic_hessian(f, point)
         for i in range(len(point)):
+
             def partial(*xs: Value, i: int = i) -> float:
                 return _analytic_grad(f, [x.data for x in xs])[i]
 
@@ -225,7 +242,7 @@ def _flat(f: Callable[..., Any], shapes: Sequence[Shape]) -> Callable[..., Any]:
     def flat(*entries: Any) -> Any:
         arguments, start = [], 0
         for s, size in zip(shapes, sizes):
-            arguments.append(s.rebuild(entries[start:start + size]))
+            arguments.append(s.rebuild(entries[start : start + size]))
             start += size
         return f(*arguments)
 
@@ -295,15 +312,19 @@ def check_grad(
             f"gradient check failed for {_name(f)} at {point}: {len(verdict.wrong)} of "
             f"{len(rows)} derivatives differ (rtol={rtol:g}, atol={atol:g})"
         )
-        raise GradientCheckError(format_rows(rows, rtol, atol, title=title), rows,
-                                 wrong=verdict.wrong)
+        raise GradientCheckError(
+            format_rows(rows, rtol, atol, title=title), rows, wrong=verdict.wrong
+        )
     checked = sum(row.expected is not None for row in rows)
-    title = (f"gradient check failed for {_name(f)} at {_point(shapes)}: "
-             f"your formula differs from the engine in {verdict.formula_wrong} of "
-             f"{checked} partials")
+    title = (
+        f"gradient check failed for {_name(f)} at {_point(shapes)}: "
+        f"your formula differs from the engine in {verdict.formula_wrong} of "
+        f"{checked} partials"
+    )
     if verdict.disagree:
         title += f"; the engine differs from finite differences in {verdict.disagree}"
     title += f" (rtol={rtol:g}, atol={atol:g})"
     message = "\n".join([format_rows(rows, rtol, atol, title=title), *verdict.lines])
-    raise GradientCheckError(message, rows, wrong=verdict.wrong, factor=verdict.factor,
-                             swapped=verdict.swapped)
+    raise GradientCheckError(
+        message, rows, wrong=verdict.wrong, factor=verdict.factor, swapped=verdict.swapped
+    )

@@ -22,8 +22,15 @@ from typing import Any, Union
 from ._checks import is_integral, is_real
 from .engine import Value
 
-__all__ = ["mse", "binary_cross_entropy", "binary_cross_entropy_with_logits",
-           "softmax", "log_softmax", "cross_entropy", "hinge"]
+__all__ = [
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "cross_entropy",
+    "hinge",
+    "log_softmax",
+    "mse",
+    "softmax",
+]
 
 Scalar = Union[Value, float, int]
 # torch's floor on p (1 - p) in the gradient of binary_cross_entropy: 1e-12 as a float32.
@@ -60,14 +67,20 @@ def _pairs(pred: Any, target: Any, op: str) -> list[tuple[Any, Any]]:
             target = target[0]
         return [(pred, target)]
     if not isinstance(pred, Sequence) or isinstance(pred, str):
-        raise TypeError(f"{op} needs a Value, a number or a list of them, "
-                        f"got {type(pred).__name__} {pred!r:.60}")
+        raise TypeError(
+            f"{op} needs a Value, a number or a list of them, "
+            f"got {type(pred).__name__} {pred!r:.60}"
+        )
     if not isinstance(target, Sequence) or isinstance(target, str):
-        raise ValueError(f"{op}: {len(pred)} predictions but one target ({target!r:.60}); "
-                         f"give a list of {len(pred)} targets")
+        raise ValueError(
+            f"{op}: {len(pred)} predictions but one target ({target!r:.60}); "
+            f"give a list of {len(pred)} targets"
+        )
     if len(target) != len(pred):
-        raise ValueError(f"{op}: {len(pred)} predictions but {len(target)} "
-                         f"target{'' if len(target) == 1 else 's'}")
+        raise ValueError(
+            f"{op}: {len(pred)} predictions but {len(target)} "
+            f"target{'' if len(target) == 1 else 's'}"
+        )
     if not pred:
         raise ValueError(f"{op}: the batch is empty")
     return [pair for p, t in zip(pred, target) for pair in _pairs(p, t, op)]
@@ -155,8 +168,10 @@ def binary_cross_entropy(prob: Any, target: Any) -> Value:
         p = _as_value(p, "binary_cross_entropy")
         y = _number(t, "binary_cross_entropy")
         if not 0.0 <= p.data <= 1.0:
-            raise ValueError(f"binary_cross_entropy: probability {p.data!r} is outside [0, 1]"
-                             " (use binary_cross_entropy_with_logits for logits)")
+            raise ValueError(
+                f"binary_cross_entropy: probability {p.data!r} is outside [0, 1]"
+                " (use binary_cross_entropy_with_logits for logits)"
+            )
         terms.append(_bce_term(p, y))
     return _mean(terms)
 
@@ -182,6 +197,7 @@ def softmax(logits: Any) -> Any:
     >>> [p.data for p in softmax([1000.0, 1000.0])]
     [0.5, 0.5]
     """
+
     def row_softmax(row: list[Value]) -> list[Value]:
         m = max(z.data for z in row)
         exps = [(z - m).exp() for z in row]
@@ -189,6 +205,7 @@ def softmax(logits: Any) -> Any:
         for e in exps[1:]:
             total = total + e
         return [e / total for e in exps]
+
     rows = [row_softmax(row) for row in _rows(logits, "softmax")]
     return rows if _is_batch(logits) else rows[0]
 
@@ -214,8 +231,9 @@ def cross_entropy(logits: Any, target_index: Any) -> Value:
     rows = _rows(logits, "cross_entropy")
     targets = target_index if _is_batch(logits) else [target_index]
     if not isinstance(targets, Sequence) or len(targets) != len(rows):
-        raise ValueError(f"cross_entropy: {len(rows)} rows of logits but targets "
-                         f"{target_index!r:.60}")
+        raise ValueError(
+            f"cross_entropy: {len(rows)} rows of logits but targets {target_index!r:.60}"
+        )
     terms = []
     for row, t in zip(rows, targets):
         k = _class_index(t, len(row), "cross_entropy")

@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-__all__ = ["no_grad", "enable_grad", "is_grad_enabled", "is_anomaly_enabled", "detect_anomaly"]
+__all__ = ["detect_anomaly", "enable_grad", "is_anomaly_enabled", "is_grad_enabled", "no_grad"]
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
@@ -42,8 +42,9 @@ _MODE: contextvars.ContextVar[int] = contextvars.ContextVar("autograd_tiny_mode"
 # ``rule(rule, operands)`` evaluates a rule on Values (its branches become comparison
 # and select nodes, see ``where``) and whose ``compare(value, other, op)`` decides
 # a comparison of a Value (refused where the replay could not repeat it).
-_TRACING: contextvars.ContextVar[Any] = contextvars.ContextVar("autograd_tiny_tracing",
-                                                               default=None)
+_TRACING: contextvars.ContextVar[Any] = contextvars.ContextVar(
+    "autograd_tiny_tracing", default=None
+)
 
 # Where each node was created, recorded only inside detect_anomaly().
 _ORIGIN: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()

@@ -34,8 +34,8 @@ from ._model_files import check_like
 from ._torch_bridge import from_torch, to_torch
 from .engine import Value, relu, sigmoid, tanh
 
-__all__ = ["Module", "Neuron", "Layer", "MLP", "ACTIVATIONS", "INITS"]
-__all__ += ["to_torch", "from_torch"]
+__all__ = ["ACTIVATIONS", "INITS", "MLP", "Layer", "Module", "Neuron"]
+__all__ += ["from_torch", "to_torch"]
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear")
 INITS = ("auto", "he", "glorot", "uniform")
@@ -50,8 +50,9 @@ def _check_activation(activation: Any, where: str) -> str:
     if activation is None:
         return "linear"
     if activation not in ACTIVATIONS:
-        raise ValueError(f"{where}: unknown activation {activation!r} (must be one of "
-                         f"{', '.join(ACTIVATIONS)})")
+        raise ValueError(
+            f"{where}: unknown activation {activation!r} (must be one of {', '.join(ACTIVATIONS)})"
+        )
     return str(activation)
 
 
@@ -61,8 +62,9 @@ def _check_init(init: Any, where: str) -> str:
     return str(init)
 
 
-def _draw_weights(init: str, activation: str, fan_in: int, fan_out: int,
-                  rng: random.Random) -> list[float]:
+def _draw_weights(
+    init: str, activation: str, fan_in: int, fan_out: int, rng: random.Random
+) -> list[float]:
     # He: N(0, 2 / fan_in); relu zeroes half its inputs, halving the variance it passes on.
     # Glorot: N(0, 2 / (fan_in + fan_out)), balancing the forward and backward signal.
     # Uniform: U(-1, 1) like micrograd, variance 1/3 whatever the layer's size.
@@ -86,8 +88,11 @@ def _flatten(tree: Any) -> list[Any]:
 def _named(tree: Any, path: str) -> list[tuple[str, Value]]:
     """(path, Value) pairs in ``parameters()`` order, spelled as ``load_state_dict`` errors do."""
     if isinstance(tree, dict):
-        return [pair for key, value in tree.items()
-                for pair in _named(value, f"{path}.{key}" if path else key)]
+        return [
+            pair
+            for key, value in tree.items()
+            for pair in _named(value, f"{path}.{key}" if path else key)
+        ]
     if isinstance(tree, list):
         return [pair for i, value in enumerate(tree) for pair in _named(value, f"{path}[{i}]")]
     return [(path, tree)]
@@ -138,12 +143,14 @@ class Module:
 
     def state_dict(self) -> dict[str, Any]:
         """The parameters' numbers, shaped like the model (plain floats)."""
+
         def to_data(tree: Any) -> Any:
             if isinstance(tree, dict):
                 return {key: to_data(value) for key, value in tree.items()}
             if isinstance(tree, list):
                 return [to_data(value) for value in tree]
             return tree.data
+
         result: dict[str, Any] = to_data(self._tree())
         return result
 
@@ -185,8 +192,9 @@ def _as_inputs(x: Any, nin: int, where: str) -> Sequence[Input]:
     try:
         n = len(x)
     except TypeError:
-        raise TypeError(f"{where} needs a list of {nin} numbers or Values, got "
-                        f"{type(x).__name__}") from None
+        raise TypeError(
+            f"{where} needs a list of {nin} numbers or Values, got {type(x).__name__}"
+        ) from None
     if n != nin:
         raise ValueError(f"{where} expects {nin} inputs, got {n}")
     return x
@@ -199,9 +207,16 @@ class Neuron(Module):
     Value(data=0.0, grad=0.0)
     """
 
-    def __init__(self, nin: int, activation: str | None = "relu", *,
-                 seed: int | None = None, rng: random.Random | None = None,
-                 fan_out: int = 1, init: str = "auto") -> None:
+    def __init__(
+        self,
+        nin: int,
+        activation: str | None = "relu",
+        *,
+        seed: int | None = None,
+        rng: random.Random | None = None,
+        fan_out: int = 1,
+        init: str = "auto",
+    ) -> None:
         self.nin = check_int(nin, "nin", "Neuron", minimum=1)
         self.activation = _check_activation(activation, "Neuron")
         self.init = _check_init(init, "Neuron")
@@ -236,16 +251,24 @@ class Layer(Module):
     [Value(...), Value(...)]
     """
 
-    def __init__(self, nin: int, nout: int, activation: str | None = "relu", *,
-                 seed: int | None = None, rng: random.Random | None = None,
-                 init: str = "auto") -> None:
+    def __init__(
+        self,
+        nin: int,
+        nout: int,
+        activation: str | None = "relu",
+        *,
+        seed: int | None = None,
+        rng: random.Random | None = None,
+        init: str = "auto",
+    ) -> None:
         check_int(nin, "nin", "Layer", minimum=1)
         self.nout = check_int(nout, "nout", "Layer", minimum=1)
         self.activation = _check_activation(activation, "Layer")
         self.init = _check_init(init, "Layer")
         rng = rng if rng is not None else random.Random(seed)
-        self.neurons = [Neuron(nin, self.activation, rng=rng, fan_out=nout, init=self.init)
-                        for _ in range(nout)]
+        self.neurons = [
+            Neuron(nin, self.activation, rng=rng, fan_out=nout, init=self.init) for _ in range(nout)
+        ]
         self.nin = nin
         self._name_parameters()
 
@@ -262,8 +285,10 @@ class Layer(Module):
 
     def __call__(self, x: Any) -> Any:
         # Wrap plain numbers once, not once per neuron.
-        x = [xi if isinstance(xi, Value) else Value(xi, label=f"x[{i}]")
-             for i, xi in enumerate(_as_inputs(x, self.nin, "Layer"))]
+        x = [
+            xi if isinstance(xi, Value) else Value(xi, label=f"x[{i}]")
+            for i, xi in enumerate(_as_inputs(x, self.nin, "Layer"))
+        ]
         outs = [n(x) for n in self.neurons]
         return outs[0] if len(outs) == 1 else outs
 
@@ -292,9 +317,16 @@ class MLP(Module):
     True
     """
 
-    def __init__(self, nin: int, nouts: Sequence[int], activation: str = "relu",
-                 output_activation: str | None = None, seed: int | None = None, *,
-                 init: str = "auto") -> None:
+    def __init__(
+        self,
+        nin: int,
+        nouts: Sequence[int],
+        activation: str = "relu",
+        output_activation: str | None = None,
+        seed: int | None = None,
+        *,
+        init: str = "auto",
+    ) -> None:
         check_int(nin, "nin", "MLP", minimum=1)
         if isinstance(nouts, int) or not isinstance(nouts, Sequence) or not nouts:
             raise ValueError(f"MLP: nouts must be a non-empty list of layer sizes, got {nouts!r}")
@@ -308,9 +340,13 @@ class MLP(Module):
         rng = random.Random(seed)
         fans = [nin, *sizes]
         self.layers = [
-            Layer(fans[i], sizes[i],
-                  self.output_activation if i == len(sizes) - 1 else self.activation,
-                  rng=rng, init=self.init)
+            Layer(
+                fans[i],
+                sizes[i],
+                self.output_activation if i == len(sizes) - 1 else self.activation,
+                rng=rng,
+                init=self.init,
+            )
             for i in range(len(sizes))
         ]
         for i, layer in enumerate(self.layers):
@@ -327,8 +363,12 @@ class MLP(Module):
     def _config(self) -> dict[str, Any]:
         # The architecture only: seed and init chose starting numbers that a file's state
         # replaces, so any model of this shape loads any file of this shape (older ones too).
-        return {"nin": self.nin, "nouts": self.nouts, "activation": self.activation,
-                "output_activation": self.output_activation}
+        return {
+            "nin": self.nin,
+            "nouts": self.nouts,
+            "activation": self.activation,
+            "output_activation": self.output_activation,
+        }
 
     def __call__(self, x: Any) -> Any:
         x = _as_inputs(x, self.nin, "MLP")

@@ -62,10 +62,34 @@ from .rules import (
 )
 
 __all__ = [
-    "Op", "REGISTRY", "define_op",
-    "tan", "atan", "asin", "acos", "sinh", "cosh", "atan2", "log2", "log10", "erf",
-    "maximum", "minimum", "clamp", "clamp_min", "clamp_max",
-    "lt", "le", "gt", "ge", "eq", "ne", "if_true", "if_false", "where", "floor",
+    "REGISTRY",
+    "Op",
+    "acos",
+    "asin",
+    "atan",
+    "atan2",
+    "clamp",
+    "clamp_max",
+    "clamp_min",
+    "cosh",
+    "define_op",
+    "eq",
+    "erf",
+    "floor",
+    "ge",
+    "gt",
+    "if_false",
+    "if_true",
+    "le",
+    "log2",
+    "log10",
+    "lt",
+    "maximum",
+    "minimum",
+    "ne",
+    "sinh",
+    "tan",
+    "where",
 ]
 
 Domain = tuple[tuple[float, ...], ...]
@@ -123,8 +147,9 @@ def _arity(partials: Callable[..., Any], name: str) -> int:
     return count - 1
 
 
-def _checked_partials(name: str, partials: Callable[..., tuple[Any, ...]]
-                      ) -> Callable[..., tuple[Any, ...]]:
+def _checked_partials(
+    name: str, partials: Callable[..., tuple[Any, ...]]
+) -> Callable[..., tuple[Any, ...]]:
     """A user's partials as a rule: an error (other than IEEE arithmetic, which the
     engine redoes with IEEE floats) names the op and the function."""
     arity = partials.__code__.co_argcount - 1
@@ -155,9 +180,15 @@ def _with_arity(rule: Callable[..., tuple[Any, ...]], arity: int) -> Callable[..
     return lambda x, y, out: rule(x, y, out)
 
 
-def define_op(name: str, forward: Callable[..., float], partials: Callable[..., tuple[Any, ...]],
-              *, domain: Domain | None = None, torch: str | None = None,
-              smooth: Callable[..., bool] | None = None) -> Callable[..., Any]:
+def define_op(
+    name: str,
+    forward: Callable[..., float],
+    partials: Callable[..., tuple[Any, ...]],
+    *,
+    domain: Domain | None = None,
+    torch: str | None = None,
+    smooth: Callable[..., bool] | None = None,
+) -> Callable[..., Any]:
     """Define a new op from its float function and its local partial derivatives.
 
     ``partials(x, out)`` (one input) or ``partials(x, y, out)`` (two) returns the
@@ -179,9 +210,15 @@ def define_op(name: str, forward: Callable[..., float], partials: Callable[..., 
     return _register(name, forward, partials, domain, torch, smooth, builtin=False)
 
 
-def _register(name: str, forward: Callable[..., float], partials: Callable[..., tuple[Any, ...]],
-              domain: Domain | None, torch: str | None, smooth: Callable[..., bool] | None,
-              builtin: bool) -> Callable[..., Any]:
+def _register(
+    name: str,
+    forward: Callable[..., float],
+    partials: Callable[..., tuple[Any, ...]],
+    domain: Domain | None,
+    torch: str | None,
+    smooth: Callable[..., bool] | None,
+    builtin: bool,
+) -> Callable[..., Any]:
     if not isinstance(name, str) or not name.isidentifier():
         raise ValueError(f"define_op: an op name must be a Python identifier, got {name!r}")
     earlier = REGISTRY.get(name)
@@ -217,9 +254,14 @@ def _op_function(name: str, arity: int) -> Callable[..., Any]:
     return function
 
 
-def _builtin(name: str, forward: Callable[..., float], partials: Callable[..., tuple[Any, ...]],
-             domain: Domain, torch: str, smooth: Callable[..., bool] | None = None
-             ) -> Callable[..., Any]:
+def _builtin(
+    name: str,
+    forward: Callable[..., float],
+    partials: Callable[..., tuple[Any, ...]],
+    domain: Domain,
+    torch: str,
+    smooth: Callable[..., bool] | None = None,
+) -> Callable[..., Any]:
     function = _register(name, forward, partials, domain, torch, smooth, builtin=True)
     if REGISTRY[name].arity == 1:  # a method too, as the first ops have: x.tan()
         _METHODS.append(name)
@@ -258,60 +300,118 @@ _FIRST_OPS: dict[str, tuple[Callable[..., float], Domain, str]] = {
     "sigmoid": (_sigmoid, ((-15, 15),), "torch.sigmoid"),
     "softplus": (_softplus, ((-15, 15),), "F.softplus"),
     "relu": (_relu, ((-10, 10, 0.01),), "torch.relu"),
-    "leaky_relu": (lambda x, a: x if x > 0.0 else a * x, ((-10, 10, 0.01), (0, 1)),
-                   "lambda x, slope: torch.where(x > 0, x, slope * x)"),
+    "leaky_relu": (
+        lambda x, a: x if x > 0.0 else a * x,
+        ((-10, 10, 0.01), (0, 1)),
+        "lambda x, slope: torch.where(x > 0, x, slope * x)",
+    ),
     "sin": (_sin, ((-10, 10),), "torch.sin"),
     "cos": (_cos, ((-10, 10),), "torch.cos"),
     "identity": (lambda x: x, ((-10, 10),), "torch.clone"),
 }
 _FIRST_CALLERS: dict[str, Callable[..., Any]] = {
-    "+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
-    "**": power, "%": operator.mod, "neg": operator.neg, "abs": abs, "exp": exp, "log": log,
-    "log1p": log1p, "sqrt": sqrt, "tanh": tanh, "sigmoid": sigmoid, "softplus": softplus,
-    "relu": relu, "leaky_relu": leaky_relu, "sin": sin, "cos": cos, "identity": identity,
+    "+": operator.add,
+    "-": operator.sub,
+    "*": operator.mul,
+    "/": operator.truediv,
+    "**": power,
+    "%": operator.mod,
+    "neg": operator.neg,
+    "abs": abs,
+    "exp": exp,
+    "log": log,
+    "log1p": log1p,
+    "sqrt": sqrt,
+    "tanh": tanh,
+    "sigmoid": sigmoid,
+    "softplus": softplus,
+    "relu": relu,
+    "leaky_relu": leaky_relu,
+    "sin": sin,
+    "cos": cos,
+    "identity": identity,
 }
 for _name, (_forward, _domain, _torch) in _FIRST_OPS.items():
-    REGISTRY[_name] = Op(_name, len(_domain), _forward, RULES[_name], _domain, _torch,
-                         builtin=True, function=_FIRST_CALLERS[_name])
+    REGISTRY[_name] = Op(
+        _name,
+        len(_domain),
+        _forward,
+        RULES[_name],
+        _domain,
+        _torch,
+        builtin=True,
+        function=_FIRST_CALLERS[_name],
+    )
 REGISTRY["%"] = replace(REGISTRY["%"], smooth=lambda x, y: abs(x / y - round(x / y)) > 1e-3)
 
 _LN2, _LN10, _TWO_OVER_ROOT_PI = math.log(2.0), math.log(10.0), 2.0 / math.sqrt(math.pi)
 
 # The newer built-ins: one entry each, defined as a user defines an op.
 tan = _builtin("tan", _ieee.tan, lambda x, out: (1 + out * out,), ((-1.4, 1.4),), "torch.tan")
-atan = _builtin("atan", _ieee.atan, lambda x, out: (1 / (1 + x * x),), ((-10, 10),),
-                "torch.atan")
-asin = _builtin("asin", _ieee.asin, lambda x, out: (1 / sqrt(1 - x * x),), ((-0.95, 0.95),),
-                "torch.asin")
-acos = _builtin("acos", _ieee.acos, lambda x, out: (-1 / sqrt(1 - x * x),), ((-0.95, 0.95),),
-                "torch.acos")
+atan = _builtin("atan", _ieee.atan, lambda x, out: (1 / (1 + x * x),), ((-10, 10),), "torch.atan")
+asin = _builtin(
+    "asin", _ieee.asin, lambda x, out: (1 / sqrt(1 - x * x),), ((-0.95, 0.95),), "torch.asin"
+)
+acos = _builtin(
+    "acos", _ieee.acos, lambda x, out: (-1 / sqrt(1 - x * x),), ((-0.95, 0.95),), "torch.acos"
+)
 cosh: Callable[..., Any]  # defined just below; sinh's derivative calls it
 sinh = _builtin("sinh", _ieee.sinh, lambda x, out: (cosh(x),), ((-5, 5),), "torch.sinh")
 cosh = _builtin("cosh", _ieee.cosh, lambda x, out: (sinh(x),), ((-5, 5),), "torch.cosh")
-log2 = _builtin("log2", _ieee.log2, lambda x, out: (1 / (x * _LN2),), ((0.05, 100),),
-                "torch.log2")
-log10 = _builtin("log10", _ieee.log10, lambda x, out: (1 / (x * _LN10),), ((0.05, 100),),
-                 "torch.log10")
-erf = _builtin("erf", _ieee.erf, lambda x, out: (_TWO_OVER_ROOT_PI * exp(-(x * x)),),
-               ((-3, 3),), "torch.erf")
+log2 = _builtin("log2", _ieee.log2, lambda x, out: (1 / (x * _LN2),), ((0.05, 100),), "torch.log2")
+log10 = _builtin(
+    "log10", _ieee.log10, lambda x, out: (1 / (x * _LN10),), ((0.05, 100),), "torch.log10"
+)
+erf = _builtin(
+    "erf", _ieee.erf, lambda x, out: (_TWO_OVER_ROOT_PI * exp(-(x * x)),), ((-3, 3),), "torch.erf"
+)
 # NOTE: atan2(y, x) is the angle of the point (x, y); at the origin, where it jumps, its
 # partials are taken as 0, as in PyTorch.
-atan2 = _builtin("atan2", _ieee.atan2,
-                 lambda y, x, out: (0.0, 0.0) if _number(x) == 0 and _number(y) == 0
-                 else (x / (x * x + y * y), -y / (x * x + y * y)),
-                 ((-10, 10), (0.5, 10)), "torch.atan2")
+atan2 = _builtin(
+    "atan2",
+    _ieee.atan2,
+    lambda y, x, out: (
+        (0.0, 0.0)
+        if _number(x) == 0 and _number(y) == 0
+        else (x / (x * x + y * y), -y / (x * x + y * y))
+    ),
+    ((-10, 10), (0.5, 10)),
+    "torch.atan2",
+)
 # NOTE: at a tie maximum and minimum split the gradient evenly, as PyTorch does.
-maximum = _builtin("maximum", _ieee.maximum, lambda x, y, out: (_above(x, y), _above(y, x)),
-                   ((-10, 10), (-10, 10)), "torch.maximum", _apart)
-minimum = _builtin("minimum", _ieee.minimum, lambda x, y, out: (_above(y, x), _above(x, y)),
-                   ((-10, 10), (-10, 10)), "torch.minimum", _apart)
+maximum = _builtin(
+    "maximum",
+    _ieee.maximum,
+    lambda x, y, out: (_above(x, y), _above(y, x)),
+    ((-10, 10), (-10, 10)),
+    "torch.maximum",
+    _apart,
+)
+minimum = _builtin(
+    "minimum",
+    _ieee.minimum,
+    lambda x, y, out: (_above(y, x), _above(x, y)),
+    ((-10, 10), (-10, 10)),
+    "torch.minimum",
+    _apart,
+)
 # NOTE: at its bound a clamp passes the gradient to its input, as torch.clamp does.
-clamp_min = _builtin("clamp_min", _ieee.clamp_min,
-                     lambda x, low, out: (_at_least(x, low), 1 - _at_least(x, low)),
-                     ((-10, 10), (-10, 10)), "torch.clamp_min", _apart)
-clamp_max = _builtin("clamp_max", _ieee.clamp_max,
-                     lambda x, high, out: (_at_least(high, x), 1 - _at_least(high, x)),
-                     ((-10, 10), (-10, 10)), "torch.clamp_max", _apart)
+clamp_min = _builtin(
+    "clamp_min",
+    _ieee.clamp_min,
+    lambda x, low, out: (_at_least(x, low), 1 - _at_least(x, low)),
+    ((-10, 10), (-10, 10)),
+    "torch.clamp_min",
+    _apart,
+)
+clamp_max = _builtin(
+    "clamp_max",
+    _ieee.clamp_max,
+    lambda x, high, out: (_at_least(high, x), 1 - _at_least(high, x)),
+    ((-10, 10), (-10, 10)),
+    "torch.clamp_max",
+    _apart,
+)
 
 
 def clamp(x: Scalar, low: Scalar, high: Scalar) -> Any:
@@ -333,11 +433,17 @@ def clamp(x: Scalar, low: Scalar, high: Scalar) -> Any:
 _CMP_TORCH = "lambda x, y: torch.where(x {} y, 1.0, 0.0).to(x.dtype) + 0 * (x + y)"
 
 
-def _comparison(name: str, compare: Callable[[float, float], bool], symbol: str
-                ) -> Callable[..., Any]:
-    return _builtin(name, lambda x, y: 1.0 if compare(x, y) else 0.0,
-                    lambda x, y, out: (0.0, 0.0), ((-10, 10), (-10, 10)),
-                    _CMP_TORCH.format(symbol), _apart)
+def _comparison(
+    name: str, compare: Callable[[float, float], bool], symbol: str
+) -> Callable[..., Any]:
+    return _builtin(
+        name,
+        lambda x, y: 1.0 if compare(x, y) else 0.0,
+        lambda x, y, out: (0.0, 0.0),
+        ((-10, 10), (-10, 10)),
+        _CMP_TORCH.format(symbol),
+        _apart,
+    )
 
 
 lt = _comparison("lt", operator.lt, "<")
@@ -348,17 +454,31 @@ eq = _comparison("eq", operator.eq, "==")
 ne = _comparison("ne", operator.ne, "!=")
 if_true: Callable[..., Any]  # its partial is a select too: defined just below
 if_false: Callable[..., Any]
-if_true = _builtin("if_true", lambda c, a: a if c > 0 else -0.0,
-                   lambda c, a, out: (0.0, if_true(c, 1.0)), ((-1, 1, 0.5), (-10, 10)),
-                   "lambda c, a: torch.where(c > 0, a, torch.full_like(a, -0.0)) + 0 * c")
-if_false = _builtin("if_false", lambda c, b: -0.0 if c > 0 else b,
-                    lambda c, b, out: (0.0, if_false(c, 1.0)), ((-1, 1, 0.5), (-10, 10)),
-                    "lambda c, b: torch.where(c > 0, torch.full_like(b, -0.0), b) + 0 * c")
+if_true = _builtin(
+    "if_true",
+    lambda c, a: a if c > 0 else -0.0,
+    lambda c, a, out: (0.0, if_true(c, 1.0)),
+    ((-1, 1, 0.5), (-10, 10)),
+    "lambda c, a: torch.where(c > 0, a, torch.full_like(a, -0.0)) + 0 * c",
+)
+if_false = _builtin(
+    "if_false",
+    lambda c, b: -0.0 if c > 0 else b,
+    lambda c, b, out: (0.0, if_false(c, 1.0)),
+    ((-1, 1, 0.5), (-10, 10)),
+    "lambda c, b: torch.where(c > 0, torch.full_like(b, -0.0), b) + 0 * c",
+)
 
 
 # floor is a step function: derivative 0 (what ``%``'s rule needs, as a node when traced).
-floor = _builtin("floor", _ieee.floor, lambda x, out: (0.0,), ((-10, 10),), "torch.floor",
-                 lambda x: abs(x - round(x)) > 1e-3)
+floor = _builtin(
+    "floor",
+    _ieee.floor,
+    lambda x, out: (0.0,),
+    ((-10, 10),),
+    "torch.floor",
+    lambda x: abs(x - round(x)) > 1e-3,
+)
 
 
 def where(condition: Scalar, then: Scalar, otherwise: Scalar) -> Any:

@@ -28,8 +28,8 @@ from ._ieee import div, sqrt
 from ._schedules import CosineAnnealingLR, LRScheduler, StepLR
 from .engine import Value
 
-__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop"]
-__all__ += ["clip_grad_norm_", "clip_grad_value_", "LRScheduler", "StepLR", "CosineAnnealingLR"]
+__all__ = ["SGD", "Adam", "AdamW", "Optimizer", "RMSprop"]
+__all__ += ["CosineAnnealingLR", "LRScheduler", "StepLR", "clip_grad_norm_", "clip_grad_value_"]
 
 
 class Optimizer:
@@ -48,14 +48,17 @@ class Optimizer:
             raise ValueError(f"{where} got an empty parameter list")
         for p in self.params:
             if not isinstance(p, Value):
-                raise TypeError(f"{where} parameters must be Values, got "
-                                f"{type(p).__name__} {p!r:.60}")
+                raise TypeError(
+                    f"{where} parameters must be Values, got {type(p).__name__} {p!r:.60}"
+                )
         first_index: dict[int, int] = {}
         for i, p in enumerate(self.params):
             j = first_index.setdefault(id(p), i)
             if j != i:  # it would be stepped twice per step()
-                raise ValueError(f"{where}: parameter {i} is the same Value as parameter {j} "
-                                 f"({p!r}); list each parameter once")
+                raise ValueError(
+                    f"{where}: parameter {i} is the same Value as parameter {j} "
+                    f"({p!r}); list each parameter once"
+                )
 
     def zero_grad(self) -> None:
         """Set every parameter's ``.grad`` to 0.0."""
@@ -81,8 +84,11 @@ class Optimizer:
         (0, [0.0])
         """
         flat = self._flat_lists
-        return {key: value.copy() if key in flat else _copy(value)
-                for key, value in vars(self).items() if key != "params"}
+        return {
+            key: value.copy() if key in flat else _copy(value)
+            for key, value in vars(self).items()
+            if key != "params"
+        }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore what ``state_dict()`` returned (copied again: ``state`` stays reusable)."""
@@ -121,8 +127,9 @@ class SGD(Optimizer):
 
     _flat_lists = ("buffers",)
 
-    def __init__(self, params: Iterable[Value], lr: float, momentum: float = 0.0,
-                 weight_decay: float = 0.0) -> None:
+    def __init__(
+        self, params: Iterable[Value], lr: float, momentum: float = 0.0, weight_decay: float = 0.0
+    ) -> None:
         super().__init__(params)
         self.lr = check_number(lr, "lr", "SGD", at_least=0.0)
         self.momentum = check_number(momentum, "momentum", "SGD", at_least=0.0)
@@ -158,16 +165,23 @@ class Adam(Optimizer):
     _flat_lists = ("m", "v")
     _decoupled = False  # AdamW: the decay shrinks p directly and never enters m or v
 
-    def __init__(self, params: Iterable[Value], lr: float = 1e-3,
-                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0.0) -> None:
+    def __init__(
+        self,
+        params: Iterable[Value],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+    ) -> None:
         super().__init__(params)
         name = type(self).__name__
         self.lr = check_number(lr, "lr", name, at_least=0.0)
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
             raise ValueError(f"{name}: betas must be a pair of numbers in [0, 1), got {betas!r}")
-        self.betas = (check_number(betas[0], "betas[0]", name, at_least=0.0, below=1.0),
-                      check_number(betas[1], "betas[1]", name, at_least=0.0, below=1.0))
+        self.betas = (
+            check_number(betas[0], "betas[0]", name, at_least=0.0, below=1.0),
+            check_number(betas[1], "betas[1]", name, at_least=0.0, below=1.0),
+        )
         self.eps = check_number(eps, "eps", name, at_least=0.0)
         self.weight_decay = check_number(weight_decay, "weight_decay", name, at_least=0.0)
         self.t = 0
@@ -178,8 +192,8 @@ class Adam(Optimizer):
         """m, v <- moving averages of g and g²; p -= (lr / c1) m / (sqrt(v) / sqrt(c2) + eps)."""
         beta1, beta2 = self.betas
         self.t += 1
-        step_size = self.lr / (1.0 - beta1 ** self.t)
-        correction2_sqrt = math.sqrt(1.0 - beta2 ** self.t)
+        step_size = self.lr / (1.0 - beta1**self.t)
+        correction2_sqrt = math.sqrt(1.0 - beta2**self.t)
         l2 = 0.0 if self._decoupled else self.weight_decay
         shrink = 1.0 - self.lr * self.weight_decay if self._decoupled else 1.0  # x * 1.0 == x
         eps = self.eps
@@ -207,9 +221,14 @@ class AdamW(Adam):
 
     _decoupled = True
 
-    def __init__(self, params: Iterable[Value], lr: float = 1e-3,
-                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 1e-2) -> None:
+    def __init__(
+        self,
+        params: Iterable[Value],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 1e-2,
+    ) -> None:
         super().__init__(params, lr, betas, eps, weight_decay)
 
 
@@ -227,9 +246,16 @@ class RMSprop(Optimizer):
 
     _flat_lists = ("square_avg", "grad_avg", "buffers")
 
-    def __init__(self, params: Iterable[Value], lr: float = 1e-2, alpha: float = 0.99,
-                 eps: float = 1e-8, weight_decay: float = 0.0, momentum: float = 0.0,
-                 centered: bool = False) -> None:
+    def __init__(
+        self,
+        params: Iterable[Value],
+        lr: float = 1e-2,
+        alpha: float = 0.99,
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        momentum: float = 0.0,
+        centered: bool = False,
+    ) -> None:
         super().__init__(params)
         self.lr = check_number(lr, "lr", "RMSprop", at_least=0.0)
         self.alpha = check_number(alpha, "alpha", "RMSprop", at_least=0.0, below=1.0)

@@ -86,21 +86,31 @@ def plot_history(history: History, path: PathLike, *, title: str | None = None) 
     return _save(figure, path)
 
 
-def _grid(X: Sequence[Sequence[float]], resolution: int,
-          padding: float) -> tuple[list[float], list[float]]:
+def _grid(
+    X: Sequence[Sequence[float]], resolution: int, padding: float
+) -> tuple[list[float], list[float]]:
     xs = [float(p[0]) for p in X]
     ys = [float(p[1]) for p in X]
     low_x, high_x = min(xs) - padding, max(xs) + padding
     low_y, high_y = min(ys) - padding, max(ys) + padding
     step_x = (high_x - low_x) / (resolution - 1)
     step_y = (high_y - low_y) / (resolution - 1)
-    return ([low_x + i * step_x for i in range(resolution)],
-            [low_y + j * step_y for j in range(resolution)])
+    return (
+        [low_x + i * step_x for i in range(resolution)],
+        [low_y + j * step_y for j in range(resolution)],
+    )
 
 
-def plot_decision_boundary(model: Any, X: Sequence[Sequence[float]], y: Sequence[int],
-                           path: PathLike, *, resolution: int = 60, padding: float = 0.5,
-                           title: str | None = None) -> pathlib.Path:
+def plot_decision_boundary(
+    model: Any,
+    X: Sequence[Sequence[float]],
+    y: Sequence[int],
+    path: PathLike,
+    *,
+    resolution: int = 60,
+    padding: float = 0.5,
+    title: str | None = None,
+) -> pathlib.Path:
     """Write a picture of the classes ``model`` predicts over the plane, with the points.
 
     The background is ``predict(model, ...)`` on a ``resolution`` x
@@ -112,8 +122,9 @@ def plot_decision_boundary(model: Any, X: Sequence[Sequence[float]], y: Sequence
     if not X or len(X) != len(y):
         raise ValueError(f"plot_decision_boundary(): X has {len(X)} points and y {len(y)} labels")
     if any(len(point) != 2 for point in X):
-        raise ValueError("plot_decision_boundary() draws two input features; "
-                         "every point of X needs exactly 2")
+        raise ValueError(
+            "plot_decision_boundary() draws two input features; every point of X needs exactly 2"
+        )
     check_int(resolution, "resolution", "plot_decision_boundary()", minimum=2)
     require_matplotlib()
     from matplotlib.colors import BoundaryNorm, ListedColormap
@@ -121,7 +132,7 @@ def plot_decision_boundary(model: Any, X: Sequence[Sequence[float]], y: Sequence
 
     grid_x, grid_y = _grid(X, resolution, padding)
     labels = predict(model, [[gx, gy] for gy in grid_y for gx in grid_x])
-    rows = [labels[j * resolution:(j + 1) * resolution] for j in range(resolution)]
+    rows = [labels[j * resolution : (j + 1) * resolution] for j in range(resolution)]
     classes = max(max(labels), max(y)) + 1
     fills = ListedColormap([_FILLS[k % len(_FILLS)] for k in range(classes)])
 
@@ -130,13 +141,25 @@ def plot_decision_boundary(model: Any, X: Sequence[Sequence[float]], y: Sequence
     # One flat cell per grid point, in its predicted class's colour. contourf drew
     # contours of the class numbers, interpolated between grid points, so between
     # regions of class 0 and class 2 it painted a band of class 1 the model never predicts.
-    axes.pcolormesh(grid_x, grid_y, rows, shading="nearest", cmap=fills,
-                    norm=BoundaryNorm([k - 0.5 for k in range(classes + 1)], classes))
+    axes.pcolormesh(
+        grid_x,
+        grid_y,
+        rows,
+        shading="nearest",
+        cmap=fills,
+        norm=BoundaryNorm([k - 0.5 for k in range(classes + 1)], classes),
+    )
     for k in sorted(set(y)):
         points = [p for p, label in zip(X, y) if label == k]
-        axes.scatter([p[0] for p in points], [p[1] for p in points], s=60 if len(X) < 30 else 22,
-                     color=_POINTS[k % len(_POINTS)], edgecolors="white", linewidths=0.6,
-                     label=f"class {k}")
+        axes.scatter(
+            [p[0] for p in points],
+            [p[1] for p in points],
+            s=60 if len(X) < 30 else 22,
+            color=_POINTS[k % len(_POINTS)],
+            edgecolors="white",
+            linewidths=0.6,
+            label=f"class {k}",
+        )
     axes.set_xlabel("x1")
     axes.set_ylabel("x2")
     axes.legend(loc="best", fontsize="small")

@@ -45,8 +45,22 @@ from ._ieee import softplus as _softplus
 from ._ieee import sqrt as _sqrt
 
 __all__ = [
-    "RULES", "FLOAT_FUNCTIONS", "to_float", "exp", "log", "log1p", "sqrt", "tanh", "sigmoid",
-    "softplus", "relu", "leaky_relu", "sin", "cos", "power", "identity",
+    "FLOAT_FUNCTIONS",
+    "RULES",
+    "cos",
+    "exp",
+    "identity",
+    "leaky_relu",
+    "log",
+    "log1p",
+    "power",
+    "relu",
+    "sigmoid",
+    "sin",
+    "softplus",
+    "sqrt",
+    "tanh",
+    "to_float",
 ]
 
 Scalar = Any  # a Value, an int or a float
@@ -65,8 +79,10 @@ RULES: dict[str, Callable[..., tuple[Any, ...]]] = {
     # polynomials sum(c * x**i) have finite derivatives of every order at 0. d/dy x**y
     # is taken as 0 where x <= 0 (no real derivative in y there): a constant exponent
     # on a negative base never turns into nan; a nan base still gives nan.
-    "**": lambda x, y, out: (0.0 if _number(x) == 0 and _number(y) == 0 else y * power(x, y - 1),
-                             0.0 if x <= 0 else out * log(x)),
+    "**": lambda x, y, out: (
+        0.0 if _number(x) == 0 and _number(y) == 0 else y * power(x, y - 1),
+        0.0 if x <= 0 else out * log(x),
+    ),
     "neg": lambda x, out: (-1.0,),
     # NOTE: abs'(0) = 0, as in PyTorch; at a nan every derivative is nan.
     "abs": lambda x, out: (1.0 if x > 0 else -1.0 if x < 0 else 0.0 if x <= 0 else _undefined(x),),
@@ -79,8 +95,10 @@ RULES: dict[str, Callable[..., tuple[Any, ...]]] = {
     "softplus": lambda x, out: (sigmoid(x),),
     # NOTE: relu'(0) = 0, as in PyTorch; at a nan every derivative is nan (PyTorch: 1).
     "relu": lambda x, out: (0.0 if x <= 0 else 1.0 if x > 0 else _undefined(x),),
-    "leaky_relu": lambda x, a, out: (1.0 if x > 0 else a if x <= 0 else _undefined(x),
-                                     0.0 if x > 0 else x if x <= 0 else _undefined(x)),
+    "leaky_relu": lambda x, a, out: (
+        1.0 if x > 0 else a if x <= 0 else _undefined(x),
+        0.0 if x > 0 else x if x <= 0 else _undefined(x),
+    ),
     "sin": lambda x, out: (cos(x),),
     "cos": lambda x, out: (-sin(x),),
     "identity": lambda x, out: (1.0,),
@@ -124,9 +142,7 @@ def to_float(x: Any, where: str) -> float:
             f"{where} got an int too large for a float ({x.bit_length()} bits)"
         ) from None
     except (TypeError, ValueError):
-        raise TypeError(
-            f"{where} needs a real number, got {type(x).__name__} {x!r}"
-        ) from None
+        raise TypeError(f"{where} needs a real number, got {type(x).__name__} {x!r}") from None
 
 
 def _real(x: Any, op: str) -> float:
@@ -137,6 +153,7 @@ def _real(x: Any, op: str) -> float:
 # Module functions: a Value gives a Value, a number gives a float. The rules
 # below use them so that one rule serves floats and Values alike.
 # --------------------------------------------------------------------------
+
 
 def exp(x: Scalar) -> Any:
     """e**x for a Value or a number. ``exp(0)`` → 1.0"""
@@ -256,6 +273,14 @@ def _floor_of(z: Any) -> Any:
 # table the compiler's generated code and its symbolic rules are built from.
 # (neg, abs and leaky_relu are operators or take two inputs; ``ops`` adds the newer ops.)
 FLOAT_FUNCTIONS: dict[str, Callable[[float], float]] = {
-    "exp": _exp, "log": _log, "log1p": _log1p, "sqrt": _sqrt, "tanh": math.tanh,
-    "sigmoid": _sigmoid, "softplus": _softplus, "relu": _relu, "sin": _sin, "cos": _cos,
+    "exp": _exp,
+    "log": _log,
+    "log1p": _log1p,
+    "sqrt": _sqrt,
+    "tanh": math.tanh,
+    "sigmoid": _sigmoid,
+    "softplus": _softplus,
+    "relu": _relu,
+    "sin": _sin,
+    "cos": _cos,
 }

@@ -27,8 +27,15 @@ from hypothesis import strategies as st
 
 from .engine import REGISTRY, RULES, Op
 
-__all__ = ["DOMAINS", "OPS", "SMOOTH_OPS", "Expression", "arguments", "expression_cases",
-           "expressions"]
+__all__ = [
+    "DOMAINS",
+    "OPS",
+    "SMOOTH_OPS",
+    "Expression",
+    "arguments",
+    "expression_cases",
+    "expressions",
+]
 
 
 def interval(low: float, high: float) -> st.SearchStrategy[float]:
@@ -56,8 +63,9 @@ class _FromRegistry(Mapping[str, Any]):
         self._make, self._needs_domain = make, needs_domain
 
     def _ops(self) -> list[str]:
-        return [name for name, op in REGISTRY.items()
-                if not self._needs_domain or op.domain is not None]
+        return [
+            name for name, op in REGISTRY.items() if not self._needs_domain or op.domain is not None
+        ]
 
     def __getitem__(self, name: str) -> Any:
         if name not in self._ops():
@@ -76,7 +84,8 @@ OPS: Mapping[str, Callable[..., Any]] = _FromRegistry(lambda op: op.function, Fa
 
 # Each op's inputs drawn inside its smooth domain (kinks such as relu at 0 excluded).
 DOMAINS: Mapping[str, tuple[st.SearchStrategy[float], ...]] = _FromRegistry(
-    lambda op: tuple(_strategy(spec) for spec in op.domain or ()), True)
+    lambda op: tuple(_strategy(spec) for spec in op.domain or ()), True
+)
 
 
 def arguments(op: str) -> st.SearchStrategy[tuple[float, ...]]:
@@ -91,8 +100,7 @@ def arguments(op: str) -> st.SearchStrategy[tuple[float, ...]]:
 
 
 # Ops defined and smooth on every real input: safe to compose at random.
-SMOOTH_OPS = ("+", "-", "*", "neg", "exp", "tanh", "sigmoid", "softplus", "sin", "cos",
-              "identity")
+SMOOTH_OPS = ("+", "-", "*", "neg", "exp", "tanh", "sigmoid", "softplus", "sin", "cos", "identity")
 # Ops that need a positive operand get one through softplus(v) + offset.
 _GUARDED_OPS = ("/", "**", "log", "log1p", "sqrt")
 

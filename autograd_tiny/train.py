@@ -53,15 +53,16 @@ from .engine import Value, no_grad
 from .nn import MLP, Layer, Module, Neuron
 from .optim import Adam, LRScheduler, Optimizer, clip_grad_norm_, clip_grad_value_
 
-__all__ = ["History", "fit", "train_step", "evaluate", "accuracy", "predict", "LOSSES"]
+__all__ = ["LOSSES", "History", "accuracy", "evaluate", "fit", "predict", "train_step"]
 
 StepFn = EagerStep
 DEFAULT_LR = 0.02
 DEFAULT_BATCH_SIZE = 16
 
 
-def train_step(model: Any, loss_fn: LossFn, optimizer: Optimizer,
-               xb: Sequence[Any], yb: Sequence[Any]) -> tuple[float, int]:
+def train_step(
+    model: Any, loss_fn: LossFn, optimizer: Optimizer, xb: Sequence[Any], yb: Sequence[Any]
+) -> tuple[float, int]:
     """One step on one mini-batch: forward, loss, backward, update; (loss, correct) back.
 
     >>> from autograd_tiny.data import xor
@@ -79,8 +80,10 @@ def train_step(model: Any, loss_fn: LossFn, optimizer: Optimizer,
     loss.backward()
     optimizer.step()
     threshold = decision_threshold(model)
-    correct = sum(bool(predicted_label(out, threshold) == target)  # NumPy labels: numpy.bool_
-                  for out, target in zip(outputs, yb))
+    correct = sum(
+        bool(predicted_label(out, threshold) == target)  # NumPy labels: numpy.bool_
+        for out, target in zip(outputs, yb)
+    )
     return loss.data, correct
 
 
@@ -111,9 +114,17 @@ def _add_note(error: BaseException, note: str) -> None:
         error.add_note(note)
 
 
-def _whole_step(step: StepFn, model: Module, loss_fn: LossFn, optimizer: Optimizer,
-                params: Sequence[Value], xb: Sequence[Any], yb: Sequence[Any],
-                check_finite: bool, where: str) -> tuple[float, int]:
+def _whole_step(
+    step: StepFn,
+    model: Module,
+    loss_fn: LossFn,
+    optimizer: Optimizer,
+    params: Sequence[Value],
+    xb: Sequence[Any],
+    yb: Sequence[Any],
+    check_finite: bool,
+    where: str,
+) -> tuple[float, int]:
     """One step, all or nothing: on any exception (a KeyboardInterrupt too) or, with
     ``check_finite``, a nan or inf, the parameters and optimizer state go back to
     where they were before it."""
@@ -130,7 +141,8 @@ def _whole_step(step: StepFn, model: Module, loss_fn: LossFn, optimizer: Optimiz
             error = FloatingPointError(
                 f"fit stopped at {where}: {problem}. The parameters and optimizer state are "
                 f"as before this step. Check the data and try a smaller learning rate "
-                f"(check_finite=False lets training run on)")
+                f"(check_finite=False lets training run on)"
+            )
             error.reason = problem  # type: ignore[attr-defined]
             raise error
     except BaseException:
@@ -143,22 +155,27 @@ def _whole_step(step: StepFn, model: Module, loss_fn: LossFn, optimizer: Optimiz
 
 def _check_optimizer(model: Module, optimizer: Optimizer, lr: float | None) -> None:
     if lr is not None:
-        raise ValueError(f"fit: lr={lr!r} is for the default Adam; the given optimizer "
-                         f"{type(optimizer).__name__} has its own (set it there)")
+        raise ValueError(
+            f"fit: lr={lr!r} is for the default Adam; the given optimizer "
+            f"{type(optimizer).__name__} has its own (set it there)"
+        )
     held = {id(p) for p in getattr(optimizer, "params", ())}
     missing = sum(id(p) not in held for p in model.parameters())
     if missing:
-        raise ValueError(f"fit: the optimizer does not hold {missing} of the model's "
-                         f"{len(model.parameters())} parameters (build it on "
-                         f"model.parameters())")
+        raise ValueError(
+            f"fit: the optimizer does not hold {missing} of the model's "
+            f"{len(model.parameters())} parameters (build it on "
+            f"model.parameters())"
+        )
 
 
 class _Clipped(Optimizer):
     """``optimizer`` whose ``step()`` first clips the gradients, as a torch loop does
     between ``loss.backward()`` and ``optimizer.step()``; its state is the optimizer's."""
 
-    def __init__(self, optimizer: Optimizer, max_norm: float | None,
-                 clip_value: float | None) -> None:
+    def __init__(
+        self, optimizer: Optimizer, max_norm: float | None, clip_value: float | None
+    ) -> None:
         # Checked now, not at the first step: a bad value fails before any training.
         for name, number in (("clip_grad_norm", max_norm), ("clip_grad_value", clip_value)):
             if number is not None:
@@ -185,16 +202,28 @@ class _Clipped(Optimizer):
         self.optimizer.load_state_dict(state)
 
 
-def fit(model: Module, X: Sequence[Any], y: Sequence[Any], *, epochs: int = 100,
-        batch_size: int = DEFAULT_BATCH_SIZE, lr: float | None = None,
-        optimizer: Optimizer | None = None, loss: Union[str, LossFn, None] = None,
-        seed: int = 0, shuffle: bool = True,
-        validation_data: tuple[Sequence[Any], Sequence[Any]] | None = None,
-        progress: bool | None = None, step: StepFn | None = None,
-        compile: bool | None = None,  # noqa: A002 - the option's natural name
-        check_finite: bool = True, history: History | None = None,
-        schedule: LRScheduler | None = None, clip_grad_norm: float | None = None,
-        clip_grad_value: float | None = None) -> History:
+def fit(
+    model: Module,
+    X: Sequence[Any],
+    y: Sequence[Any],
+    *,
+    epochs: int = 100,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    lr: float | None = None,
+    optimizer: Optimizer | None = None,
+    loss: Union[str, LossFn, None] = None,
+    seed: int = 0,
+    shuffle: bool = True,
+    validation_data: tuple[Sequence[Any], Sequence[Any]] | None = None,
+    progress: bool | None = None,
+    step: StepFn | None = None,
+    compile: bool | None = None,
+    check_finite: bool = True,
+    history: History | None = None,
+    schedule: LRScheduler | None = None,
+    clip_grad_norm: float | None = None,
+    clip_grad_value: float | None = None,
+) -> History:
     """Train ``model`` on (X, y) and return its ``History``.
 
     Defaults: Adam(lr=0.02), mini-batches of 16 shuffled by ``seed``, the loss
@@ -268,8 +297,10 @@ def fit(model: Module, X: Sequence[Any], y: Sequence[Any], *, epochs: int = 100,
             check_finite_data(*validation_data, "fit validation_data")
     if optimizer is None:
         if schedule is not None:
-            raise ValueError("fit: a schedule changes the rate of a given optimizer; pass "
-                             "that optimizer too (optimizer=..., schedule=...)")
+            raise ValueError(
+                "fit: a schedule changes the rate of a given optimizer; pass "
+                "that optimizer too (optimizer=..., schedule=...)"
+            )
         optimizer = Adam(model.parameters(), lr=DEFAULT_LR if lr is None else lr)
     else:
         _check_optimizer(model, optimizer, lr)
@@ -284,8 +315,10 @@ def fit(model: Module, X: Sequence[Any], y: Sequence[Any], *, epochs: int = 100,
     if validation_data is not None:
         check_labels(first_output, loss, validation_data[1], "fit validation_data")
     if step is not None and compile:
-        raise ValueError("fit: compile=True replaces the default step; a given step= "
-                         "runs as it is (leave compile out)")
+        raise ValueError(
+            "fit: compile=True replaces the default step; a given step= "
+            "runs as it is (leave compile out)"
+        )
     if step is None:
         step = train_step
         if compile or (compile is None and type(model) in (MLP, Layer, Neuron)):
@@ -302,6 +335,7 @@ def fit(model: Module, X: Sequence[Any], y: Sequence[Any], *, epochs: int = 100,
     bar = None
     if show:
         from tqdm import tqdm  # plain tqdm: tqdm.auto draws nothing useful in a notebook
+
         bar = tqdm(total=epochs, unit="epoch", file=sys.stderr)
     epoch = batch_number = 0
     try:
@@ -311,11 +345,18 @@ def fit(model: Module, X: Sequence[Any], y: Sequence[Any], *, epochs: int = 100,
                     rng.shuffle(order)
                 total_loss, total_correct = 0.0, 0
                 for batch_number, start in enumerate(range(0, len(order), batch_size), 1):
-                    batch = order[start:start + batch_size]
+                    batch = order[start : start + batch_size]
                     batch_loss, correct = _whole_step(
-                        step, model, loss_fn, optimizer, params,
-                        [X[i] for i in batch], [y[i] for i in batch], check_finite,
-                        f"epoch {epoch}, batch {batch_number} of {batches}")
+                        step,
+                        model,
+                        loss_fn,
+                        optimizer,
+                        params,
+                        [X[i] for i in batch],
+                        [y[i] for i in batch],
+                        check_finite,
+                        f"epoch {epoch}, batch {batch_number} of {batches}",
+                    )
                     total_loss += batch_loss * len(batch)
                     total_correct += correct
                 batch_number = 0
@@ -345,9 +386,11 @@ def fit(model: Module, X: Sequence[Any], y: Sequence[Any], *, epochs: int = 100,
         error.epoch, error.batch = epoch, batch_number  # type: ignore[union-attr]
         if isinstance(error, KeyboardInterrupt):
             where = f"epoch {epoch}, batch {batch_number}" if batch_number else f"epoch {epoch}"
-            _add_note(error, f"fit interrupted in {where}: the model and optimizer are as "
-                             f"after the last whole step; the history of the "
-                             f"{history.epochs} finished epochs is on this exception's "
-                             f".history")
+            _add_note(
+                error,
+                f"fit interrupted in {where}: the model and optimizer are as "
+                f"after the last whole step; the history of the "
+                f"{history.epochs} finished epochs is on this exception's "
+                f".history",
+            )
         raise
-

@@ -48,7 +48,7 @@ from .modes import _ANOMALY, _NO_GRAD, _ORIGIN, _user_location
 from .ops import _METHODS, REGISTRY
 from .rules import to_float
 
-__all__ = ["Value", "clock", "variable", "reaches_older"]
+__all__ = ["Value", "clock", "reaches_older", "variable"]
 
 Scalar = Union["Value", int, float]
 
@@ -101,7 +101,7 @@ class Value:
 
     # The op's inputs sit in two slots, not a tuple: one object per node instead
     # of two, which halves what the cyclic GC has to walk over (see ``parents``).
-    __slots__ = ("data", "grad", "label", "op", "_x", "_y", "_born", "__weakref__")
+    __slots__ = ("__weakref__", "_born", "_x", "_y", "data", "grad", "label", "op")
 
     data: float
     grad: float

@@ -53,10 +53,24 @@ from ._value_graph import LAYOUT_BUDGET, ValueGraph, render
 from .engine import Value, forward_order, local_partials, reverse_topological_order
 
 __all__ = [
-    "ValueGraph", "draw_dot", "to_dot", "render", "render_svg", "find_renderer",
-    "node_names", "graph_size", "RendererNotFoundError", "RenderError", "MAX_NODES",
-    "LAYOUT", "LAYOUT_BUDGET", "COPY_ABOVE", "COPY_FAN_OUT", "RENDERER_ENV", "RENDER_TIMEOUT",
+    "COPY_ABOVE",
+    "COPY_FAN_OUT",
     "INSTALL_HELP",
+    "LAYOUT",
+    "LAYOUT_BUDGET",
+    "MAX_NODES",
+    "RENDERER_ENV",
+    "RENDER_TIMEOUT",
+    "RenderError",
+    "RendererNotFoundError",
+    "ValueGraph",
+    "draw_dot",
+    "find_renderer",
+    "graph_size",
+    "node_names",
+    "render",
+    "render_svg",
+    "to_dot",
 ]
 
 # Graph attributes for autodiff graphs. A Value used by many ops (x in a sum of n
@@ -108,8 +122,10 @@ def _number(x: float) -> str:
 
 def _cell(text: str, value: float) -> str:
     if not math.isfinite(value):
-        return (f'<td bgcolor="{COLORS["warning_fill"]}">'
-                f'<font color="{COLORS["warning_text"]}">{text}</font></td>')
+        return (
+            f'<td bgcolor="{COLORS["warning_fill"]}">'
+            f'<font color="{COLORS["warning_text"]}">{text}</font></td>'
+        )
     return f"<td>{text}</td>"
 
 
@@ -121,12 +137,13 @@ def _html_text(text: str) -> str:
 
 
 def _value_label(name: str, node: Value, show_grad: bool, fill: str) -> str:
-    cells = [f"<td>{_html_text(name)}</td>",
-             _cell(f"data {_number(node.data)}", node.data)]
+    cells = [f"<td>{_html_text(name)}</td>", _cell(f"data {_number(node.data)}", node.data)]
     if show_grad:
         cells.append(_cell(f"grad {_number(node.grad)}", node.grad))
-    return (f'<<table border="0" cellborder="1" cellspacing="0" cellpadding="4" '
-            f'bgcolor="{fill}"><tr>{"".join(cells)}</tr></table>>')
+    return (
+        f'<<table border="0" cellborder="1" cellspacing="0" cellpadding="4" '
+        f'bgcolor="{fill}"><tr>{"".join(cells)}</tr></table>>'
+    )
 
 
 def graph_size(root: Value) -> int:
@@ -159,10 +176,18 @@ def _roles(order: list[Value], root: Value, parameters: set[Value]) -> dict[Valu
 def _add_legend(dot: graphviz.Digraph, roles: Iterable[str]) -> None:
     """A box listing the fill colour of each role the picture uses, op ovals included."""
     used = set(roles)
-    rows = "".join(f'<tr><td bgcolor="{COLORS[role]}">{LEGEND[role]}</td></tr>'
-                   for role in LEGEND if role in used)
-    dot.node("legend", f'<<table border="0" cellborder="1" cellspacing="0" cellpadding="3">'
-                       f"{rows}</table>>", shape="plaintext", margin="0", fontsize="10")
+    rows = "".join(
+        f'<tr><td bgcolor="{COLORS[role]}">{LEGEND[role]}</td></tr>'
+        for role in LEGEND
+        if role in used
+    )
+    dot.node(
+        "legend",
+        f'<<table border="0" cellborder="1" cellspacing="0" cellpadding="3">{rows}</table>>',
+        shape="plaintext",
+        margin="0",
+        fontsize="10",
+    )
 
 
 def _parameter_set(params: Any) -> set[Value]:
@@ -176,21 +201,34 @@ def _unit_label(unit: Unit, kind: str, show_grad: bool) -> str:
     activation = out.op if len(out.parents) == 1 else "linear"
     cells = [f"<td><b>{_html_text(unit.name)}</b></td>"]
     if kind == "neuron":
-        cells += [f"<td>{html.escape(activation)}</td>",
-                  _cell(f"data {_number(out.data)}", out.data)]
+        cells += [
+            f"<td>{html.escape(activation)}</td>",
+            _cell(f"data {_number(out.data)}", out.data),
+        ]
         if show_grad:
             cells.append(_cell(f"grad {_number(out.grad)}", out.grad))
     else:
         cells.append(f"<td>{len(unit.outputs)} x {html.escape(activation)}</td>")
     cells.append(f"<td>{len(unit.parameters)} params</td>")
-    return (f'<<table border="0" cellborder="1" cellspacing="0" cellpadding="4" '
-            f'bgcolor="{COLORS[kind]}"><tr>{"".join(cells)}</tr></table>>')
+    return (
+        f'<<table border="0" cellborder="1" cellspacing="0" cellpadding="4" '
+        f'bgcolor="{COLORS[kind]}"><tr>{"".join(cells)}</tr></table>>'
+    )
 
 
-def draw_dot(root: Value, *, show_grad: bool = True, rankdir: str = "LR",
-             edge_labels: bool = False, max_nodes: int | None = None,
-             params: Any = (), legend: bool = True, collapse: str | None = None,
-             budget: float = LAYOUT_BUDGET, copy_leaves: bool | None = None) -> ValueGraph:
+def draw_dot(
+    root: Value,
+    *,
+    show_grad: bool = True,
+    rankdir: str = "LR",
+    edge_labels: bool = False,
+    max_nodes: int | None = None,
+    params: Any = (),
+    legend: bool = True,
+    collapse: str | None = None,
+    budget: float = LAYOUT_BUDGET,
+    copy_leaves: bool | None = None,
+) -> ValueGraph:
     """The graph of everything ``root`` depends on, as a ``graphviz.Digraph``.
 
     Roles, named in a legend (``legend=False`` leaves it out): green the output
@@ -223,8 +261,9 @@ def draw_dot(root: Value, *, show_grad: bool = True, rankdir: str = "LR",
     if rankdir not in ("LR", "RL", "TB", "BT"):
         raise ValueError(f"unknown rankdir: {rankdir!r} (must be one of LR, RL, TB, BT)")
     if collapse is not None and collapse not in UNITS:
-        raise ValueError(f"unknown collapse: {collapse!r} (must be one of "
-                         f"{', '.join(UNITS)}, or None)")
+        raise ValueError(
+            f"unknown collapse: {collapse!r} (must be one of {', '.join(UNITS)}, or None)"
+        )
     made = forward_order(root)  # statements inputs first, as the code (usually) ran
     order = made[::-1]  # = reverse_topological_order(root): ids from n0, the root
     units = find_units(made, collapse) if collapse else []
@@ -246,8 +285,11 @@ def draw_dot(root: Value, *, show_grad: bool = True, rankdir: str = "LR",
             readers.setdefault(parent, set()).add(node)
     if copy_leaves is None:
         copy_leaves = size > COPY_ABOVE
-    copied = {leaf for leaf, ops_reading in readers.items()
-              if copy_leaves and not leaf.parents and len(ops_reading) > COPY_FAN_OUT}
+    copied = {
+        leaf
+        for leaf, ops_reading in readers.items()
+        if copy_leaves and not leaf.parents and len(ops_reading) > COPY_FAN_OUT
+    }
     # A copied leaf is still drawn itself when it is the root or a collapsed box reads it.
     box_read = {p for unit in units for p in unit.inputs}
     roles = _roles(drawn, root, _parameter_set(params))
@@ -277,20 +319,35 @@ def draw_dot(root: Value, *, show_grad: bool = True, rankdir: str = "LR",
     for node in made:
         if node in boxes:
             unit = boxes[node]
-            dot.node(ids[node], _unit_label(unit, str(collapse), show_grad),
-                     shape="plaintext", margin="0")
+            dot.node(
+                ids[node],
+                _unit_label(unit, str(collapse), show_grad),
+                shape="plaintext",
+                margin="0",
+            )
             for source in dict.fromkeys(ref(p) for p in unit.inputs):
                 dot.edge(source, ids[node])
         if node in box_of or node in hidden:
             continue
         name = ids[node]
         if node not in copied or node is root or node in box_read:
-            dot.node(name, _value_label(names[node], node, show_grad, COLORS[roles[node]]),
-                     shape="plaintext", margin="0")
+            dot.node(
+                name,
+                _value_label(names[node], node, show_grad, COLORS[roles[node]]),
+                shape="plaintext",
+                margin="0",
+            )
         if not node.parents:
             continue
-        dot.node(f"{name}op", graphviz.escape(visible(node.op)), shape="ellipse", style="filled",
-                 fillcolor=COLORS["op"], margin="0.05", height="0.3")
+        dot.node(
+            f"{name}op",
+            graphviz.escape(visible(node.op)),
+            shape="ellipse",
+            style="filled",
+            fillcolor=COLORS["op"],
+            margin="0.05",
+            height="0.3",
+        )
         partials = local_partials(node, False) if edge_labels else [None] * len(node.parents)
         for parent, local in zip(node.parents, partials):
             label = {} if local is None else {"label": _number(float(local))}
@@ -299,9 +356,12 @@ def draw_dot(root: Value, *, show_grad: bool = True, rankdir: str = "LR",
                 source = f"{source}_{name}"
                 if source not in drawn_copies:
                     drawn_copies.add(source)
-                    dot.node(source, _value_label(names[parent], parent, show_grad,
-                                                  COLORS[roles[parent]]),
-                             shape="plaintext", margin="0")
+                    dot.node(
+                        source,
+                        _value_label(names[parent], parent, show_grad, COLORS[roles[parent]]),
+                        shape="plaintext",
+                        margin="0",
+                    )
             dot.edge(source, f"{name}op", **label)
         dot.edge(f"{name}op", name)
     return dot
@@ -317,8 +377,7 @@ def to_dot(root: Value, **draw_kwargs: Any) -> str:
     return str(draw_dot(root, **draw_kwargs).source)
 
 
-def render_svg(root: Value, path: Union[str, os.PathLike[str]],
-               **draw_kwargs: Any) -> pathlib.Path:
+def render_svg(root: Value, path: Union[str, os.PathLike[str]], **draw_kwargs: Any) -> pathlib.Path:
     """Write the SVG picture of ``draw_dot(root, **draw_kwargs)`` to ``path``, atomically.
 
     The file appears complete or not at all: the SVG goes to a temporary file

@@ -35,12 +35,12 @@ from .modes import _ANOMALY, _NO_GRAD, _ORIGIN
 from .rules import RULES, to_float
 from .value import Value
 
-__all__ = ["forward_order", "reverse_topological_order", "local_partials", "gradients",
-           "backward"]
+__all__ = ["backward", "forward_order", "gradients", "local_partials", "reverse_topological_order"]
 
 # Read from the module, not imported by name (see value.py): ``local_partials`` calls
 # ``_TRACING.get()`` once per node of a higher-order pass.
 _MODE, _TRACING = modes._MODE, modes._TRACING
+
 
 def forward_order(root: Value) -> list[Value]:
     """Every node ``root`` depends on, inputs before their users, first inputs first.
@@ -115,8 +115,9 @@ def local_partials(node: Value, create_graph: bool = False) -> tuple[Any, ...]:
         return _ieee_partials(rule, [p.data for p in node.parents], node.data)
 
 
-def _ieee_partials(rule: Callable[..., tuple[Any, ...]], inputs: list[float], out: float
-                   ) -> tuple[float, ...]:
+def _ieee_partials(
+    rule: Callable[..., tuple[Any, ...]], inputs: list[float], out: float
+) -> tuple[float, ...]:
     """A rule evaluated on leaf Values (no graph, no anomaly check): IEEE results, 1/0 = inf."""
     token = _MODE.set(_NO_GRAD)
     try:
@@ -130,8 +131,9 @@ def _ieee_partials(rule: Callable[..., tuple[Any, ...]], inputs: list[float], ou
 OnStep = Callable[[Value, Value, Any, Any, Any, Any], None]
 
 
-def _propagate(order: list[Value], seed: Any, create_graph: bool,
-               on_step: OnStep | None = None) -> dict[Value, Any]:
+def _propagate(
+    order: list[Value], seed: Any, create_graph: bool, on_step: OnStep | None = None
+) -> dict[Value, Any]:
     """Adjoints d(root)/d(node) * seed for every node in ``order`` (root first): the chain rule."""
     adjoint: dict[Value, Any] = {order[0]: seed}
     check = bool(_MODE.get() & _ANOMALY)
@@ -143,8 +145,9 @@ def _propagate(order: list[Value], seed: Any, create_graph: bool,
         for parent, local in zip(parents, local_partials(node, create_graph)):
             contribution = local * upstream
             if check and not math.isfinite(float(contribution)):
-                where = _ORIGIN.get(node, "an unknown place (build the graph inside "
-                                          "detect_anomaly() to record it)")
+                where = _ORIGIN.get(
+                    node, "an unknown place (build the graph inside detect_anomaly() to record it)"
+                )
                 raise FloatingPointError(
                     f"backward of {node.op} produced gradient {float(contribution)!r} "
                     f"for its input {parent!r} (inputs {', '.join(map(repr, parents))}; "
@@ -211,8 +214,9 @@ def _backward_into_grad(root: Value, seed: float) -> None:
         raise
 
 
-def _accumulate(order: list[Value], root: Value, seed: float,
-                held: list[tuple[Value, float]]) -> None:
+def _accumulate(
+    order: list[Value], root: Value, seed: float, held: list[tuple[Value, float]]
+) -> None:
     """The walk of ``_backward_into_grad`` (a frame of its own: whatever interrupts it,
     the caller's handler sees the exception leave this call)."""
     rules = RULES

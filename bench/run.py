@@ -26,10 +26,10 @@ from typing import Any, Callable, Optional
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import workloads as W  # noqa: E402
+import workloads as W
 
-from autograd_tiny import Value  # noqa: E402
-from autograd_tiny import compile as compile_function  # noqa: E402
+from autograd_tiny import Value
+from autograd_tiny import compile as compile_function
 
 try:
     from micrograd.engine import Value as MicroValue
@@ -50,8 +50,10 @@ def machine() -> str:
                     break
     except OSError:
         pass
-    return (f"{model}, {os.cpu_count()} cores, Python {platform.python_version()} "
-            f"({platform.python_implementation()}), {platform.system()}")
+    return (
+        f"{model}, {os.cpu_count()} cores, Python {platform.python_version()} "
+        f"({platform.python_implementation()}), {platform.system()}"
+    )
 
 
 def timed(fn: Callable[[], Any]) -> float:
@@ -79,6 +81,7 @@ class GcClock:
 # --------------------------------------------------------------------------
 # W1: one SGD step of micrograd's demo
 # --------------------------------------------------------------------------
+
 
 def w1(results: dict[str, Any]) -> None:
     X, Y = W.moons(100, noise=0.1, seed=0)
@@ -108,17 +111,25 @@ def w1(results: dict[str, Any]) -> None:
     per_sample.value_and_grad_batch(flat, rows[:1])
     batch_compile_seconds = time.perf_counter() - start
     losses["compiled"], grads["compiled"] = W.compiled_loss_and_grad(
-        per_sample, regulariser, flat, X, Y)
+        per_sample, regulariser, flat, X, Y
+    )
     losses["batched"], grads["batched"] = W.batched_loss_and_grad(
-        per_sample, regulariser, flat, rows)
+        per_sample, regulariser, flat, rows
+    )
     worst = 0.0
     for name in losses:
-        worst = max(worst, abs(losses[name] - losses["eager"]),
-                    max(abs(a - b) for a, b in zip(grads[name], grads["eager"])))
+        worst = max(
+            worst,
+            abs(losses[name] - losses["eager"]),
+            max(abs(a - b) for a, b in zip(grads[name], grads["eager"])),
+        )
     if worst > TOLERANCE:
         sys.exit(f"W1: engines disagree by {worst:.3g} (> {TOLERANCE}): {losses}")
-    results["w1_check"] = {"max_abs_difference": worst, "loss": losses["eager"],
-                           "parameters": len(flat)}
+    results["w1_check"] = {
+        "max_abs_difference": worst,
+        "loss": losses["eager"],
+        "parameters": len(flat),
+    }
 
     # -- timing: the engines take turns ----------------------------------------
     def engine(cls: Any, gc_on: bool) -> Callable[[], float]:
@@ -136,6 +147,7 @@ def w1(results: dict[str, Any]) -> None:
             finally:
                 gc.enable()
                 gc.collect()
+
         return run
 
     def hand() -> float:
@@ -144,13 +156,17 @@ def w1(results: dict[str, Any]) -> None:
 
     def compiled() -> float:
         params = list(flat)
-        return timed(lambda: W.sgd(params, W.compiled_loss_and_grad(
-            per_sample, regulariser, params, X, Y)[1]))
+        return timed(
+            lambda: W.sgd(
+                params, W.compiled_loss_and_grad(per_sample, regulariser, params, X, Y)[1]
+            )
+        )
 
     def batched() -> float:
         params = list(flat)
-        return timed(lambda: W.sgd(params, W.batched_loss_and_grad(
-            per_sample, regulariser, params, rows)[1]))
+        return timed(
+            lambda: W.sgd(params, W.batched_loss_and_grad(per_sample, regulariser, params, rows)[1])
+        )
 
     slow = {
         "micrograd (gc on)": engine(MicroValue, True),
@@ -210,6 +226,7 @@ def w1(results: dict[str, Any]) -> None:
 # W2: a deep chain
 # --------------------------------------------------------------------------
 
+
 def chain(cls: Any, depth: int) -> tuple[Any, Any]:
     x = cls(1.0)
     y = x
@@ -225,7 +242,7 @@ def w2(results: dict[str, Any]) -> None:
         x, y = chain(Value, depth)
         y.backward()
         seconds = time.perf_counter() - start
-        expected = 1.0001 ** depth
+        expected = 1.0001**depth
         ok = abs(x.grad - expected) <= 1e-9 * expected
         del x, y
         gc.collect()
@@ -239,8 +256,11 @@ def w2(results: dict[str, Any]) -> None:
             except RecursionError:
                 pass
             del mx, my
-        rows[depth] = {"autograd_tiny_seconds": seconds, "autograd_tiny_correct": ok,
-                       "micrograd": micro}
+        rows[depth] = {
+            "autograd_tiny_seconds": seconds,
+            "autograd_tiny_correct": ok,
+            "micrograd": micro,
+        }
     # the deepest chain micrograd survives at the default recursion limit
     low, high = 1, 1_000
     while low < high:
@@ -252,13 +272,17 @@ def w2(results: dict[str, Any]) -> None:
         except RecursionError:
             high = mid - 1
         del mx, my
-    results["w2"] = {"depths": rows, "micrograd_max_depth": low,
-                     "recursion_limit": sys.getrecursionlimit()}
+    results["w2"] = {
+        "depths": rows,
+        "micrograd_max_depth": low,
+        "recursion_limit": sys.getrecursionlimit(),
+    }
 
 
 # --------------------------------------------------------------------------
 # W3: a balanced sum of 200,000 products
 # --------------------------------------------------------------------------
+
 
 def balanced_sum(cls: Any, n: int) -> tuple[Any, list[Any]]:
     leaves = [cls(0.001 * (i % 997)) for i in range(2 * n)]
@@ -292,14 +316,19 @@ def w3(results: dict[str, Any], n: int = 200_000) -> None:
         tracemalloc.stop()
         del root, leaves
         gc.collect()
-        out[name] = {"ns_per_node": seconds / nodes * 1e9, "graph_bytes_per_node":
-                     graph_bytes / nodes, "peak_bytes_per_node": peak / nodes, "correct": ok}
+        out[name] = {
+            "ns_per_node": seconds / nodes * 1e9,
+            "graph_bytes_per_node": graph_bytes / nodes,
+            "peak_bytes_per_node": peak / nodes,
+            "correct": ok,
+        }
     results["w3"] = out
 
 
 # --------------------------------------------------------------------------
 # W4: memory growth per W1 step with the gc disabled
 # --------------------------------------------------------------------------
+
 
 def w4(results: dict[str, Any], steps: int = 5) -> None:
     X, Y = W.moons(100, noise=0.1, seed=0)
@@ -320,14 +349,17 @@ def w4(results: dict[str, Any], steps: int = 5) -> None:
             gc.enable()
             del params
             gc.collect()
-        out[name] = {"growth_mib_per_step": (sizes[-1] - sizes[0]) / (steps - 1) / MiB,
-                     "after_first_step_mib": sizes[0] / MiB}
+        out[name] = {
+            "growth_mib_per_step": (sizes[-1] - sizes[0]) / (steps - 1) / MiB,
+            "after_first_step_mib": sizes[0] / MiB,
+        }
     results["w4"] = out
 
 
 # --------------------------------------------------------------------------
 # W5: fit, compiled replay against eager steps
 # --------------------------------------------------------------------------
+
 
 def w5(results: dict[str, Any], epochs: int = 20, reps: int = 3) -> None:
     """fit() on 200 moons points, MLP 2-16-16-1, its defaults: seconds per epoch
@@ -350,14 +382,18 @@ def w5(results: dict[str, Any], epochs: int = 20, reps: int = 3) -> None:
             seconds, losses[name] = run(name == "compiled")
             times[name].append(seconds)
     worst = max(abs(a - b) for a, b in zip(losses["compiled"], losses["eager"]))
-    results["w5"] = {"epochs": epochs, "max_loss_difference": worst,
-                     "seconds_per_epoch": {k: statistics.median(v) for k, v in times.items()}}
+    results["w5"] = {
+        "epochs": epochs,
+        "max_loss_difference": worst,
+        "seconds_per_epoch": {k: statistics.median(v) for k, v in times.items()},
+    }
 
 
 # --------------------------------------------------------------------------
 # W6: exact gradients in scripts (bench/w6.py), and eager grad on plain numbers
 # against the grad before it
 # --------------------------------------------------------------------------
+
 
 def w6(results: dict[str, Any]) -> None:
     import w6 as W6
@@ -386,7 +422,7 @@ def grad_before(results: dict[str, Any], reps: int = 15) -> None:
             sys.exit(f"W6 {name}: grad and the previous grad disagree")
         times: dict[str, list[float]] = {"now": [], "before": []}
         for rep in range(reps):  # taking turns, each first in every other rep
-            for key, fn in (("before", before), ("now", now))[::1 if rep % 2 else -1]:
+            for key, fn in (("before", before), ("now", now))[:: 1 if rep % 2 else -1]:
                 start = time.perf_counter()
                 for _ in range(number):
                     fn(*args)
@@ -407,34 +443,50 @@ def report_w1(results: dict[str, Any]) -> Checks:
     m = r1["median_seconds"]
     mg_on, mg_off = m["micrograd (gc on)"], m["micrograd (gc off)"]
     hand = m["hand-written floats"]
-    print(f"W1: one SGD step, MLP 2-16-16-1 on 100 moons, SVM loss "
-          f"(~65,000 nodes); medians of {results['w1_reps']} reps (fast engines 5x more), "
-          f"engines taking turns in one run")
+    print(
+        f"W1: one SGD step, MLP 2-16-16-1 on 100 moons, SVM loss "
+        f"(~65,000 nodes); medians of {results['w1_reps']} reps (fast engines 5x more), "
+        f"engines taking turns in one run"
+    )
     worst = results["w1_check"]["max_abs_difference"]
     print(f"    all engines agree: max |difference| {worst:.1e}")
-    print(f"    {'engine':32s}{'median':>11s}{'vs micrograd':>15s}{'vs mg gc off':>15s}"
-          f"{'vs hand':>10s}")
+    print(
+        f"    {'engine':32s}{'median':>11s}{'vs micrograd':>15s}{'vs mg gc off':>15s}"
+        f"{'vs hand':>10s}"
+    )
     for name, seconds in m.items():
-        print(f"    {name:32s}{seconds * 1e3:9.2f} ms{mg_on / seconds:14.1f}x"
-              f"{mg_off / seconds:14.2f}x{seconds / hand:9.2f}x")
-    print("    (vs micrograd: how many times faster than micrograd with gc on; vs hand: "
-          "time / hand-written time)")
-    print(f"    eager gc on: {r1['eager_gc_seconds_per_step'] * 1e3:.1f} ms per step "
-          f"({r1['eager_gc_share']:.0%}) in {r1['eager_gc_collections_per_step']:.0f} "
-          f"cyclic-GC passes, though the graph has no cycles; micrograd gc on: "
-          f"{r1['micrograd_gc_share']:.0%} in the GC")
-    print(f"    compile time: per-sample function {r1['compile_seconds'] * 1e3:.0f} ms "
-          f"(trace + codegen), batched form {r1['batch_compile_seconds'] * 1e3:.0f} ms more")
+        print(
+            f"    {name:32s}{seconds * 1e3:9.2f} ms{mg_on / seconds:14.1f}x"
+            f"{mg_off / seconds:14.2f}x{seconds / hand:9.2f}x"
+        )
+    print(
+        "    (vs micrograd: how many times faster than micrograd with gc on; vs hand: "
+        "time / hand-written time)"
+    )
+    print(
+        f"    eager gc on: {r1['eager_gc_seconds_per_step'] * 1e3:.1f} ms per step "
+        f"({r1['eager_gc_share']:.0%}) in {r1['eager_gc_collections_per_step']:.0f} "
+        f"cyclic-GC passes, though the graph has no cycles; micrograd gc on: "
+        f"{r1['micrograd_gc_share']:.0%} in the GC"
+    )
+    print(
+        f"    compile time: per-sample function {r1['compile_seconds'] * 1e3:.0f} ms "
+        f"(trace + codegen), batched form {r1['batch_compile_seconds'] * 1e3:.0f} ms more"
+    )
     eager_on = m["autograd_tiny eager (gc on)"]
     eager_off = m["autograd_tiny eager (gc off)"]
     return [
         ("eager W1 >= 10x faster than micrograd (gc on)", mg_on / eager_on >= 10),
-        ("eager W1 with the gc paused (as fit() may run steps) >= 10x faster than micrograd",
-         mg_on / eager_off >= 10),
+        (
+            "eager W1 with the gc paused (as fit() may run steps) >= 10x faster than micrograd",
+            mg_on / eager_off >= 10,
+        ),
         ("eager W1 (gc on) no slower than micrograd with its gc disabled", eager_on <= mg_off),
         ("eager W1 (gc off) no slower than micrograd with its gc disabled", eager_off <= mg_off),
-        ("compiled per sample within 1.5x of hand-written",
-         m["compiled, per sample"] / hand <= 1.5),
+        (
+            "compiled per sample within 1.5x of hand-written",
+            m["compiled, per sample"] / hand <= 1.5,
+        ),
         ("compiled batched faster than hand-written", m["compiled, batched"] / hand < 1.0),
         ("compile time well under a second", r1["compile_seconds"] < 0.5),
     ]
@@ -444,25 +496,37 @@ def report_w2(results: dict[str, Any]) -> Checks:
     r2 = results["w2"]
     print("W2: chain x -> x*1.0001 + 0.5, then backward")
     for depth, row in r2["depths"].items():
-        print(f"    depth {depth:>9,}: autograd_tiny {row['autograd_tiny_seconds']:7.3f} s "
-              f"({'correct' if row['autograd_tiny_correct'] else 'WRONG'}); "
-              f"micrograd {row['micrograd']}")
-    print(f"    micrograd's deepest working chain: {r2['micrograd_max_depth']} "
-          f"(recursion limit {r2['recursion_limit']})")
+        print(
+            f"    depth {depth:>9,}: autograd_tiny {row['autograd_tiny_seconds']:7.3f} s "
+            f"({'correct' if row['autograd_tiny_correct'] else 'WRONG'}); "
+            f"micrograd {row['micrograd']}"
+        )
+    print(
+        f"    micrograd's deepest working chain: {r2['micrograd_max_depth']} "
+        f"(recursion limit {r2['recursion_limit']})"
+    )
     return [("W2 depth 1,000,000 works", r2["depths"][1_000_000]["autograd_tiny_correct"])]
 
 
 def report_w3(results: dict[str, Any]) -> Checks:
     r3 = results["w3"]
-    print(f"W3: balanced sum of {r3['products']:,} products a_i*b_i ({r3['nodes']:,} nodes), "
-          f"build + backward, gc on")
+    print(
+        f"W3: balanced sum of {r3['products']:,} products a_i*b_i ({r3['nodes']:,} nodes), "
+        f"build + backward, gc on"
+    )
     for name in ("autograd_tiny", "micrograd"):
         row = r3[name]
-        print(f"    {name:14s}{row['ns_per_node']:7.0f} ns/node, graph "
-              f"{row['graph_bytes_per_node']:4.0f} B/node, peak with backward "
-              f"{row['peak_bytes_per_node']:4.0f} B/node")
-    return [("W3 <= 300 bytes per node (peak, with backward)",
-             r3["autograd_tiny"]["peak_bytes_per_node"] <= 300)]
+        print(
+            f"    {name:14s}{row['ns_per_node']:7.0f} ns/node, graph "
+            f"{row['graph_bytes_per_node']:4.0f} B/node, peak with backward "
+            f"{row['peak_bytes_per_node']:4.0f} B/node"
+        )
+    return [
+        (
+            "W3 <= 300 bytes per node (peak, with backward)",
+            r3["autograd_tiny"]["peak_bytes_per_node"] <= 300,
+        )
+    ]
 
 
 def report_w4(results: dict[str, Any]) -> Checks:
@@ -470,20 +534,27 @@ def report_w4(results: dict[str, Any]) -> Checks:
     print("W4: W1 steps with the gc disabled: memory growth per step")
     for name, row in r4.items():
         print(f"    {name:22s}{row['growth_mib_per_step']:8.2f} MiB/step")
-    return [("W4 flat (< 0.1 MiB per step)",
-             abs(r4["autograd_tiny eager"]["growth_mib_per_step"]) < 0.1)]
+    return [
+        (
+            "W4 flat (< 0.1 MiB per step)",
+            abs(r4["autograd_tiny eager"]["growth_mib_per_step"]) < 0.1,
+        )
+    ]
 
 
 def report_w5(results: dict[str, Any]) -> Checks:
     r5 = results["w5"]
     per_epoch = r5["seconds_per_epoch"]
-    print(f"W5: fit, 200 moons points, MLP 2-16-16-1, defaults, {r5['epochs']} epochs each "
-          f"(losses agree to {r5['max_loss_difference']:.1e})")
-    print(f"    compiled replay {per_epoch['compiled'] * 1e3:7.1f} ms/epoch, eager steps "
-          f"{per_epoch['eager'] * 1e3:7.1f} ms/epoch: "
-          f"{per_epoch['eager'] / per_epoch['compiled']:.1f}x faster compiled")
-    return [("fit: compiled and eager losses agree (1e-9)",
-             r5["max_loss_difference"] <= TOLERANCE)]
+    print(
+        f"W5: fit, 200 moons points, MLP 2-16-16-1, defaults, {r5['epochs']} epochs each "
+        f"(losses agree to {r5['max_loss_difference']:.1e})"
+    )
+    print(
+        f"    compiled replay {per_epoch['compiled'] * 1e3:7.1f} ms/epoch, eager steps "
+        f"{per_epoch['eager'] * 1e3:7.1f} ms/epoch: "
+        f"{per_epoch['eager'] / per_epoch['compiled']:.1f}x faster compiled"
+    )
+    return [("fit: compiled and eager losses agree (1e-9)", r5["max_loss_difference"] <= TOLERANCE)]
 
 
 def report_w6(results: dict[str, Any]) -> Checks:
@@ -491,18 +562,27 @@ def report_w6(results: dict[str, Any]) -> Checks:
 
     checks = W6.report(results)
     rows = results["w6_grad_before"]
-    print("    eager grad on plain numbers, taking turns with the grad before it "
-          "(workloads.grad_before), medians:")
+    print(
+        "    eager grad on plain numbers, taking turns with the grad before it "
+        "(workloads.grad_before), medians:"
+    )
     for name, row in rows.items():
-        print(f"    {name:36s} now {row['now'] * 1e6:9.1f} us, "
-              f"before {row['before'] * 1e6:9.1f} us: {row['now'] / row['before']:.3f}x")
-    checks.append(("W6 grad on plain numbers within 10% of the previous grad on every case",
-                   all(row["now"] <= 1.10 * row["before"] for row in rows.values())))
+        print(
+            f"    {name:36s} now {row['now'] * 1e6:9.1f} us, "
+            f"before {row['before'] * 1e6:9.1f} us: {row['now'] / row['before']:.3f}x"
+        )
+    checks.append(
+        (
+            "W6 grad on plain numbers within 10% of the previous grad on every case",
+            all(row["now"] <= 1.10 * row["before"] for row in rows.values()),
+        )
+    )
     return checks
 
 
-WORKLOADS: dict[str, tuple[Callable[[dict[str, Any]], None],
-                           Callable[[dict[str, Any]], Checks]]] = {
+WORKLOADS: dict[
+    str, tuple[Callable[[dict[str, Any]], None], Callable[[dict[str, Any]], Checks]]
+] = {
     "w1": (w1, report_w1),
     "w2": (w2, report_w2),
     "w3": (w3, report_w3),
@@ -526,10 +606,18 @@ def report(results: dict[str, Any], names: list[str]) -> Checks:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("path", nargs="?", help="where to write the JSON (default: "
-                        "bench/results.json, or bench/results-w6.json with --only w6)")
-    parser.add_argument("--only", default=",".join(WORKLOADS), metavar="W6,...",
-                        help="run only these workloads, comma-separated (default: all)")
+    parser.add_argument(
+        "path",
+        nargs="?",
+        help="where to write the JSON (default: "
+        "bench/results.json, or bench/results-w6.json with --only w6)",
+    )
+    parser.add_argument(
+        "--only",
+        default=",".join(WORKLOADS),
+        metavar="W6,...",
+        help="run only these workloads, comma-separated (default: all)",
+    )
     options = parser.parse_args()
     names = [name.strip().lower() for name in options.only.split(",") if name.strip()]
     unknown = [name for name in names if name not in WORKLOADS]
@@ -538,7 +626,8 @@ def main() -> None:
     everything = names == list(WORKLOADS)
     path = options.path or os.path.join(
         os.path.dirname(os.path.abspath(__file__)),
-        "results.json" if everything else f"results-{'-'.join(names)}.json")
+        "results.json" if everything else f"results-{'-'.join(names)}.json",
+    )
     results: dict[str, Any] = {"machine": machine(), "w1_reps": 11, "workloads": names}
     started = time.perf_counter()
     for name in names:

@@ -61,8 +61,13 @@ def lay_out(command: list[str], source: str) -> float | None:
     """Seconds to render ``source`` to SVG with ``command``; None past BUDGET."""
     start = time.perf_counter()
     try:
-        done = subprocess.run([*command, "-Tsvg"], input=source.encode(), capture_output=True,
-                              timeout=BUDGET, check=False)
+        done = subprocess.run(
+            [*command, "-Tsvg"],
+            input=source.encode(),
+            capture_output=True,
+            timeout=BUDGET,
+            check=False,
+        )
     except subprocess.TimeoutExpired:
         return None
     if done.returncode != 0:
@@ -77,8 +82,11 @@ def cell(seconds: float | None) -> str:
 def main() -> None:
     quick = "--quick" in sys.argv
     paths = [a for a in sys.argv[1:] if not a.startswith("--")]
-    path = paths[0] if paths else os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                               "results-viz.json")
+    path = (
+        paths[0]
+        if paths
+        else os.path.join(os.path.dirname(os.path.abspath(__file__)), "results-viz.json")
+    )
     renderers = {"graphviz-pure": viz.find_renderer()}
     system_dot = shutil.which("dot")
     if system_dot:
@@ -98,8 +106,10 @@ def main() -> None:
     if quick:
         cases = [c for c in cases if c[0] in ("MLP 2-16-16-1", "fan-out 75", "fan-out 150")]
     print(f"V1: draw_dot layout time (SVG), one run each, budget {BUDGET:.0f} s")
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; "
-          f"renderers: {', '.join(renderers)}")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; "
+        f"renderers: {', '.join(renderers)}"
+    )
     if not system_dot:
         print("(no system dot on PATH: apt-get install graphviz adds its column)")
     header = f"{'graph':<15}{'nodes':>7}"
@@ -123,8 +133,11 @@ def main() -> None:
         rows.append(row)
         print(line, flush=True)
     with open(path, "w") as f:
-        json.dump({"machine": platform.platform(), "layout": viz.LAYOUT, "budget": BUDGET,
-                   "rows": rows}, f, indent=2)
+        json.dump(
+            {"machine": platform.platform(), "layout": viz.LAYOUT, "budget": BUDGET, "rows": rows},
+            f,
+            indent=2,
+        )
     print(f"JSON written to {path}")
 
 

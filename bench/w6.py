@@ -106,13 +106,14 @@ def with_value(result: Any) -> tuple[float | None, list[float]]:
 # one function, or raises ImportError (then the whole engine is skipped).
 # --------------------------------------------------------------------------
 
+
 def reason(error: BaseException) -> str:
     text = str(error).strip().splitlines()
     return f"{type(error).__name__}: {text[0] if text else ''}"
 
 
 def short(why: str, width: int = 60) -> str:
-    return why if len(why) <= width else why[:width - 3].rstrip() + "..."
+    return why if len(why) <= width else why[: width - 3].rstrip() + "..."
 
 
 def hand_cases(name: str, argnums: tuple[int, ...]) -> dict[str, Case]:
@@ -123,6 +124,7 @@ def hand_cases(name: str, argnums: tuple[int, ...]) -> dict[str, Case]:
 def autograd_tiny_cases(name: str, argnums: tuple[int, ...]) -> dict[str, Any]:
     f = make(name, at)
     if name == "hessian":
+
         def compiled_hessian() -> Case:
             return compile_function(hessian(f, argnums=argnums)), gradient_only
 
@@ -131,14 +133,20 @@ def autograd_tiny_cases(name: str, argnums: tuple[int, ...]) -> dict[str, Any]:
 
             def hessian_rows(*args: float) -> list[Any]:
                 return [row(*args)[1] for row in rows]
+
             return hessian_rows, gradient_only
 
         # built lazily: they may raise TraceError at their first call, caught there
-        return {COMPILED_HESSIAN: compiled_hessian, COMPILED_ROWS: compiled_rows,
-                EAGER_HESSIAN: (hessian(f, argnums=argnums), gradient_only)}
-    return {COMPILED: (compile_function(f).value_and_grad, with_value),
-            EAGER_GRAD: (grad(f, argnums=argnums), gradient_only),
-            EAGER_VG: (value_and_grad(f, argnums=argnums), with_value)}
+        return {
+            COMPILED_HESSIAN: compiled_hessian,
+            COMPILED_ROWS: compiled_rows,
+            EAGER_HESSIAN: (hessian(f, argnums=argnums), gradient_only),
+        }
+    return {
+        COMPILED: (compile_function(f).value_and_grad, with_value),
+        EAGER_GRAD: (grad(f, argnums=argnums), gradient_only),
+        EAGER_VG: (value_and_grad(f, argnums=argnums), with_value),
+    }
 
 
 def hips_cases(name: str, argnums: tuple[int, ...]) -> dict[str, Case]:
@@ -151,6 +159,7 @@ def hips_cases(name: str, argnums: tuple[int, ...]) -> dict[str, Case]:
 
         def hips_hessian(*args: float) -> Any:
             return on_vector(anp.array(args))
+
         return {HIPS_HESSIAN: (hips_hessian, gradient_only)}
     return {HIPS: (autograd.grad(f, argnums), gradient_only)}
 
@@ -168,11 +177,13 @@ def jax_cases(name: str, argnums: tuple[int, ...]) -> dict[str, Case]:
 
         def jax_hessian(*args: float) -> Any:
             return block_until_ready(jitted(*args))
+
         return {JAX_HESSIAN: (jax_hessian, gradient_only)}
     jitted = jax.jit(jax.grad(f, argnums=argnums))
 
     def jax_grad(*args: float) -> Any:
         return block_until_ready(jitted(*args))
+
     return {JAX: (jax_grad, gradient_only)}
 
 
@@ -182,15 +193,18 @@ def torch_cases(name: str, argnums: tuple[int, ...]) -> dict[str, Case]:
     f = make(name, torch)
     tensor, float64, autograd_grad = torch.tensor, torch.float64, torch.autograd.grad
     if name == "hessian":
+
         def torch_hessian(*args: float) -> list[Any]:
             xs = [tensor(a, dtype=float64, requires_grad=True) for a in args]
             gs = autograd_grad(f(*xs), xs, create_graph=True)
             return [autograd_grad(g, xs, retain_graph=True) for g in gs]
+
         return {TORCH_HESSIAN: (torch_hessian, gradient_only)}
 
     def torch_grad(*args: float) -> Any:
         xs = [tensor(a, dtype=float64, requires_grad=True) for a in args]
         return autograd_grad(f(*xs), xs)
+
     return {TORCH: (torch_grad, gradient_only)}
 
 
@@ -247,8 +261,10 @@ def run(results: dict[str, Any], reps: int = 21) -> None:
                 # -- agreement, before any timing -----------------------------------
                 value, derivatives = read(result)
                 if len(derivatives) != len(ref):
-                    sys.exit(f"W6 {fname}: {case} gives {len(derivatives)} derivatives, "
-                             f"the closed form {len(ref)}")
+                    sys.exit(
+                        f"W6 {fname}: {case} gives {len(derivatives)} derivatives, "
+                        f"the closed form {len(ref)}"
+                    )
                 pairs = list(zip(derivatives, ref))
                 if value is not None and ref_value is not None:
                     pairs.append((value, ref_value))
@@ -256,8 +272,10 @@ def run(results: dict[str, Any], reps: int = 21) -> None:
                     difference = abs(a - b) / max(1.0, abs(b))
                     worst = max(worst, difference)
                     if not difference <= TOLERANCE:
-                        sys.exit(f"W6 {fname}: {case} gives {a!r} where the closed form "
-                                 f"gives {b!r} (> {TOLERANCE})")
+                        sys.exit(
+                            f"W6 {fname}: {case} gives {a!r} where the closed form "
+                            f"gives {b!r} (> {TOLERANCE})"
+                        )
 
         # -- timing: the engines take turns -------------------------------------
         number = {}
@@ -281,13 +299,18 @@ def run(results: dict[str, Any], reps: int = 21) -> None:
             "calls_per_batch": number,
             "skipped": skipped,
         }
-    results["w6"] = {"reps": reps, "max_relative_difference": worst,
-                     "engines_skipped": engines_skipped, "functions": functions}
+    results["w6"] = {
+        "reps": reps,
+        "max_relative_difference": worst,
+        "engines_skipped": engines_skipped,
+        "functions": functions,
+    }
 
 
 # --------------------------------------------------------------------------
 # Report
 # --------------------------------------------------------------------------
+
 
 def compiled_case(row: dict[str, Any]) -> str | None:
     """The compiled row of a function: for the Hessian, the fastest form that runs."""
@@ -305,9 +328,11 @@ def jax_case(fname: str) -> str:
 def report(results: dict[str, Any]) -> list[tuple[str, bool | None]]:
     r6 = results["w6"]
     functions = r6["functions"]
-    print(f"W6: exact gradients in scripts, one call with plain floats; median us per call of "
-          f"{r6['reps']} reps, engines taking turns in one run; all agree with the closed "
-          f"form to {r6['max_relative_difference']:.1e} (relative above 1)")
+    print(
+        f"W6: exact gradients in scripts, one call with plain floats; median us per call of "
+        f"{r6['reps']} reps, engines taking turns in one run; all agree with the closed "
+        f"form to {r6['max_relative_difference']:.1e} (relative above 1)"
+    )
     for engine, why in r6["engines_skipped"].items():
         print(f"    {engine}: skipped: {why}")
     print(f"    {'function':28s}{'engine':48s}{'us/call':>10s}{'/ hand':>9s}{'/ JAX':>9s}")
@@ -323,8 +348,10 @@ def report(results: dict[str, Any]) -> list[tuple[str, bool | None]]:
         for case, why in row["skipped"].items():
             print(f"    {label:28s}{case:48s} skipped: {short(why, 90)}")
             label = ""
-    print("    (/ hand: time over the closed form's; / JAX: time over JAX jit(grad)'s, "
-          "jit(hessian)'s for the Hessian)")
+    print(
+        "    (/ hand: time over the closed form's; / JAX: time over JAX jit(grad)'s, "
+        "jit(hessian)'s for the Hessian)"
+    )
     print("    functions: " + "; ".join(f"{k} = {v['label']}" for k, v in functions.items()))
     firsts = []
     for fname, row in functions.items():
@@ -333,11 +360,16 @@ def report(results: dict[str, Any]) -> list[tuple[str, bool | None]]:
                 ms = row["first_call_seconds"][case] * 1e3
                 firsts.append(f"{fname} {case.split(' ')[0]} {ms:.0f}")
     print("    first call (trace and compile), ms: " + ", ".join(firsts))
-    spread = max(row["median_seconds"][case] / row["min_seconds"][case]
-                 for row in functions.values() for case in row["median_seconds"])
+    spread = max(
+        row["median_seconds"][case] / row["min_seconds"][case]
+        for row in functions.values()
+        for case in row["median_seconds"]
+    )
     if spread > 1.5:
-        print(f"    note: the machine was busy (a median up to {spread:.1f}x its fastest rep): "
-              f"these ratios are unsure, run again on a quiet machine")
+        print(
+            f"    note: the machine was busy (a median up to {spread:.1f}x its fastest rep): "
+            f"these ratios are unsure, run again on a quiet machine"
+        )
     return checks(results)
 
 
@@ -362,8 +394,12 @@ def checks(results: dict[str, Any]) -> list[tuple[str, bool | None]]:
             continue
         ratio = seconds / row["median_seconds"][HAND]
         form = "" if fname != "hessian" else f", {compiled_case(row)}"
-        out.append((f"W6 compiled within 1.3x of the closed form on {fname} "
-                    f"(now {ratio:.2f}x{form})", ratio <= 1.3))
+        out.append(
+            (
+                f"W6 compiled within 1.3x of the closed form on {fname} (now {ratio:.2f}x{form})",
+                ratio <= 1.3,
+            )
+        )
 
     # compiled against JAX
     jax_skipped = results["w6"]["engines_skipped"].get("JAX")
@@ -379,24 +415,51 @@ def checks(results: dict[str, Any]) -> list[tuple[str, bool | None]]:
     ok: bool | None = None
     if not jax_skipped:
         ok = len(faster) == len(functions) and all(r > 1 for r in faster.values())
-    out.append(("W6 compiled faster than JAX jit(grad) / jit(hessian) on every function ("
-                + ", ".join(figures) + ")", ok))
+    out.append(
+        (
+            "W6 compiled faster than JAX jit(grad) / jit(hessian) on every function ("
+            + ", ".join(figures)
+            + ")",
+            ok,
+        )
+    )
     smallest = ("rosenbrock", "neuron")
     if all(f in faster for f in smallest):
-        out.append(("W6 compiled >= 10x faster than JAX jit(grad) on the two smallest ("
-                    + ", ".join(f"{f} {faster[f]:.1f}x" for f in smallest) + ")",
-                    all(faster[f] >= 10 for f in smallest)))
+        out.append(
+            (
+                "W6 compiled >= 10x faster than JAX jit(grad) on the two smallest ("
+                + ", ".join(f"{f} {faster[f]:.1f}x" for f in smallest)
+                + ")",
+                all(faster[f] >= 10 for f in smallest),
+            )
+        )
     else:
-        out.append(("W6 compiled >= 10x faster than JAX jit(grad) on the two smallest "
-                    "(not measured: an engine was skipped)", None))
+        out.append(
+            (
+                "W6 compiled >= 10x faster than JAX jit(grad) on the two smallest "
+                "(not measured: an engine was skipped)",
+                None,
+            )
+        )
     if "hessian" in faster:
         form = compiled_case(functions["hessian"])
-        out.append((f"W6 compiled Hessian >= 5x faster than JAX jit(hessian) "
-                    f"(now {faster['hessian']:.1f}x, {form})", faster["hessian"] >= 5))
+        out.append(
+            (
+                f"W6 compiled Hessian >= 5x faster than JAX jit(hessian) "
+                f"(now {faster['hessian']:.1f}x, {form})",
+                faster["hessian"] >= 5,
+            )
+        )
     else:
         seconds, why = compiled_time("hessian")
-        out.append(("W6 compiled Hessian >= 5x faster than JAX jit(hessian) ("
-                    + (why or "JAX skipped") + ")", False if seconds is None else None))
+        out.append(
+            (
+                "W6 compiled Hessian >= 5x faster than JAX jit(hessian) ("
+                + (why or "JAX skipped")
+                + ")",
+                False if seconds is None else None,
+            )
+        )
 
     # eager grad against HIPS autograd
     figures, ok = [], True
@@ -410,6 +473,7 @@ def checks(results: dict[str, Any]) -> list[tuple[str, bool | None]]:
         ratio = medians[HIPS] / medians[EAGER_GRAD]
         figures.append(f"{fname} {ratio:.1f}x")
         ok = ok and ratio >= 10
-    out.append(("W6 eager grad >= 10x faster than HIPS autograd grad (" + ", ".join(figures)
-                + ")", ok))
+    out.append(
+        ("W6 eager grad >= 10x faster than HIPS autograd grad (" + ", ".join(figures) + ")", ok)
+    )
     return out

@@ -61,13 +61,14 @@ def unflatten(flat: list[Any]) -> list[list[tuple[list[Any], Any]]]:
     for nin, nout in zip(SIZES, SIZES[1:]):
         layer = []
         for _ in range(nout):
-            layer.append((flat[k:k + nin], flat[k + nin]))
+            layer.append((flat[k : k + nin], flat[k + nin]))
             k += nin + 1
         layers.append(layer)
     return layers
 
 
 # -- the model as scalar operations (any engine's Value) ------------------------
+
 
 def score(layers: list[list[tuple[list[Any], Any]]], x: list[Any]) -> Any:
     """MLP forward pass, micrograd's Neuron: sum(w*x, b), relu on hidden layers."""
@@ -119,6 +120,7 @@ def engine_step(params: list[Any], X: list[list[float]], Y: list[float]) -> floa
 
 
 # -- the same math by hand ------------------------------------------------------
+
 
 def hand_split(flat: list[float]) -> tuple[list[Matrix], list[list[float]]]:
     """Flat parameters -> per-layer weight matrices and bias vectors."""
@@ -182,8 +184,9 @@ def hand_loss_and_grad(
     return data_loss * scale + reg, gw, gb
 
 
-def hand_step(weights: list[Matrix], biases: list[list[float]],
-              X: list[list[float]], Y: list[float]) -> float:
+def hand_step(
+    weights: list[Matrix], biases: list[list[float]], X: list[list[float]], Y: list[float]
+) -> float:
     loss, gw, gb = hand_loss_and_grad(weights, biases, X, Y)
     for matrix, gmatrix in zip(weights, gw):
         for row, grow in zip(matrix, gmatrix):
@@ -195,8 +198,10 @@ def hand_step(weights: list[Matrix], biases: list[list[float]],
 
 # -- compiled replay --------------------------------------------------------------
 
-def compiled_loss_and_grad(per_sample: Any, reg: Any, params: list[float],
-                           X: list[list[float]], Y: list[float]) -> tuple[float, list[float]]:
+
+def compiled_loss_and_grad(
+    per_sample: Any, reg: Any, params: list[float], X: list[list[float]], Y: list[float]
+) -> tuple[float, list[float]]:
     """One value_and_grad call per point, gradients summed, then mean and L2."""
     n_params = len(params)
     total = 0.0
@@ -213,8 +218,9 @@ def compiled_loss_and_grad(per_sample: Any, reg: Any, params: list[float],
     return total * scale + reg_value, grads_out
 
 
-def batched_loss_and_grad(per_sample: Any, reg: Any, params: list[float],
-                          rows: list[tuple[float, float, float]]) -> tuple[float, list[float]]:
+def batched_loss_and_grad(
+    per_sample: Any, reg: Any, params: list[float], rows: list[tuple[float, float, float]]
+) -> tuple[float, list[float]]:
     """One generated function loops over the whole batch and sums the gradients."""
     total, acc = per_sample.value_and_grad_batch(params, rows)
     scale = 1.0 / len(rows)
@@ -230,6 +236,7 @@ StepFn = Callable[[], float]
 
 
 # -- W6: grad on plain numbers, against grad as it was before it kept calls apart --------
+
 
 def rosenbrock(x: Any, y: Any) -> Any:
     return (1 - x) ** 2 + 100 * (y - x * x) ** 2
@@ -281,21 +288,26 @@ CHAIN_STEPS = 30
 
 def make_neuron(ops: Any) -> Callable[..., Any]:
     """The README's neuron tanh(x1*w1 + x2*w2 + b), a function of all five."""
+
     def neuron(x1: Any, x2: Any, w1: Any, w2: Any, b: Any) -> Any:
         return ops.tanh(x1 * w1 + x2 * w2 + b)
+
     return neuron
 
 
 def make_chain(ops: Any, steps: int = CHAIN_STEPS) -> Callable[[Any], Any]:
     """``steps`` times v = sin(0.9 v) + 0.1 v."""
+
     def chain(v: Any) -> Any:
         for _ in range(steps):
             v = ops.sin(0.9 * v) + 0.1 * v
         return v
+
     return chain
 
 
 # The closed forms, written by hand as one would in a script: value and gradient.
+
 
 def rosenbrock_by_hand(x: float, y: float) -> tuple[float, tuple[float, float]]:
     a = 1.0 - x
@@ -303,8 +315,9 @@ def rosenbrock_by_hand(x: float, y: float) -> tuple[float, tuple[float, float]]:
     return a * a + 100.0 * b * b, (-2.0 * a - 400.0 * x * b, 200.0 * b)
 
 
-def neuron_by_hand(x1: float, x2: float, w1: float, w2: float,
-                   b: float) -> tuple[float, tuple[float, ...]]:
+def neuron_by_hand(
+    x1: float, x2: float, w1: float, w2: float, b: float
+) -> tuple[float, tuple[float, ...]]:
     o = math.tanh(x1 * w1 + x2 * w2 + b)
     d = 1.0 - o * o
     return o, (w1 * d, w2 * d, x1 * d, x2 * d, d)

@@ -94,8 +94,14 @@ def main() -> None:
     print(f"wrote {path}")
     explain_page()
     model, X, y, held_out = blobs_model()
-    path = plot_decision_boundary(model, X, y, HERE / "blobs-boundary.png", resolution=150,
-                                  title=f"three blobs: held-out accuracy {held_out:.1%}")
+    path = plot_decision_boundary(
+        model,
+        X,
+        y,
+        HERE / "blobs-boundary.png",
+        resolution=150,
+        title=f"three blobs: held-out accuracy {held_out:.1%}",
+    )
     print(f"wrote {path}")
 
 

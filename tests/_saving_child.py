@@ -40,8 +40,9 @@ def kill_a_saving_child(path: object, mode: str, delay: float) -> None:
     """Start the child saving to ``path`` and SIGKILL it (no cleanup runs): after ``delay``
     seconds of saving in a loop (``mode="loop"``), or inside its first save, between
     writing the temporary file and renaming it (``mode="pause"``)."""
-    child = subprocess.Popen([sys.executable, "-c", CHILD, str(path), mode],
-                             stdout=subprocess.PIPE, text=True)
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(path), mode], stdout=subprocess.PIPE, text=True
+    )
     assert child.stdout is not None
     assert child.stdout.readline().strip() == "ready"
     if mode == "pause":

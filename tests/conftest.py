@@ -17,7 +17,7 @@ settings.load_profile("default")
 # How to run what a skip reason says is missing.
 HOW_TO_RUN = {
     "could not import 'torch'": "run these PyTorch parity tests with `make test-torch` "
-                                "(it installs torch into .venv)",
+    "(it installs torch into .venv)",
 }
 
 

@@ -39,10 +39,12 @@ def table_rows(text, first_cell):
 
 # -- graph ------------------------------------------------------------------------
 
+
 def test_graph_prints_each_gradient_and_writes_parseable_svg(capsys, tmp_path):
     svg = tmp_path / "g.svg"
-    status, out, err = run(capsys, "graph", "x*y + x", "--var", "x=2", "--var", "y=-3",
-                           "--out", str(svg))
+    status, out, err = run(
+        capsys, "graph", "x*y + x", "--var", "x=2", "--var", "y=-3", "--out", str(svg)
+    )
     assert status == 0, err
     assert err == ""
     lines = out.splitlines()
@@ -64,20 +66,23 @@ def test_graph_defaults_to_graph_svg_in_the_current_folder(capsys, tmp_path, mon
 
 
 def test_graph_of_a_huge_exponent_gives_inf_without_hanging(capsys, tmp_path):
-    status, out, _ = run(capsys, "graph", "9**9**9**9**x", "--var", "x=9",
-                         "--out", str(tmp_path / "g.svg"))
+    status, out, _ = run(
+        capsys, "graph", "9**9**9**9**x", "--var", "x=9", "--out", str(tmp_path / "g.svg")
+    )
     assert status == 0
     assert out.splitlines()[0].startswith("9**9**9**9**x = inf")
 
 
 def test_expression_starting_with_minus_works_with_a_leading_space(capsys, tmp_path):
-    status, out, _ = run(capsys, "graph", " -x*y", "--var", "x=1", "--var", "y=2",
-                         "--out", str(tmp_path / "g.svg"))
+    status, out, _ = run(
+        capsys, "graph", " -x*y", "--var", "x=1", "--var", "y=2", "--out", str(tmp_path / "g.svg")
+    )
     assert status == 0
     assert {"d/dx = -2", "d/dy = -1"} <= set(out.splitlines())
 
 
 # -- explain ----------------------------------------------------------------------
+
 
 def test_explain_a_plus_a_shows_both_contributions_and_the_running_total(capsys):
     status, out, _ = run(capsys, "explain", "a + a", "--var", "a=1.5")
@@ -92,8 +97,7 @@ def test_explain_a_plus_a_shows_both_contributions_and_the_running_total(capsys)
 def test_explain_shows_the_four_contributions_of_x_times_y_plus_x(capsys):
     status, out, _ = run(capsys, "explain", "x*y + x", "--var", "x=2", "--var", "y=-3")
     assert status == 0
-    steps = [row for row in (line.split() for line in out.splitlines())
-             if row and row[0].isdigit()]
+    steps = [row for row in (line.split() for line in out.splitlines()) if row and row[0].isdigit()]
     assert steps == [
         ["1", "n0", "+", "n1", "1", "1", "1", "1"],
         ["2", "n0", "+", "x", "1", "1", "1", "1"],
@@ -105,9 +109,9 @@ def test_explain_shows_the_four_contributions_of_x_times_y_plus_x(capsys):
 
 # -- gradcheck --------------------------------------------------------------------
 
+
 def test_gradcheck_passes_with_a_table_and_exit_0(capsys):
-    status, out, _ = run(capsys, "gradcheck", "tanh(x*y) + x/y", "--var", "x=0.5",
-                         "--var", "y=2")
+    status, out, _ = run(capsys, "gradcheck", "tanh(x*y) + x/y", "--var", "x=0.5", "--var", "y=2")
     assert status == 0
     rows = {row[0]: row for row in table_rows(out, "x") + table_rows(out, "y")}
     assert float(rows["x"][1]) == pytest.approx(2 * (1 - math.tanh(1) ** 2) + 0.5)
@@ -118,14 +122,20 @@ def test_gradcheck_passes_with_a_table_and_exit_0(capsys):
 
 def second_order_rows(out):
     """Rows like ['dx', 'dy', analytic, numeric, ...] keyed by 'dx dy'."""
-    return {" ".join(row[:2]): row[2:] for row in (line.split() for line in out.splitlines())
-            if len(row) >= 2 and row[0].startswith("d") and row[1].startswith("d")
-            and not row[0].startswith("d/")}
+    return {
+        " ".join(row[:2]): row[2:]
+        for row in (line.split() for line in out.splitlines())
+        if len(row) >= 2
+        and row[0].startswith("d")
+        and row[1].startswith("d")
+        and not row[0].startswith("d/")
+    }
 
 
 def test_gradcheck_second_order_shows_every_second_derivative(capsys):
-    status, out, _ = run(capsys, "gradcheck", "sin(x) * exp(y)", "--var", "x=1", "--var",
-                         "y=0.5", "--order", "2")
+    status, out, _ = run(
+        capsys, "gradcheck", "sin(x) * exp(y)", "--var", "x=1", "--var", "y=0.5", "--order", "2"
+    )
     assert status == 0, out
     rows = second_order_rows(out)
     assert sorted(rows) == ["dx dx", "dx dy", "dy dx", "dy dy"]
@@ -164,11 +174,29 @@ def test_gradcheck_exits_1_on_a_wrong_rule(capsys, monkeypatch):
 
 
 def test_gradcheck_expect_shows_your_formula_the_engine_and_finite_differences(capsys):
-    status, out, err = run(capsys, "gradcheck", "x*x*y", "--var", "x=3", "--var", "y=2",
-                           "--expect", "x=12", "--expect", "y=9")
+    status, out, err = run(
+        capsys,
+        "gradcheck",
+        "x*x*y",
+        "--var",
+        "x=3",
+        "--var",
+        "y=2",
+        "--expect",
+        "x=12",
+        "--expect",
+        "y=9",
+    )
     assert (status, err) == (0, "")
-    assert out.splitlines()[1].split() == ["argument", "your", "formula", "engine", "finite",
-                                           "diff.", "ratio"]
+    assert out.splitlines()[1].split() == [
+        "argument",
+        "your",
+        "formula",
+        "engine",
+        "finite",
+        "diff.",
+        "ratio",
+    ]
     assert table_rows(out, "x") == [["x", "12", "12", "12", "1"]]
     assert table_rows(out, "y") == [["y", "9", "9", "9", "1"]]
     assert out.splitlines()[-1].startswith("ok: your derivatives match the engine's")
@@ -176,8 +204,9 @@ def test_gradcheck_expect_shows_your_formula_the_engine_and_finite_differences(c
 
 def test_gradcheck_expect_names_a_wrong_derivative_its_ratio_and_the_factor(capsys):
     # d/dx of x*x*y + sin(y) is 2xy = 12; 24 is the classic extra factor 2.
-    status, out, err = run(capsys, "gradcheck", "x*x*y + sin(y)", "--var", "x=3", "--var",
-                           "y=2", "--expect", "x=24")
+    status, out, err = run(
+        capsys, "gradcheck", "x*x*y + sin(y)", "--var", "x=3", "--var", "y=2", "--expect", "x=24"
+    )
     assert (status, err) == (1, "")
     assert table_rows(out, "x") == [["x", "24", "12", "12", "2", "<-", "wrong"]]
     (y_row,) = table_rows(out, "y")
@@ -187,8 +216,19 @@ def test_gradcheck_expect_names_a_wrong_derivative_its_ratio_and_the_factor(caps
 
 
 def test_gradcheck_expect_calls_out_a_swapped_pair(capsys):
-    status, out, _ = run(capsys, "gradcheck", "x*x*y", "--var", "x=3", "--var", "y=2",
-                         "--expect", "x=9", "--expect", "y=12")
+    status, out, _ = run(
+        capsys,
+        "gradcheck",
+        "x*x*y",
+        "--var",
+        "x=3",
+        "--var",
+        "y=2",
+        "--expect",
+        "x=9",
+        "--expect",
+        "y=12",
+    )
     assert status == 1
     assert "x and y look swapped: your x is the right y (9) and your y the right x (12)" in out
     assert out.splitlines()[-1].startswith("WRONG: 2 of 2")
@@ -196,22 +236,32 @@ def test_gradcheck_expect_calls_out_a_swapped_pair(capsys):
 
 def test_gradcheck_expect_with_a_wrong_engine_rule_reports_both(capsys, monkeypatch):
     monkeypatch.setitem(engine.RULES, "sin", lambda x, out: (engine.sin(x),))  # should be cos
-    status, out, _ = run(capsys, "gradcheck", "sin(x)", "--var", "x=1",
-                         "--expect", f"x={math.cos(1.0)!r}")
+    status, out, _ = run(
+        capsys, "gradcheck", "sin(x)", "--var", "x=1", "--expect", f"x={math.cos(1.0)!r}"
+    )
     assert status == 1
-    assert table_rows(out, "x")[0][-6:] == ["<-", "engine", "and", "finite", "differences",
-                                            "disagree"]
+    assert table_rows(out, "x")[0][-6:] == [
+        "<-",
+        "engine",
+        "and",
+        "finite",
+        "differences",
+        "disagree",
+    ]
     assert "your formula agrees with finite differences on x" in out
     assert out.splitlines()[-1].startswith("MISMATCH: 1 of 1")
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["--expect", "z=1"], "--expect z: there is no --var z to differentiate by"),
-    (["--expect", "x=1", "--expect", "x=2"], "--expect x is given twice"),
-    (["--expect", "x=abc"], "argument --expect: x: expected a number after '='"),
-    (["--expect", "x=inf"], "argument --expect: x: expected a finite number"),
-    (["--expect", "12"], "argument --expect: expected NAME=NUMBER"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--expect", "z=1"], "--expect z: there is no --var z to differentiate by"),
+        (["--expect", "x=1", "--expect", "x=2"], "--expect x is given twice"),
+        (["--expect", "x=abc"], "argument --expect: x: expected a number after '='"),
+        (["--expect", "x=inf"], "argument --expect: x: expected a finite number"),
+        (["--expect", "12"], "argument --expect: expected NAME=NUMBER"),
+    ],
+)
 def test_gradcheck_bad_expect_is_one_error_line_exit_2(capsys, argv, message):
     status, out, err = run(capsys, "gradcheck", "x*y", "--var", "x=3", "--var", "y=2", *argv)
     assert (status, out) == (2, "")
@@ -221,6 +271,7 @@ def test_gradcheck_bad_expect_is_one_error_line_exit_2(capsys, argv, message):
 
 # -- evaluation: IEEE arithmetic on constants, never a traceback ----------------------
 
+
 def test_constants_divided_by_zero_follow_ieee_like_the_engine():
     assert parse("1/0").evaluate({}) == math.inf
     assert parse("-1/0").evaluate({}) == -math.inf
@@ -228,14 +279,17 @@ def test_constants_divided_by_zero_follow_ieee_like_the_engine():
     assert parse("1/0 + x", ["x"]).evaluate({"x": engine.Value(1.0)}).data == math.inf
 
 
-@pytest.mark.parametrize("source, x, y, expected", [
-    ("10 ** 400", 10.0, 400.0, math.inf),         # math.pow raises OverflowError
-    ("(-10) ** 401", -10.0, 401.0, -math.inf),    # odd exponent keeps the sign
-    ("(-8) ** (1/3)", -8.0, 1 / 3, math.nan),     # Python's ** gives a complex number
-    ("0 ** -1", 0.0, -1.0, math.inf),             # Python's ** raises ZeroDivisionError
-    ("(-0) ** -1", -0.0, -1.0, -math.inf),
-    ("2 ** 0.5", 2.0, 0.5, math.sqrt(2)),
-])
+@pytest.mark.parametrize(
+    "source, x, y, expected",
+    [
+        ("10 ** 400", 10.0, 400.0, math.inf),  # math.pow raises OverflowError
+        ("(-10) ** 401", -10.0, 401.0, -math.inf),  # odd exponent keeps the sign
+        ("(-8) ** (1/3)", -8.0, 1 / 3, math.nan),  # Python's ** gives a complex number
+        ("0 ** -1", 0.0, -1.0, math.inf),  # Python's ** raises ZeroDivisionError
+        ("(-0) ** -1", -0.0, -1.0, -math.inf),
+        ("2 ** 0.5", 2.0, 0.5, math.sqrt(2)),
+    ],
+)
 def test_constants_raised_to_a_power_follow_ieee_like_the_engine(source, x, y, expected):
     folded = parse(source).evaluate({})
     traced = (engine.Value(x) ** y).data
@@ -245,12 +299,15 @@ def test_constants_raised_to_a_power_follow_ieee_like_the_engine(source, x, y, e
     assert math.copysign(1.0, folded) == math.copysign(1.0, traced)
 
 
-@pytest.mark.parametrize("source, expected", [
-    ("1e308 * 10 - 1e308 * 10", math.nan),  # inf - inf
-    ("1 / -0", -math.inf),
-    ("(0 - 0) / (0 * 1)", math.nan),
-    ("2 * 3 - 1 / 4", 5.75),
-])
+@pytest.mark.parametrize(
+    "source, expected",
+    [
+        ("1e308 * 10 - 1e308 * 10", math.nan),  # inf - inf
+        ("1 / -0", -math.inf),
+        ("(0 - 0) / (0 * 1)", math.nan),
+        ("2 * 3 - 1 / 4", 5.75),
+    ],
+)
 def test_constant_arithmetic_gives_a_float_like_the_engine_without_a_graph(source, expected):
     result = parse(source).evaluate({})
     assert type(result) is float
@@ -282,10 +339,10 @@ def test_explain_of_an_overflowing_constant_power_gives_inf_and_an_inf_gradient(
     assert lines[-1] == "d/dx = inf"
 
 
-@pytest.mark.parametrize("expression, shown", [("1/0", "inf"), ("0/0", "nan"),
-                                               ("-1/0", "-inf")])
+@pytest.mark.parametrize("expression, shown", [("1/0", "inf"), ("0/0", "nan"), ("-1/0", "-inf")])
 def test_explain_and_graph_of_a_constant_division_by_zero_print_ieee_values(
-        capsys, tmp_path, expression, shown):
+    capsys, tmp_path, expression, shown
+):
     # A leading space: '-1/0' alone would read as an option.
     status, out, err = run(capsys, "explain", " " + expression)
     assert (status, err) == (0, "")
@@ -305,7 +362,8 @@ def test_gradcheck_with_an_infinite_constant_reports_a_mismatch_not_a_crash(caps
 
 @pytest.mark.parametrize("command", ["graph", "explain", "gradcheck"])
 def test_any_failure_while_evaluating_is_one_error_line_exit_2(
-        capsys, tmp_path, monkeypatch, command):
+    capsys, tmp_path, monkeypatch, command
+):
     monkeypatch.chdir(tmp_path)
 
     def broken(*args):
@@ -314,14 +372,14 @@ def test_any_failure_while_evaluating_is_one_error_line_exit_2(
     monkeypatch.setitem(FUNCTIONS, "exp", broken)
     status, out, err = run(capsys, command, "exp(x)", "--var", "x=1")
     assert (status, out) == (2, "")
-    assert err == ("autograd-tiny: error: cannot evaluate 'exp(x)': "
-                   "OverflowError: math range error\n")
+    assert err == (
+        "autograd-tiny: error: cannot evaluate 'exp(x)': OverflowError: math range error\n"
+    )
     assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize("command", ["graph", "explain"])
-def test_a_failing_backward_rule_is_one_error_line_exit_2(capsys, tmp_path, monkeypatch,
-                                                          command):
+def test_a_failing_backward_rule_is_one_error_line_exit_2(capsys, tmp_path, monkeypatch, command):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setitem(engine.RULES, "sin", lambda x, out: (1 / 0,))
     status, out, err = run(capsys, command, "sin(x)", "--var", "x=1")
@@ -337,11 +395,13 @@ def test_memory_error_is_one_error_line_exit_1(capsys, monkeypatch):
     monkeypatch.setattr(train_commands, "_train", exhausted)
     status, out, err = run(capsys, "train", "xor")
     assert (status, out) == (1, "")
-    assert err == ("autograd-tiny: error: out of memory; try a smaller model, dataset or "
-                   "expression\n")
+    assert err == (
+        "autograd-tiny: error: out of memory; try a smaller model, dataset or expression\n"
+    )
 
 
 # -- graph size and --out: checked before any output ----------------------------------
+
 
 def sum_of_sines(n):
     return " + ".join(["sin(x)"] * n)
@@ -350,16 +410,18 @@ def sum_of_sines(n):
 def test_graph_larger_than_max_nodes_is_refused_before_printing(capsys, tmp_path):
     svg = tmp_path / "g.svg"
     # 40 sin(x) terms: x, 40 sines, 39 sums = 80 values, 79 ops = 159 nodes.
-    status, out, err = run(capsys, "graph", sum_of_sines(40), "--var", "x=1",
-                           "--out", str(svg), "--max-nodes", "150")
+    status, out, err = run(
+        capsys, "graph", sum_of_sines(40), "--var", "x=1", "--out", str(svg), "--max-nodes", "150"
+    )
     assert (status, out) == (2, "")
-    assert err == ("autograd-tiny: error: the graph would have 159 nodes (values and ops), "
-                   "more than --max-nodes 150; pass --max-nodes 159 "
-                   "to draw it anyway\n")
+    assert err == (
+        "autograd-tiny: error: the graph would have 159 nodes (values and ops), "
+        "more than --max-nodes 150; pass --max-nodes 159 "
+        "to draw it anyway\n"
+    )
     assert not svg.exists()
     # No keyword: the default cap is MAX_NODES (5000), not the old 150.
-    status, out, err = run(capsys, "graph", sum_of_sines(40), "--var", "x=1",
-                           "--out", str(svg))
+    status, out, err = run(capsys, "graph", sum_of_sines(40), "--var", "x=1", "--out", str(svg))
     assert status == 0, err
     assert f"d/dx = {40 * math.cos(1):.10g}" in out.splitlines()
     assert svg.read_text().startswith("<?xml")
@@ -371,8 +433,9 @@ def test_graph_out_that_is_a_folder_is_refused_before_any_work(capsys, tmp_path)
     for out_arg in (str(folder), str(folder) + "/"):
         status, out, err = run(capsys, "graph", "x*x", "--var", "x=1", "--out", out_arg)
         assert (status, out) == (2, "")
-        assert err == (f"autograd-tiny: error: --out must name an .svg file, not a folder: "
-                       f"{out_arg!r}\n")
+        assert err == (
+            f"autograd-tiny: error: --out must name an .svg file, not a folder: {out_arg!r}\n"
+        )
     assert list(folder.iterdir()) == []
 
 
@@ -385,8 +448,7 @@ def test_graph_out_in_an_unwritable_folder_is_refused_before_any_work(capsys):
 
 
 @pytest.mark.parametrize("command", [["train", "xor"], ["demo"]])
-def test_train_and_demo_out_that_is_a_file_is_refused_before_training(capsys, tmp_path,
-                                                                       command):
+def test_train_and_demo_out_that_is_a_file_is_refused_before_training(capsys, tmp_path, command):
     existing = tmp_path / "model.json"
     existing.write_text("keep me")
     status, out, err = run(capsys, *command, "--out", str(existing))
@@ -397,8 +459,7 @@ def test_train_and_demo_out_that_is_a_file_is_refused_before_training(capsys, tm
 
 @pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs /proc")
 @pytest.mark.parametrize("command", [["train", "xor"], ["demo"]])
-def test_train_and_demo_out_that_cannot_be_written_is_refused_before_training(capsys,
-                                                                               command):
+def test_train_and_demo_out_that_cannot_be_written_is_refused_before_training(capsys, command):
     status, out, err = run(capsys, *command, "--out", "/proc")
     assert (status, out) == (2, "")
     assert err.startswith("autograd-tiny: error: --out: cannot write in the folder '/proc'")
@@ -468,7 +529,8 @@ if sys.version_info < (3, 11):  # older parsers take a 3000-term sum, which then
 @pytest.mark.parametrize("command", ["graph", "explain", "gradcheck"])
 @pytest.mark.parametrize("expression", BAD_EXPRESSIONS.values(), ids=BAD_EXPRESSIONS.keys())
 def test_bad_expression_is_one_error_line_exit_2_and_runs_nothing(
-        capsys, tmp_path, monkeypatch, command, expression):
+    capsys, tmp_path, monkeypatch, command, expression
+):
     monkeypatch.chdir(tmp_path)
     calls = []
     monkeypatch.setattr(os, "system", lambda *a: calls.append(a) or 0)
@@ -482,57 +544,65 @@ def test_bad_expression_is_one_error_line_exit_2_and_runs_nothing(
     assert list(tmp_path.iterdir()) == []  # no sentinel, no graph.svg
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["graph", "x*zeta*eta", "--var", "x=1"], "no value for 'zeta', 'eta'"),
-    (["graph", "x", "--var", "1x=2"], "'1x' is not a Python identifier"),
-    (["graph", "x", "--var", "lambda=2"], "'lambda' is a Python keyword"),
-    (["graph", "x", "--var", "x"], "expected NAME=NUMBER"),
-    (["graph", "x", "--var", "=2"], "expected NAME=NUMBER"),
-    (["graph", "x", "--var", "x=abc"], "expected a number after '='"),
-    (["graph", "x", "--var", "x=inf"], "finite"),
-    (["graph", "x", "--var", "x=nan"], "finite"),
-    (["graph", "exp(x)", "--var", "exp=2"], "'exp' is a function name"),
-    (["graph", "x", "--var", "x=1", "--var", "x=2"], "--var x is given twice"),
-    (["graph", "x"], "no value for 'x'"),
-    (["graph", "-x*y", "--var", "x=1", "--var", "y=1"], "leading space"),
-    (["graph", "x", "--var", "x=1", "--out", "no/such/folder/g.svg"], "does not exist"),
-    (["graph", "x", "--var", "x=1", "--out", "g.png"], ".svg"),
-    (["graph", "+".join(["x"] * 600), "--var", "x=1", "--max-nodes", "1000"],
-     "pass --max-nodes 1199"),
-    (["graph", "x", "--var", "x=1", "--max-nodes", "0"], "--max-nodes"),
-    (["gradcheck", "2 * 3"], "at least one variable"),
-    (["gradcheck", "x", "--var", "x=1", "--eps", "0"], "--eps"),
-    (["gradcheck", "x", "--var", "x=1", "--order", "3"], "--order"),
-    (["explain", "x", "--var", "x=1", "--bogus"], "unrecognized arguments"),
-    (["frobnicate"], "invalid choice"),
-    (["train", "mnist"], "invalid choice: 'mnist'"),
-    (["train"], "required: DATASET"),
-    (["train", "xor", "--hidden", "0"], "--hidden"),
-    (["train", "xor", "--hidden", ""], "--hidden"),
-    (["train", "xor", "--hidden", "16,,16"], "--hidden"),
-    (["train", "xor", "--hidden", "a,b"], "--hidden"),
-    (["train", "xor", "--hidden", "-4"], "--hidden"),
-    (["train", "xor", "--hidden", "\u00b2"], "argument --hidden: expected layer sizes"),
-    (["train", "xor", "--hidden", "4,\u0663"], "argument --hidden: expected layer sizes"),
-    (["train", "blobs", "--hidden", "100000000"], "at most 4096 neurons, got '100000000'"),
-    (["train", "blobs", "--hidden", ",".join(["2"] * 33)], "at most 32 hidden layers, got 33"),
-    (["train", "blobs", "--hidden", "4096,4096"],
-     "--hidden 4096,4096 makes 16805891 parameters; at most 100000"),
-    (["train", "xor", "--epochs", "100001"], "argument --epochs: at most 100000 allowed"),
-    (["train", "xor", "--batch-size", "100001"], "argument --batch-size: at most 100000"),
-    (["train", "xor", "--activation", "gelu"], "--activation"),
-    (["train", "xor", "--optimizer", "rmsprop"], "--optimizer"),
-    (["train", "xor", "--lr", "-1"], "--lr"),
-    (["train", "xor", "--lr", "nan"], "--lr"),
-    (["train", "xor", "--epochs", "0"], "--epochs"),
-    (["train", "xor", "--epochs", "1.5"], "--epochs"),
-    (["train", "xor", "--batch-size", "x"], "--batch-size"),
-    (["train", "xor", "--seed", "s"], "--seed"),
-    (["train", "xor", "--epoch", "3"], "unrecognized arguments"),  # no abbreviations
-    (["demo", "--out", "/dev/null/demo"], "--out"),
-])
-def test_bad_argument_is_one_error_line_naming_the_problem(capsys, tmp_path, monkeypatch,
-                                                          argv, message):
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["graph", "x*zeta*eta", "--var", "x=1"], "no value for 'zeta', 'eta'"),
+        (["graph", "x", "--var", "1x=2"], "'1x' is not a Python identifier"),
+        (["graph", "x", "--var", "lambda=2"], "'lambda' is a Python keyword"),
+        (["graph", "x", "--var", "x"], "expected NAME=NUMBER"),
+        (["graph", "x", "--var", "=2"], "expected NAME=NUMBER"),
+        (["graph", "x", "--var", "x=abc"], "expected a number after '='"),
+        (["graph", "x", "--var", "x=inf"], "finite"),
+        (["graph", "x", "--var", "x=nan"], "finite"),
+        (["graph", "exp(x)", "--var", "exp=2"], "'exp' is a function name"),
+        (["graph", "x", "--var", "x=1", "--var", "x=2"], "--var x is given twice"),
+        (["graph", "x"], "no value for 'x'"),
+        (["graph", "-x*y", "--var", "x=1", "--var", "y=1"], "leading space"),
+        (["graph", "x", "--var", "x=1", "--out", "no/such/folder/g.svg"], "does not exist"),
+        (["graph", "x", "--var", "x=1", "--out", "g.png"], ".svg"),
+        (
+            ["graph", "+".join(["x"] * 600), "--var", "x=1", "--max-nodes", "1000"],
+            "pass --max-nodes 1199",
+        ),
+        (["graph", "x", "--var", "x=1", "--max-nodes", "0"], "--max-nodes"),
+        (["gradcheck", "2 * 3"], "at least one variable"),
+        (["gradcheck", "x", "--var", "x=1", "--eps", "0"], "--eps"),
+        (["gradcheck", "x", "--var", "x=1", "--order", "3"], "--order"),
+        (["explain", "x", "--var", "x=1", "--bogus"], "unrecognized arguments"),
+        (["frobnicate"], "invalid choice"),
+        (["train", "mnist"], "invalid choice: 'mnist'"),
+        (["train"], "required: DATASET"),
+        (["train", "xor", "--hidden", "0"], "--hidden"),
+        (["train", "xor", "--hidden", ""], "--hidden"),
+        (["train", "xor", "--hidden", "16,,16"], "--hidden"),
+        (["train", "xor", "--hidden", "a,b"], "--hidden"),
+        (["train", "xor", "--hidden", "-4"], "--hidden"),
+        (["train", "xor", "--hidden", "\u00b2"], "argument --hidden: expected layer sizes"),
+        (["train", "xor", "--hidden", "4,\u0663"], "argument --hidden: expected layer sizes"),
+        (["train", "blobs", "--hidden", "100000000"], "at most 4096 neurons, got '100000000'"),
+        (["train", "blobs", "--hidden", ",".join(["2"] * 33)], "at most 32 hidden layers, got 33"),
+        (
+            ["train", "blobs", "--hidden", "4096,4096"],
+            "--hidden 4096,4096 makes 16805891 parameters; at most 100000",
+        ),
+        (["train", "xor", "--epochs", "100001"], "argument --epochs: at most 100000 allowed"),
+        (["train", "xor", "--batch-size", "100001"], "argument --batch-size: at most 100000"),
+        (["train", "xor", "--activation", "gelu"], "--activation"),
+        (["train", "xor", "--optimizer", "rmsprop"], "--optimizer"),
+        (["train", "xor", "--lr", "-1"], "--lr"),
+        (["train", "xor", "--lr", "nan"], "--lr"),
+        (["train", "xor", "--epochs", "0"], "--epochs"),
+        (["train", "xor", "--epochs", "1.5"], "--epochs"),
+        (["train", "xor", "--batch-size", "x"], "--batch-size"),
+        (["train", "xor", "--seed", "s"], "--seed"),
+        (["train", "xor", "--epoch", "3"], "unrecognized arguments"),  # no abbreviations
+        (["demo", "--out", "/dev/null/demo"], "--out"),
+    ],
+)
+def test_bad_argument_is_one_error_line_naming_the_problem(
+    capsys, tmp_path, monkeypatch, argv, message
+):
     monkeypatch.chdir(tmp_path)
     status, out, err = run(capsys, *argv)
     assert status == 2
@@ -545,27 +615,65 @@ def test_bad_argument_is_one_error_line_naming_the_problem(capsys, tmp_path, mon
 
 # -- the expression parser itself ------------------------------------------------------
 
+
 def test_allowed_functions_come_from_the_rule_table():
-    assert sorted(FUNCTIONS) == ["abs", "acos", "asin", "atan", "atan2", "clamp_max",
-                                 "clamp_min", "cos", "cosh", "eq", "erf", "exp", "floor", "ge",
-                                 "gt", "identity", "if_false", "if_true", "le",
-                                 "leaky_relu", "log", "log10", "log1p", "log2", "lt", "maximum",
-                                 "minimum", "ne", "relu",
-                                 "sigmoid", "sin", "sinh", "softplus", "sqrt", "tan", "tanh"]
+    assert sorted(FUNCTIONS) == [
+        "abs",
+        "acos",
+        "asin",
+        "atan",
+        "atan2",
+        "clamp_max",
+        "clamp_min",
+        "cos",
+        "cosh",
+        "eq",
+        "erf",
+        "exp",
+        "floor",
+        "ge",
+        "gt",
+        "identity",
+        "if_false",
+        "if_true",
+        "le",
+        "leaky_relu",
+        "log",
+        "log10",
+        "log1p",
+        "log2",
+        "lt",
+        "maximum",
+        "minimum",
+        "ne",
+        "relu",
+        "sigmoid",
+        "sin",
+        "sinh",
+        "softplus",
+        "sqrt",
+        "tan",
+        "tanh",
+    ]
     assert set(FUNCTIONS) <= set(engine.RULES)
 
 
-@pytest.mark.parametrize("source, expected", [
-    ("x*y + x", -4.0),
-    ("-x ** 2", -4.0),
-    ("+x - -y", -1.0),
-    ("x / 4 + 1e-1", 0.6),
-    ("2 ** 0.5 * sqrt(2)", 2.0000000000000004),
-    ("abs(y) + relu(y) + leaky_relu(y, 0.5)", 1.5),
-    ("log(exp(x)) + sin(0) + cos(0) + tanh(0) + sigmoid(0) + softplus(0) + log1p(0)",
-     2 + 1 + 0.5 + 0.6931471805599453),
-    ("10 / 4", 2.5),  # numbers are floats: no integer arithmetic surprises
-])
+@pytest.mark.parametrize(
+    "source, expected",
+    [
+        ("x*y + x", -4.0),
+        ("-x ** 2", -4.0),
+        ("+x - -y", -1.0),
+        ("x / 4 + 1e-1", 0.6),
+        ("2 ** 0.5 * sqrt(2)", 2.0000000000000004),
+        ("abs(y) + relu(y) + leaky_relu(y, 0.5)", 1.5),
+        (
+            "log(exp(x)) + sin(0) + cos(0) + tanh(0) + sigmoid(0) + softplus(0) + log1p(0)",
+            2 + 1 + 0.5 + 0.6931471805599453,
+        ),
+        ("10 / 4", 2.5),  # numbers are floats: no integer arithmetic surprises
+    ],
+)
 def test_parse_evaluates_like_the_engine(source, expected):
     assert parse(source, ["x", "y"]).evaluate({"x": 2.0, "y": -3.0}) == pytest.approx(expected)
 
@@ -587,6 +695,7 @@ def test_parse_length_cap_counts_the_stripped_text():
 
 # -- train -------------------------------------------------------------------------------
 
+
 def test_train_xor_reaches_100_percent_and_writes_a_loadable_model(capsys, tmp_path):
     status, out, err = run(capsys, "train", "xor", "--epochs", "200", "--out", str(tmp_path))
     assert status == 0, err
@@ -596,16 +705,20 @@ def test_train_xor_reaches_100_percent_and_writes_a_loadable_model(capsys, tmp_p
     model = MLP(2, [8, 1], activation="tanh").load(tmp_path / "xor-model.json")
     from autograd_tiny.data import xor
     from autograd_tiny.train import accuracy
+
     assert accuracy(model, *xor()) == 1.0
     assert (tmp_path / "xor-curves.png").read_bytes()[:4] == b"\x89PNG"
     assert (tmp_path / "xor-boundary.png").read_bytes()[:4] == b"\x89PNG"
 
 
-@pytest.mark.parametrize("dataset, argv, architecture", [
-    ("blobs", ["--hidden", "4", "--optimizer", "sgd", "--lr", "0.05"], "2-4-3"),
-    ("moons", ["--hidden", "3,2", "--activation", "tanh", "--batch-size", "64"], "2-3-2-1"),
-    ("circles", ["--hidden", "4", "--seed", "7"], "2-4-1"),
-])
+@pytest.mark.parametrize(
+    "dataset, argv, architecture",
+    [
+        ("blobs", ["--hidden", "4", "--optimizer", "sgd", "--lr", "0.05"], "2-4-3"),
+        ("moons", ["--hidden", "3,2", "--activation", "tanh", "--batch-size", "64"], "2-3-2-1"),
+        ("circles", ["--hidden", "4", "--seed", "7"], "2-4-1"),
+    ],
+)
 def test_train_each_dataset_with_the_given_options(capsys, dataset, argv, architecture):
     status, out, err = run(capsys, "train", dataset, "--epochs", "2", *argv)
     assert status == 0, err
@@ -632,28 +745,32 @@ def test_train_init_option_reaches_the_model(capsys, monkeypatch):
 
 
 def test_train_rejects_an_unknown_init_in_one_line(capsys):
-    status, out, err = run(capsys, "train", "xor", "--init", "xavier")
+    status, _out, err = run(capsys, "train", "xor", "--init", "xavier")
     assert status == 2
     assert err.count("\n") == 1 and "--init" in err and "xavier" in err
 
 
 def test_hidden_at_the_limits_is_accepted(capsys):
-    status, out, err = run(capsys, "train", "xor", "--hidden", ",".join(["1"] * 32),
-                           "--epochs", "1")
+    status, out, err = run(
+        capsys, "train", "xor", "--hidden", ",".join(["1"] * 32), "--epochs", "1"
+    )
     assert status in (0, 1), err  # trains (1 only if it diverged)
     (row,) = table_rows(out, "XOR")
     assert row[2] == "2-" + "1-" * 32 + "1"
 
 
 def test_diverged_training_prints_a_compact_table_an_error_and_exits_1(capsys):
-    status, out, err = run(capsys, "train", "blobs", "--lr", "1e10", "--optimizer", "sgd",
-                           "--epochs", "2")
+    status, out, err = run(
+        capsys, "train", "blobs", "--lr", "1e10", "--optimizer", "sgd", "--epochs", "2"
+    )
     assert status == 1
     (row,) = table_rows(out, "blobs")
     assert row[5:7] == ["1", "nan"]  # fit stopped in epoch 2; the last finite weights overflow
-    assert err == ("autograd-tiny: error: training blobs diverged: at epoch 2, batch 2 the "
-                   "loss is nan, so training stopped there (final loss nan, untrained: 2.003); "
-                   "try a smaller --lr (it was 1e+10)\n")
+    assert err == (
+        "autograd-tiny: error: training blobs diverged: at epoch 2, batch 2 the "
+        "loss is nan, so training stopped there (final loss nan, untrained: 2.003); "
+        "try a smaller --lr (it was 1e+10)\n"
+    )
 
 
 def test_huge_final_loss_is_shown_in_four_significant_digits_and_counts_as_diverged(capsys):
@@ -668,14 +785,21 @@ def test_huge_final_loss_is_shown_in_four_significant_digits_and_counts_as_diver
 def test_train_is_reproducible_with_a_seed(capsys):
     first = run(capsys, "train", "moons", "--hidden", "4", "--epochs", "2", "--seed", "3")[1]
     second = run(capsys, "train", "moons", "--hidden", "4", "--epochs", "2", "--seed", "3")[1]
-    strip_time = lambda text: re.sub(r"\d+\.\d s", "", text)  # noqa: E731
+    strip_time = lambda text: re.sub(r"\d+\.\d s", "", text)
     assert strip_time(first) == strip_time(second)
 
 
 # -- demo --------------------------------------------------------------------------------
 
-DEMO_FILES = ["neuron-graph.svg", "xor-curves.png", "xor-boundary.png", "xor-model.json",
-              "blobs-curves.png", "blobs-boundary.png", "blobs-model.json"]
+DEMO_FILES = [
+    "neuron-graph.svg",
+    "xor-curves.png",
+    "xor-boundary.png",
+    "xor-model.json",
+    "blobs-curves.png",
+    "blobs-boundary.png",
+    "blobs-model.json",
+]
 
 
 @pytest.mark.slow
@@ -692,9 +816,18 @@ def test_demo_trains_both_datasets_and_writes_every_file(capsys, tmp_path):
     assert "skipped" not in out
     svg = ElementTree.parse(out_dir / "neuron-graph.svg").getroot()
     labels = " ".join(svg.itertext())
-    assert all(name in labels for name in (
-        "layers[0].weight[0][0]", "layers[0].weight[0][1]", "layers[0].bias[0]", "x[0]", "x[1]",
-        "layers[0].out[0]", "tanh"))
+    assert all(
+        name in labels
+        for name in (
+            "layers[0].weight[0][0]",
+            "layers[0].weight[0][1]",
+            "layers[0].bias[0]",
+            "x[0]",
+            "x[1]",
+            "layers[0].out[0]",
+            "tanh",
+        )
+    )
     MLP(2, [8, 1], activation="tanh").load(out_dir / "xor-model.json")
     MLP(2, [8, 3], activation="relu").load(out_dir / "blobs-model.json")
     for name in DEMO_FILES:
@@ -713,13 +846,17 @@ def test_demo_neuron_graph_leaves_the_trained_weights_labels_and_grads_alone(tmp
     train_commands._neuron_graph(run_, tmp_path, files)  # type: ignore[arg-type]
     assert [(p.data, p.label, p.grad) for p in model.parameters()] == before
     assert [p.label for p in neuron.parameters()] == [
-        "layers[0].weight[0][0]", "layers[0].weight[0][1]", "layers[0].bias[0]"]
+        "layers[0].weight[0][0]",
+        "layers[0].weight[0][1]",
+        "layers[0].bias[0]",
+    ]
     svg = ElementTree.parse(tmp_path / "neuron-graph.svg").getroot()
     texts = [text.strip() for text in svg.itertext() if text.strip()]
     # Each Value box reads name, data, grad. Drawn at x = (0.75, -0.5): dout/dw_i = tanh' * x_i
     # and dout/db = tanh', three different numbers (at x = (1, 1) all three were equal).
-    w0, w1, b = (float(texts[texts.index(p.label) + 2].removeprefix("grad "))
-                 for p in neuron.parameters())
+    w0, w1, b = (
+        float(texts[texts.index(p.label) + 2].removeprefix("grad ")) for p in neuron.parameters()
+    )
     assert w0 == pytest.approx(0.75 * b, rel=1e-3) and w1 == pytest.approx(-0.5 * b, rel=1e-3)
     assert b > 0 and len({w0, w1, b}) == 3
     assert "x = [0.75, -0.5]" in files.written[0][1]
@@ -729,14 +866,16 @@ def test_demo_neuron_graph_leaves_the_trained_weights_labels_and_grads_alone(tmp
 
 
 def test_demo_without_matplotlib_still_writes_svg_and_json_and_says_what_it_skipped(
-        capsys, tmp_path, monkeypatch):
+    capsys, tmp_path, monkeypatch
+):
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib now fails
     monkeypatch.chdir(tmp_path)
     status, out, err = run(capsys, "demo")  # default folder: ./autograd-tiny-demo/
     assert status == 0, err
     assert [p.name for p in tmp_path.iterdir()] == ["autograd-tiny-demo"]
     assert sorted(p.name for p in (tmp_path / "autograd-tiny-demo").iterdir()) == sorted(
-        name for name in DEMO_FILES if not name.endswith(".png"))
+        name for name in DEMO_FILES if not name.endswith(".png")
+    )
     skipped = [line for line in out.splitlines() if line.startswith("skipped")]
     assert len(skipped) == 2
     assert all("pip install 'autograd-tiny[plot]'" in line for line in skipped)
@@ -744,6 +883,7 @@ def test_demo_without_matplotlib_still_writes_svg_and_json_and_says_what_it_skip
 
 
 # -- help, version, and the real programs ------------------------------------------------
+
 
 def test_no_subcommand_prints_help(capsys):
     status, out, _ = run(capsys)
@@ -770,18 +910,36 @@ def test_python_dash_m_and_the_console_script(tmp_path):
     else:
         pytest.skip("the autograd-tiny console script is not installed")
     for program in programs:
-        done = subprocess.run([*program, "graph", "x*y + x", "--var", "x=2", "--var", "y=-3",
-                               "--out", str(tmp_path / "g.svg")],
-                              capture_output=True, text=True, timeout=60)
+        done = subprocess.run(
+            [
+                *program,
+                "graph",
+                "x*y + x",
+                "--var",
+                "x=2",
+                "--var",
+                "y=-3",
+                "--out",
+                str(tmp_path / "g.svg"),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert done.returncode == 0, done.stderr
         assert "d/dx = -2" in done.stdout.splitlines()
-        bad = subprocess.run([*program, "graph", "x.__class__", "--var", "x=1"],
-                             capture_output=True, text=True, timeout=60)
+        bad = subprocess.run(
+            [*program, "graph", "x.__class__", "--var", "x=1"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert bad.returncode == 2
         assert bad.stdout == ""
         assert bad.stderr.count("\n") == 1 and "Traceback" not in bad.stderr
-        assert subprocess.run(program, capture_output=True, text=True,
-                              timeout=60).stdout.startswith("usage: autograd-tiny")
+        assert subprocess.run(
+            program, capture_output=True, text=True, timeout=60
+        ).stdout.startswith("usage: autograd-tiny")
 
 
 # -- the README's console examples ---------------------------------------------------
@@ -791,8 +949,11 @@ README = Path(__file__).resolve().parent.parent / "README.md"
 
 def readme_console_examples():
     """(argv, printed text) of every `$ autograd-tiny ...` block in the README."""
-    blocks = re.findall(r"```console\n\$ autograd-tiny (.*?)\n(.*?)```",
-                        README.read_text(encoding="utf-8"), re.DOTALL)
+    blocks = re.findall(
+        r"```console\n\$ autograd-tiny (.*?)\n(.*?)```",
+        README.read_text(encoding="utf-8"),
+        re.DOTALL,
+    )
     return [(shlex.split(command), printed) for command, printed in blocks]
 
 

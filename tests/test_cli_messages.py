@@ -23,52 +23,69 @@ def error_of(capsys, *argv):
     return err.removeprefix("autograd-tiny: error: ").rstrip("\n")
 
 
-@pytest.mark.parametrize("expression, message", [
-    ("x*y +", "invalid expression: invalid syntax: the expression ends too early "
-              "(at column 6, after 'x*y +')"),
-    ("x^2", "invalid expression: use ** for powers (^ is not one): write x ** 2 (at column 1)"),
-    ("exp(x) ^ (y + 1)", "invalid expression: use ** for powers (^ is not one): write "
-                         "exp(x) ** (y + 1) (at column 1)"),
-    ("2x", "invalid expression: write 2*x for a product (at column 1)"),
-    ("x + 2.5y", "invalid expression: write 2.5*y for a product (at column 5)"),
-    ("1e-3x", "invalid expression: write 1e-3*x for a product (at column 1)"),
-    ("2(x + 1)", "invalid expression: write 2*(...) for a product, not 2(...) (at column 1)"),
-    ("exp(x", "invalid expression: invalid syntax: '(' was never closed (at column 4)"),
-])
+@pytest.mark.parametrize(
+    "expression, message",
+    [
+        (
+            "x*y +",
+            "invalid expression: invalid syntax: the expression ends too early "
+            "(at column 6, after 'x*y +')",
+        ),
+        ("x^2", "invalid expression: use ** for powers (^ is not one): write x ** 2 (at column 1)"),
+        (
+            "exp(x) ^ (y + 1)",
+            "invalid expression: use ** for powers (^ is not one): write "
+            "exp(x) ** (y + 1) (at column 1)",
+        ),
+        ("2x", "invalid expression: write 2*x for a product (at column 1)"),
+        ("x + 2.5y", "invalid expression: write 2.5*y for a product (at column 5)"),
+        ("1e-3x", "invalid expression: write 1e-3*x for a product (at column 1)"),
+        ("2(x + 1)", "invalid expression: write 2*(...) for a product, not 2(...) (at column 1)"),
+        ("exp(x", "invalid expression: invalid syntax: '(' was never closed (at column 4)"),
+    ],
+)
 def test_syntax_errors_say_what_to_write_and_where(capsys, expression, message):
     if sys.version_info < (3, 10) and expression == "exp(x":
         pytest.skip("Python 3.9's parser calls an unclosed '(' an unexpected end")
     assert error_of(capsys, "explain", expression, "--var", "x=1", "--var", "y=2") == message
 
 
-@pytest.mark.skipif(sys.version_info < (3, 10),
-                    reason="Python 3.9's parser calls this an unexpected end")
+@pytest.mark.skipif(
+    sys.version_info < (3, 10), reason="Python 3.9's parser calls this an unexpected end"
+)
 def test_other_syntax_errors_give_the_column(capsys):
     assert error_of(capsys, "explain", "x y", "--var", "x=1", "--var", "y=2") == (
-        "invalid expression: invalid syntax (at column 3)")
+        "invalid expression: invalid syntax (at column 3)"
+    )
 
 
 def test_a_scientific_number_is_not_taken_for_a_product(capsys):
     assert error_of(capsys, "explain", "1e5 +", "--var", "x=1") == (
         "invalid expression: invalid syntax: the expression ends too early "
-        "(at column 6, after '1e5 +')")
+        "(at column 6, after '1e5 +')"
+    )
 
 
 def test_bare_values_are_pointed_to_var(capsys):
     assert error_of(capsys, "explain", "x*y", "x=1", "y=2") == (
-        "unrecognized arguments: x=1 y=2; give values as --var x=1 --var y=2")
+        "unrecognized arguments: x=1 y=2; give values as --var x=1 --var y=2"
+    )
 
 
 def test_other_unrecognized_arguments_get_no_var_hint(capsys):
     assert error_of(capsys, "explain", "x*y", "--var", "x=1", "extra") == (
-        "unrecognized arguments: extra")
+        "unrecognized arguments: extra"
+    )
 
 
-@pytest.mark.parametrize("argv, suggestion", [
-    (["explian"], "explain"),
-    (["gradchek", "x"], "gradcheck"),
-    (["train", "moon"], "moons"),
-])
+@pytest.mark.parametrize(
+    "argv, suggestion",
+    [
+        (["explian"], "explain"),
+        (["gradchek", "x"], "gradcheck"),
+        (["train", "moon"], "moons"),
+    ],
+)
 def test_a_mistyped_choice_gets_the_closest_one(capsys, argv, suggestion):
     message = error_of(capsys, *argv)
     assert "invalid choice" in message
@@ -84,9 +101,11 @@ def test_gradcheck_at_a_kink_says_why_it_mismatches(capsys):
     out = capsys.readouterr().out.splitlines()
     assert status == 1
     assert out[-2] == "MISMATCH: 1 of 1 derivatives differ (rtol=1e-05, atol=1e-08)"
-    assert out[-1] == ("note: relu is at its kink (input 0), where the derivative jumps: the "
-                       "engine takes relu'(0) = 0, as PyTorch does, while central differences "
-                       "average the two sides")
+    assert out[-1] == (
+        "note: relu is at its kink (input 0), where the derivative jumps: the "
+        "engine takes relu'(0) = 0, as PyTorch does, while central differences "
+        "average the two sides"
+    )
 
 
 def test_gradcheck_names_every_kinked_op_at_its_kink(capsys):
@@ -102,14 +121,20 @@ def test_gradcheck_mismatch_away_from_kinks_has_no_kink_note(capsys):
     assert "kink" not in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("argv, status", [
-    (["explain", "x*x", "--var", "x=3"], 0),
-    (["gradcheck", "x*x", "--var", "x=3"], 0),
-    (["gradcheck", "relu(x)", "--var", "x=0"], 1),  # its own status: a mismatch
-])
+@pytest.mark.parametrize(
+    "argv, status",
+    [
+        (["explain", "x*x", "--var", "x=3"], 0),
+        (["gradcheck", "x*x", "--var", "x=3"], 0),
+        (["gradcheck", "relu(x)", "--var", "x=0"], 1),  # its own status: a mismatch
+    ],
+)
 def test_a_closed_pipe_ends_quietly_with_the_commands_own_status(argv, status):
-    process = subprocess.Popen([sys.executable, "-m", "autograd_tiny", *argv],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "autograd_tiny", *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     assert process.stdout is not None and process.stderr is not None
     process.stdout.close()  # the reader is gone before the command prints a line
     err = process.stderr.read().decode()

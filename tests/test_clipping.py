@@ -33,13 +33,21 @@ def test_clip_grad_norm_leaves_small_gradients_alone():
     assert [p.grad for p in params] == [0.3, -0.4]
 
 
-@pytest.mark.parametrize("norm_type, total", [
-    (1, 7.0), (2.0, 5.0), (3, (27 + 64) ** (1 / 3)), (math.inf, 4.0), (0.5, (3 ** 0.5 + 2) ** 2),
-])
+@pytest.mark.parametrize(
+    "norm_type, total",
+    [
+        (1, 7.0),
+        (2.0, 5.0),
+        (3, (27 + 64) ** (1 / 3)),
+        (math.inf, 4.0),
+        (0.5, (3**0.5 + 2) ** 2),
+    ],
+)
 def test_clip_grad_norm_returns_the_p_norm(norm_type, total):
     params = with_grads(3.0, -4.0)
     assert clip_grad_norm_(params, max_norm=math.inf, norm_type=norm_type) == pytest.approx(
-        total, rel=1e-15)
+        total, rel=1e-15
+    )
     assert [p.grad for p in params] == [3.0, -4.0]
 
 
@@ -75,17 +83,20 @@ def test_clip_grad_value_clamps_each_gradient_on_its_own():
     assert [p.data for p in params] == [1.0] * 5
 
 
-@pytest.mark.parametrize("call, error, words", [
-    (lambda: clip_grad_norm_(with_grads(1.0), -1.0), ValueError, r"max_norm.*-1.0"),
-    (lambda: clip_grad_norm_(with_grads(1.0), math.nan), ValueError, r"max_norm.*nan"),
-    (lambda: clip_grad_norm_(with_grads(1.0), "1"), ValueError, r"max_norm.*'1'"),
-    (lambda: clip_grad_norm_(with_grads(1.0), 1.0, norm_type=0), ValueError, r"norm_type.*0"),
-    (lambda: clip_grad_norm_(with_grads(1.0), 1.0, norm_type=-2), ValueError, r"norm_type.*-2"),
-    (lambda: clip_grad_norm_([1.0], 1.0), TypeError, r"must be Values, got float"),
-    (lambda: clip_grad_norm_(3.0, 1.0), TypeError, r"a Value or a list of Values, got float"),
-    (lambda: clip_grad_value_(with_grads(1.0), -0.5), ValueError, r"clip_value.*-0.5"),
-    (lambda: clip_grad_value_(with_grads(1.0), True), ValueError, r"clip_value.*True"),
-])
+@pytest.mark.parametrize(
+    "call, error, words",
+    [
+        (lambda: clip_grad_norm_(with_grads(1.0), -1.0), ValueError, r"max_norm.*-1.0"),
+        (lambda: clip_grad_norm_(with_grads(1.0), math.nan), ValueError, r"max_norm.*nan"),
+        (lambda: clip_grad_norm_(with_grads(1.0), "1"), ValueError, r"max_norm.*'1'"),
+        (lambda: clip_grad_norm_(with_grads(1.0), 1.0, norm_type=0), ValueError, r"norm_type.*0"),
+        (lambda: clip_grad_norm_(with_grads(1.0), 1.0, norm_type=-2), ValueError, r"norm_type.*-2"),
+        (lambda: clip_grad_norm_([1.0], 1.0), TypeError, r"must be Values, got float"),
+        (lambda: clip_grad_norm_(3.0, 1.0), TypeError, r"a Value or a list of Values, got float"),
+        (lambda: clip_grad_value_(with_grads(1.0), -0.5), ValueError, r"clip_value.*-0.5"),
+        (lambda: clip_grad_value_(with_grads(1.0), True), ValueError, r"clip_value.*True"),
+    ],
+)
 def test_bad_arguments_raise_errors_naming_them(call, error, words):
     with pytest.raises(error, match=words):
         call()
@@ -111,7 +122,8 @@ def test_clip_grad_norm_equals_torch(norm_type, max_norm):
         t.grad = torch.tensor(g, dtype=torch.float64)
     expected = torch.nn.utils.clip_grad_norm_(theirs, max_norm, norm_type=norm_type).item()
     assert clip_grad_norm_(ours, max_norm, norm_type=norm_type) == pytest.approx(
-        expected, rel=1e-12)
+        expected, rel=1e-12
+    )
     for p, t in zip(ours, theirs):
         assert p.grad == pytest.approx(t.grad.item(), rel=1e-12, abs=1e-300)
 

@@ -70,7 +70,7 @@ def equal(a, b) -> bool:
 KINKED = {
     "relu": lambda x: relu(x) * x,
     "abs": lambda x: abs(x) ** 3,
-    "power": lambda x: x ** 2.5 + x ** 0 + x ** 3,
+    "power": lambda x: x**2.5 + x**0 + x**3,
     "leaky_relu": lambda x: at.leaky_relu(x, 0.1) * x,
     "maximum": lambda x: maximum(x, 1.0) * x,
     "minimum": lambda x: minimum(x * x, 1.0) * x,
@@ -106,7 +106,7 @@ def test_compile_grad_of_relu_gives_each_branch_at_each_call():
 
 
 def test_compile_hessian_gives_the_full_matrix():
-    f = lambda x, y: x * x * y + relu(x * y) + (x - y).tanh()  # noqa: E731
+    f = lambda x, y: x * x * y + relu(x * y) + (x - y).tanh()
     h = compile(hessian(f, argnums=(0, 1)))
     for point in [(2.0, 3.0), (-1.0, 0.5), (0.0, 0.0), (1.0, -1.0)]:
         assert same(h(*point), hessian(f, argnums=(0, 1))(*point))
@@ -133,8 +133,7 @@ def test_grad_of_a_compiled_function_equals_grad_of_the_function(steps, args):
     argnums = tuple(range(len(args)))
     compiled = compile(f)
     assert equal(grad(compiled, argnums=argnums)(*args), grad(f, argnums=argnums)(*args))
-    assert equal(hessian(compiled, argnums=argnums)(*args),
-                 hessian(f, argnums=argnums)(*args))
+    assert equal(hessian(compiled, argnums=argnums)(*args), hessian(f, argnums=argnums)(*args))
 
 
 def test_grad_of_compile_traces_once_and_returns_a_value_for_values():
@@ -163,7 +162,7 @@ def test_compiled_function_inside_a_compiled_transform():
 
 
 def test_jvp_and_value_and_grad_compile_like_the_others():
-    f = lambda x, y: maximum(x, y) * x.exp()  # noqa: E731
+    f = lambda x, y: maximum(x, y) * x.exp()
     pushed = compile(lambda x, y: jvp(f, (x, y), (1.0, -2.0)))
     both = compile(value_and_grad(f, argnums=(0, 1)))
     for point in [(1.0, 2.0), (2.0, 1.0), (1.0, 1.0)]:
@@ -193,6 +192,7 @@ def test_backward_inside_the_traced_function_is_refused():
         y = x * x
         y.backward()
         return y
+
     with pytest.raises(TraceError, match="backward"):
         compile(f)(2.0)
 
@@ -226,7 +226,7 @@ def test_tracing_in_one_thread_leaves_other_threads_eager_code_alone():
                 with no_grad():
                     assert (Value(2.0) * 3.0).op == ""
                 assert Value(1.0) < 2.0
-        except BaseException as error:  # noqa: BLE001 - reported below
+        except BaseException as error:
             errors.append(error)
 
     others = [threading.Thread(target=predict) for _ in range(3)]
@@ -283,14 +283,15 @@ print(value, grad, len(compiled._last.graph.nodes), peak() - before)
 @pytest.mark.slow
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/status")
 def test_a_million_node_chain_compiles_and_runs_in_a_kilobyte_per_node():
-    done = subprocess.run([sys.executable, "-c", MILLION], capture_output=True, text=True,
-                          timeout=1200)
+    done = subprocess.run(
+        [sys.executable, "-c", MILLION], capture_output=True, text=True, timeout=1200
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     value, grad_, nodes, grown = map(float, done.stdout.split())
     assert nodes >= 1_000_000  # each step: two ops and their two constants
     assert grown / nodes <= 1024, f"{grown / nodes:.0f} bytes of peak memory per node"
-    assert value == pytest.approx(1.0 - 0.5 * 0.999999 ** 500_000, rel=1e-9)
-    assert grad_ == pytest.approx(0.999999 ** 500_000, rel=1e-9)
+    assert value == pytest.approx(1.0 - 0.5 * 0.999999**500_000, rel=1e-9)
+    assert grad_ == pytest.approx(0.999999**500_000, rel=1e-9)
 
 
 def test_the_random_programs_use_the_branching_ops():

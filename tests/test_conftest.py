@@ -7,7 +7,8 @@ CONFTEST = Path(__file__).resolve().parent / "conftest.py"
 
 def test_skips_are_summarised_per_reason_with_how_to_run_the_torch_tests(pytester):
     pytester.makeconftest(CONFTEST.read_text(encoding="utf-8"))
-    pytester.makepyfile(test_some="""
+    pytester.makepyfile(
+        test_some="""
         import pytest
 
         @pytest.mark.parametrize("i", range(17))
@@ -19,7 +20,8 @@ def test_skips_are_summarised_per_reason_with_how_to_run_the_torch_tests(pyteste
 
         def test_runs():
             assert True
-    """)
+    """
+    )
     result = pytester.runpytest("-rfE", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=1, skipped=18)
     lines = [line for line in result.outlines if "skipped:" in line]

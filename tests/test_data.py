@@ -38,7 +38,7 @@ def test_blobs_default_centres_and_labels():
 
 
 def test_blobs_spread_matches_std():
-    X, y = blobs(2000, centers=[(0.0, 0.0)], std=1.5, seed=3)
+    X, _y = blobs(2000, centers=[(0.0, 0.0)], std=1.5, seed=3)
     xs = [p[0] for p in X]
     mean = sum(xs) / len(xs)
     assert abs(mean) < 0.1
@@ -76,39 +76,45 @@ def test_train_test_split_is_a_seeded_partition():
     assert len(train_test_split(X, y, test_size=3)[1]) == 3
 
 
-@pytest.mark.parametrize("call, words", [
-    (lambda: blobs(0), "n_per_class"),
-    (lambda: blobs(5, std=-1.0), "std"),
-    (lambda: blobs(5, centers=[(0.0, 1.0, 2.0)]), "centers"),
-    (lambda: blobs(5, centers=[[math.nan, 0.0]]), r"^blobs: centers\[0\] must be two finite"),
-    (lambda: blobs(5, centers=[[0.0, 0.0], [1.0, math.inf]]), r"^blobs: centers\[1\] .*inf"),
-    (lambda: blobs(5, centers=["ab"]), r"^blobs: centers\[0\] must be two finite .*'ab'"),
-    (lambda: blobs(5, centers=[["a", 1.0]]), r"^blobs: centers\[0\] must be two finite numbers"),
-    (lambda: blobs(5, centers=[1, 2]), r"^blobs: centers\[0\] must be two finite .*got 1"),
-    (lambda: blobs(5, centers=[(True, 0.0)]), r"^blobs: centers\[0\]"),
-    (lambda: blobs(5, centers=2.5), r"^blobs: centers must be an int or a list of \(x, y\)"),
-    (lambda: blobs(5, centers="ab"), r"^blobs: centers must be an int or a list"),
-    (lambda: blobs(5, centers=[]), r"^blobs: centers must be a non-empty"),
-    (lambda: blobs(5, std=math.nan), r"^blobs: std"),
-    (lambda: blobs(5, seed=1.5), r"^blobs: seed must be an int.*1.5"),
-    (lambda: blobs(5, seed="0"), r"^blobs: seed"),
-    (lambda: blobs(2.5), r"^blobs: n_per_class"),
-    (lambda: moons(10, noise=math.inf), r"^moons: noise"),
-    (lambda: moons(10, seed=True), r"^moons: seed"),
-    (lambda: moons(10.0), r"^moons: n "),
-    (lambda: circles(10, noise=-0.1), r"^circles: noise"),
-    (lambda: circles(10, factor=math.nan), r"^circles: factor"),
-    (lambda: circles(10, seed=[1]), r"^circles: seed"),
-    (lambda: train_test_split([1, 2, 3], [1, 2, 3], test_size=math.nan), "test_size"),
-    (lambda: train_test_split([1, 2, 3], [1, 2, 3], test_size=-1), "test_size"),
-    (lambda: train_test_split([1, 2, 3], [1, 2, 3], seed=0.5), "train_test_split: seed"),
-    (lambda: train_test_split(iter([1, 2]), [1, 2]), "train_test_split: X and y must be"),
-    (lambda: moons(1), "n"),
-    (lambda: circles(10, factor=1.5), "factor"),
-    (lambda: train_test_split([1, 2], [1]), "2 samples"),
-    (lambda: train_test_split([1, 2, 3], [1, 2, 3], test_size=1.5), "test_size"),
-    (lambda: train_test_split([1, 2], [1, 2], test_size=2), "no train"),
-])
+@pytest.mark.parametrize(
+    "call, words",
+    [
+        (lambda: blobs(0), "n_per_class"),
+        (lambda: blobs(5, std=-1.0), "std"),
+        (lambda: blobs(5, centers=[(0.0, 1.0, 2.0)]), "centers"),
+        (lambda: blobs(5, centers=[[math.nan, 0.0]]), r"^blobs: centers\[0\] must be two finite"),
+        (lambda: blobs(5, centers=[[0.0, 0.0], [1.0, math.inf]]), r"^blobs: centers\[1\] .*inf"),
+        (lambda: blobs(5, centers=["ab"]), r"^blobs: centers\[0\] must be two finite .*'ab'"),
+        (
+            lambda: blobs(5, centers=[["a", 1.0]]),
+            r"^blobs: centers\[0\] must be two finite numbers",
+        ),
+        (lambda: blobs(5, centers=[1, 2]), r"^blobs: centers\[0\] must be two finite .*got 1"),
+        (lambda: blobs(5, centers=[(True, 0.0)]), r"^blobs: centers\[0\]"),
+        (lambda: blobs(5, centers=2.5), r"^blobs: centers must be an int or a list of \(x, y\)"),
+        (lambda: blobs(5, centers="ab"), r"^blobs: centers must be an int or a list"),
+        (lambda: blobs(5, centers=[]), r"^blobs: centers must be a non-empty"),
+        (lambda: blobs(5, std=math.nan), r"^blobs: std"),
+        (lambda: blobs(5, seed=1.5), r"^blobs: seed must be an int.*1.5"),
+        (lambda: blobs(5, seed="0"), r"^blobs: seed"),
+        (lambda: blobs(2.5), r"^blobs: n_per_class"),
+        (lambda: moons(10, noise=math.inf), r"^moons: noise"),
+        (lambda: moons(10, seed=True), r"^moons: seed"),
+        (lambda: moons(10.0), r"^moons: n "),
+        (lambda: circles(10, noise=-0.1), r"^circles: noise"),
+        (lambda: circles(10, factor=math.nan), r"^circles: factor"),
+        (lambda: circles(10, seed=[1]), r"^circles: seed"),
+        (lambda: train_test_split([1, 2, 3], [1, 2, 3], test_size=math.nan), "test_size"),
+        (lambda: train_test_split([1, 2, 3], [1, 2, 3], test_size=-1), "test_size"),
+        (lambda: train_test_split([1, 2, 3], [1, 2, 3], seed=0.5), "train_test_split: seed"),
+        (lambda: train_test_split(iter([1, 2]), [1, 2]), "train_test_split: X and y must be"),
+        (lambda: moons(1), "n"),
+        (lambda: circles(10, factor=1.5), "factor"),
+        (lambda: train_test_split([1, 2], [1]), "2 samples"),
+        (lambda: train_test_split([1, 2, 3], [1, 2, 3], test_size=1.5), "test_size"),
+        (lambda: train_test_split([1, 2], [1, 2], test_size=2), "no train"),
+    ],
+)
 def test_bad_arguments_raise_value_errors(call, words):
     with pytest.raises(ValueError, match=words):
         call()
@@ -116,6 +122,7 @@ def test_bad_arguments_raise_value_errors(call, words):
 
 def test_blobs_accepts_centres_given_as_any_pairs_of_real_numbers():
     from fractions import Fraction
+
     X, y = blobs(1, centers=[[1, 2], (Fraction(1, 2), -3.5)], std=0.0)
     assert sorted(zip(y, X)) == [(0, [1.0, 2.0]), (1, [0.5, -3.5])]
     assert all(type(v) is float for point in X for v in point)

@@ -16,13 +16,16 @@ def _softsign_partials(x, out):
     return (1 / (1 + abs(x)) ** 2,)
 
 
-softsign = define_op("soft_sign", lambda x: x / (1 + abs(x)), _softsign_partials,
-                     domain=((-5, 5, 0.05),))
+softsign = define_op(
+    "soft_sign", lambda x: x / (1 + abs(x)), _softsign_partials, domain=((-5, 5, 0.05),)
+)
 # a binary op whose partials use another user op: at every order through both
 scaled_softsign = define_op(
-    "scaled_softsign", lambda x, k: k * x / (1 + abs(x)),
+    "scaled_softsign",
+    lambda x, k: k * x / (1 + abs(x)),
     lambda x, k, out: (k / (1 + abs(x)) ** 2, softsign(x)),
-    domain=((-5, 5, 0.05), (0.5, 2)))
+    domain=((-5, 5, 0.05), (0.5, 2)),
+)
 
 
 def softsign_exact(x):
@@ -33,7 +36,7 @@ def softsign_derivatives(x):
     """First three derivatives of x / (1 + |x|) away from 0, by hand."""
     s = math.copysign(1.0, x)
     a = 1 + abs(x)
-    return 1 / a ** 2, -2 * s / a ** 3, 6 / a ** 4
+    return 1 / a**2, -2 * s / a**3, 6 / a**4
 
 
 def test_a_user_op_records_its_name_and_differentiates_to_third_order():

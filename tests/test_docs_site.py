@@ -24,9 +24,15 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 SITE = ROOT / "site"
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync"]
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 # A picture output of nbconvert: the class attribute of its output element.
 PICTURE_OUTPUT = re.compile(r'class="jp-(?:RenderedImage|RenderedSVG) jp-OutputArea-output')
 DRAWING_CALLS = ("draw_dot(", "plt.", "plot_history(", "plot_decision_boundary(")
@@ -59,8 +65,9 @@ def browser() -> Iterator[object]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=chromium(), headless=True,
-                                              args=CHROMIUM_FLAGS)
+        launched = playwright.chromium.launch(
+            executable_path=chromium(), headless=True, args=CHROMIUM_FLAGS
+        )
         yield launched
         launched.close()
 
@@ -102,8 +109,9 @@ def test_notebook_page_shows_every_picture_it_produced(browser, notebook):
     produced = len(PICTURE_OUTPUT.findall(html))
     if draws(notebook):
         assert produced >= 1, f"{notebook.name} draws but its page has no picture output"
-    shown = pictures_on(browser, page.as_uri(),
-                        ".jp-OutputArea-output img, .jp-OutputArea-output svg")
+    shown = pictures_on(
+        browser, page.as_uri(), ".jp-OutputArea-output img, .jp-OutputArea-output svg"
+    )
     # An SVG graph holds no nested <svg>, so each output is one picture here.
     assert len(shown) == produced, shown
     for picture in shown:

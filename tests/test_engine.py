@@ -21,10 +21,17 @@ from autograd_tiny import Value, no_grad
 
 # -- construction ----------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     "number, expected",
-    [(3, 3.0), (2.5, 2.5), (True, 1.0), (False, 0.0),
-     (fractions.Fraction(1, 4), 0.25), (decimal.Decimal("1.5"), 1.5)],
+    [
+        (3, 3.0),
+        (2.5, 2.5),
+        (True, 1.0),
+        (False, 0.0),
+        (fractions.Fraction(1, 4), 0.25),
+        (decimal.Decimal("1.5"), 1.5),
+    ],
 )
 def test_value_converts_real_numbers_to_float(number, expected):
     v = Value(number)
@@ -57,7 +64,7 @@ def test_value_of_a_value_suggests_data():
 
 def test_value_of_an_int_too_large_for_float_raises_overflow_naming_it():
     with pytest.raises(OverflowError, match="too large"):
-        Value(10 ** 400)
+        Value(10**400)
 
 
 def test_leaf_attributes():
@@ -100,6 +107,7 @@ def test_operand_of_wrong_type_names_the_op():
 
 # -- graph recording -------------------------------------------------------
 
+
 def test_a_plus_a_keeps_both_parents_in_order():
     a = Value(1.0)
     b = a + a
@@ -116,8 +124,15 @@ def test_parents_keep_operand_order_for_reflected_ops():
 
 def test_each_written_operator_is_one_node():
     a, b = Value(6.0), Value(3.0)
-    for out, op in [(a + b, "+"), (a - b, "-"), (a * b, "*"), (a / b, "/"),
-                    (a ** b, "**"), (-a, "neg"), (abs(a), "abs")]:
+    for out, op in [
+        (a + b, "+"),
+        (a - b, "-"),
+        (a * b, "*"),
+        (a / b, "/"),
+        (a**b, "**"),
+        (-a, "neg"),
+        (abs(a), "abs"),
+    ]:
         assert out.op == op
         assert all(p.op == "" for p in out.parents)
 
@@ -137,13 +152,14 @@ def test_forward_values():
     x = Value(0.5)
     assert (x * 4 + 1).data == 3.0
     assert (1 / x).data == 2.0
-    assert (2 ** x).data == pytest.approx(2 ** 0.5)
-    assert x.sigmoid().data == pytest.approx(1 / (1 + 2.718281828459045 ** -0.5))
+    assert (2**x).data == pytest.approx(2**0.5)
+    assert x.sigmoid().data == pytest.approx(1 / (1 + 2.718281828459045**-0.5))
     assert x.leaky_relu(0.1).data == 0.5
     assert Value(-2.0).leaky_relu(0.1).data == pytest.approx(-0.2)
 
 
 # -- backward ----------------------------------------------------------------
+
 
 def test_backward_of_x_cubed():
     x = Value(3.0)
@@ -237,7 +253,7 @@ def test_neuron_gradients_match_hand_derivation():
     x1, x2, w1, w2, b = Value(2.0), Value(0.0), Value(-3.0), Value(1.0), Value(6.8813735870195432)
     out = (x1 * w1 + x2 * w2 + b).tanh()
     out.backward()
-    local = 1 - out.data ** 2
+    local = 1 - out.data**2
     assert out.data == pytest.approx(0.7071067811865476)
     assert w1.grad == pytest.approx(local * 2.0)
     assert x1.grad == pytest.approx(local * -3.0)
@@ -246,6 +262,7 @@ def test_neuron_gradients_match_hand_derivation():
 
 
 # -- no_grad -----------------------------------------------------------------
+
 
 def test_no_grad_records_no_parents_and_is_restored_after_an_exception():
     x = Value(2.0)
@@ -297,6 +314,7 @@ def test_no_grad_in_one_asyncio_task_does_not_affect_another():
 
 # -- memory and depth ------------------------------------------------------------
 
+
 def test_dropped_graph_is_freed_by_reference_counting_alone():
     gc.disable()
     try:
@@ -331,8 +349,9 @@ def test_a_million_deep_chain_works_at_the_default_recursion_limit():
         print("ok")
         """
     )
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                            timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
 
@@ -353,13 +372,22 @@ def test_one_interrupt_at_any_line_of_backward_leaves_every_grad_before_or_after
 
     out, nodes = build()
     before = grads(nodes)
-    with (at.detect_anomaly() if anomaly else contextlib.nullcontext()):
+    with at.detect_anomaly() if anomaly else contextlib.nullcontext():
         out.backward()
     after = grads(nodes)
     engine_files = set(at.engine._ENGINE_FILES)
-    WALK = {"backward", "_backward_into_grad", "_accumulate", "_propagate", "_add_adjoints",
-            "_restore", "local_partials", "reverse_topological_order", "forward_order",
-            "<listcomp>"}
+    WALK = {
+        "backward",
+        "_backward_into_grad",
+        "_accumulate",
+        "_propagate",
+        "_add_adjoints",
+        "_restore",
+        "local_partials",
+        "reverse_topological_order",
+        "forward_order",
+        "<listcomp>",
+    }
 
     def run_with_interrupt_at(k):
         out, nodes = build()
@@ -379,7 +407,7 @@ def test_one_interrupt_at_any_line_of_backward_leaves_every_grad_before_or_after
         interrupted = False
         sys.settrace(tracer)
         try:
-            with (at.detect_anomaly() if anomaly else contextlib.nullcontext()):
+            with at.detect_anomaly() if anomaly else contextlib.nullcontext():
                 out.backward()
         except KeyboardInterrupt:
             interrupted = True
@@ -389,7 +417,7 @@ def test_one_interrupt_at_any_line_of_backward_leaves_every_grad_before_or_after
 
     k, hits = 1, 0
     while True:
-        interrupted, result, lines = run_with_interrupt_at(k)
+        interrupted, result, _lines = run_with_interrupt_at(k)
         if not interrupted:
             break
         hits += 1
@@ -402,21 +430,118 @@ def test_one_interrupt_at_any_line_of_backward_leaves_every_grad_before_or_after
 
 # Every name engine.py had before the split (bar its own imports of the standard library).
 ENGINE_NAMES = (
-    "Value", "RULES", "FLOAT_FUNCTIONS", "local_partials", "to_float", "no_grad", "enable_grad",
-    "is_grad_enabled", "is_anomaly_enabled", "variable", "clock", "reaches_older",
-    "detect_anomaly", "gradients", "reverse_topological_order", "forward_order", "exp", "log",
-    "log1p", "sqrt", "tanh", "sigmoid", "softplus", "relu", "leaky_relu", "sin", "cos", "power",
-    "identity", "Op", "REGISTRY", "define_op", "tan", "atan", "asin", "acos", "sinh", "cosh",
-    "atan2", "log2", "log10", "erf", "maximum", "minimum", "clamp", "clamp_min", "clamp_max", "lt",
-    "le", "gt", "ge", "eq", "ne", "if_true", "if_false", "where", "floor", "Domain", "Scalar",
-    "_ANOMALY", "_CMP_TORCH", "_CONSTANT_BIRTH", "_FIRST_CALLERS", "_FIRST_OPS", "_LN10", "_LN2",
-    "_MODE", "_NO_GRAD", "_ORIGIN", "_PACKAGE_DIR", "_TRACING", "_TWO_OVER_ROOT_PI", "_above",
-    "_accumulate", "_apart", "_arity", "_at_least", "_backward_into_grad", "_builtin",
-    "_checked_partials", "_comparison", "_constant", "_cos", "_data", "_div", "_epoch", "_exp",
-    "_floor_of", "_function_name", "_ieee", "_ieee_partials", "_log", "_log1p", "_mod",
-    "_new_value", "_node", "_number", "_op_function", "_pow", "_propagate", "_real", "_register",
-    "_relu", "_restore", "_sigmoid", "_sin", "_softplus", "_sqrt", "_ticks", "_undefined",
-    "_user_location", "_with_arity",
+    "Value",
+    "RULES",
+    "FLOAT_FUNCTIONS",
+    "local_partials",
+    "to_float",
+    "no_grad",
+    "enable_grad",
+    "is_grad_enabled",
+    "is_anomaly_enabled",
+    "variable",
+    "clock",
+    "reaches_older",
+    "detect_anomaly",
+    "gradients",
+    "reverse_topological_order",
+    "forward_order",
+    "exp",
+    "log",
+    "log1p",
+    "sqrt",
+    "tanh",
+    "sigmoid",
+    "softplus",
+    "relu",
+    "leaky_relu",
+    "sin",
+    "cos",
+    "power",
+    "identity",
+    "Op",
+    "REGISTRY",
+    "define_op",
+    "tan",
+    "atan",
+    "asin",
+    "acos",
+    "sinh",
+    "cosh",
+    "atan2",
+    "log2",
+    "log10",
+    "erf",
+    "maximum",
+    "minimum",
+    "clamp",
+    "clamp_min",
+    "clamp_max",
+    "lt",
+    "le",
+    "gt",
+    "ge",
+    "eq",
+    "ne",
+    "if_true",
+    "if_false",
+    "where",
+    "floor",
+    "Domain",
+    "Scalar",
+    "_ANOMALY",
+    "_CMP_TORCH",
+    "_CONSTANT_BIRTH",
+    "_FIRST_CALLERS",
+    "_FIRST_OPS",
+    "_LN10",
+    "_LN2",
+    "_MODE",
+    "_NO_GRAD",
+    "_ORIGIN",
+    "_PACKAGE_DIR",
+    "_TRACING",
+    "_TWO_OVER_ROOT_PI",
+    "_above",
+    "_accumulate",
+    "_apart",
+    "_arity",
+    "_at_least",
+    "_backward_into_grad",
+    "_builtin",
+    "_checked_partials",
+    "_comparison",
+    "_constant",
+    "_cos",
+    "_data",
+    "_div",
+    "_epoch",
+    "_exp",
+    "_floor_of",
+    "_function_name",
+    "_ieee",
+    "_ieee_partials",
+    "_log",
+    "_log1p",
+    "_mod",
+    "_new_value",
+    "_node",
+    "_number",
+    "_op_function",
+    "_pow",
+    "_propagate",
+    "_real",
+    "_register",
+    "_relu",
+    "_restore",
+    "_sigmoid",
+    "_sin",
+    "_softplus",
+    "_sqrt",
+    "_ticks",
+    "_undefined",
+    "_user_location",
+    "_with_arity",
 )
 
 

@@ -20,8 +20,9 @@ def neuron() -> tuple[list[Value], Value]:
 
 
 def rows(explanation: Explanation) -> list[tuple[object, ...]]:
-    return [(s.node, s.op, s.input, s.local, s.upstream, s.contribution, s.total)
-            for s in explanation]
+    return [
+        (s.node, s.op, s.input, s.local, s.upstream, s.contribution, s.total) for s in explanation
+    ]
 
 
 def test_a_plus_a_then_b_plus_b_takes_four_contributions_to_reach_four() -> None:
@@ -50,7 +51,11 @@ def test_steps_follow_reverse_topological_order_and_input_order() -> None:
     assert [(s.node_value, s.input_value) for s in explanation] == expected
     # d/dx (x - y) = 1, d/dy (x - y) = -1; d/da a/x = 1/x, d/dx a/x = -a/x**2.
     assert [(s.op, s.input, s.local) for s in explanation] == [
-        ("/", "n1", 1 / 3), ("/", "x", -(-1 / 3) / 3), ("-", "x", 1.0), ("-", "y", -1.0)]
+        ("/", "n1", 1 / 3),
+        ("/", "x", -(-1 / 3) / 3),
+        ("-", "x", 1.0),
+        ("-", "y", -1.0),
+    ]
 
 
 def test_tanh_neuron_totals_match_backward_grads() -> None:
@@ -83,15 +88,21 @@ def test_explain_accumulates_like_backward() -> None:
     assert x.grad == 54.0  # 27 twice, never micrograd's compounded 72
     assert rows(first) == rows(second)
     assert [(s.input, s.contribution, s.total) for s in first] == [
-        ("n1", 3.0, 3.0), ("x", 9.0, 9.0), ("x", 9.0, 18.0), ("x", 9.0, 27.0)]
+        ("n1", 3.0, 3.0),
+        ("x", 9.0, 9.0),
+        ("x", 9.0, 18.0),
+        ("x", 9.0, 27.0),
+    ]
 
 
 def test_gradient_seed_scales_every_step() -> None:
     x = Value(3.0, label="x")
     explanation = explain(x * 2, gradient=0.5)
     assert explanation.seed == 0.5
-    assert rows(explanation) == [("n0", "*", "x", 2.0, 0.5, 1.0, 1.0),
-                                 ("n0", "*", "n1", 3.0, 0.5, 1.5, 1.5)]
+    assert rows(explanation) == [
+        ("n0", "*", "x", 2.0, 0.5, 1.0, 1.0),
+        ("n0", "*", "n1", 3.0, 0.5, 1.5, 1.5),
+    ]
     assert x.grad == 1.0
 
 
@@ -156,7 +167,7 @@ def two_xs_and_an_n0() -> tuple[Value, Value, Value, Value]:
 
 
 def test_distinct_nodes_with_the_same_label_get_distinct_names() -> None:
-    x, other_x, fake_n0, root = two_xs_and_an_n0()
+    x, other_x, _fake_n0, root = two_xs_and_an_n0()
     steps = explain(root)
     assert rows(steps) == [
         ("n0", "+", "n2", 1.0, 1.0, 1.0, 1.0),

@@ -21,8 +21,11 @@ from autograd_tiny import Value, explain, viz
 from autograd_tiny.cli import main
 
 SVG = "{http://www.w3.org/2000/svg}"
-ARTIFACTS = pathlib.Path(os.environ.get("AUTOGRAD_TINY_ARTIFACTS",
-                                        pathlib.Path(__file__).parent.parent / ".test-artifacts"))
+ARTIFACTS = pathlib.Path(
+    os.environ.get(
+        "AUTOGRAD_TINY_ARTIFACTS", pathlib.Path(__file__).parent.parent / ".test-artifacts"
+    )
+)
 
 
 def reused_input() -> Value:
@@ -58,7 +61,7 @@ class Tags(HTMLParser):
 def page_parts(page: str) -> tuple[Tags, dict[str, Any], ET.Element]:
     tags = Tags()
     tags.feed(page)
-    svg = ET.fromstring(page[page.index("<svg"):page.index("</svg>") + 6])
+    svg = ET.fromstring(page[page.index("<svg") : page.index("</svg>") + 6])
     return tags, json.loads(tags.data["at-data"]), svg
 
 
@@ -71,13 +74,22 @@ def test_the_page_is_self_contained_and_carries_the_tables_numbers(build: Any) -
     for tag, attrs in tags.tags:
         assert tag not in ("link", "iframe", "img")
         assert "src" not in attrs and "href" not in attrs, (tag, attrs)
-    assert re.findall(r"https?://[^\"' ]+", page) == ["http://www.w3.org/2000/svg",
-                                                      "http://www.w3.org/1999/xlink"]
-    assert [[s[k] for k in ("index", "node", "op", "input", "local", "upstream", "contribution",
-                            "total")] for s in data["steps"]] == [
-        list(step.row()) for step in explanation.steps]
-    titles = [g.find(f"{SVG}title").text for g in svg.iter(f"{SVG}g")
-              if g.get("class") in ("node", "edge")]
+    assert re.findall(r"https?://[^\"' ]+", page) == [
+        "http://www.w3.org/2000/svg",
+        "http://www.w3.org/1999/xlink",
+    ]
+    assert [
+        [
+            s[k]
+            for k in ("index", "node", "op", "input", "local", "upstream", "contribution", "total")
+        ]
+        for s in data["steps"]
+    ] == [list(step.row()) for step in explanation.steps]
+    titles = [
+        g.find(f"{SVG}title").text
+        for g in svg.iter(f"{SVG}g")
+        if g.get("class") in ("node", "edge")
+    ]
     for step in data["steps"]:
         assert step["node_id"] in titles and step["edge_from"] in titles
         assert step["edge_from"] == step["input_id"]  # no copied leaves in small graphs
@@ -101,11 +113,11 @@ def test_to_html_writes_the_file_and_repr_html_gives_a_fragment(tmp_path: pathli
     assert "no steps" in explain(Value(1.0, label="x"))._repr_html_()
 
 
-def test_cli_explain_writes_the_page(capsys: pytest.CaptureFixture[str],
-                                     tmp_path: pathlib.Path) -> None:
+def test_cli_explain_writes_the_page(
+    capsys: pytest.CaptureFixture[str], tmp_path: pathlib.Path
+) -> None:
     page = tmp_path / "pass.html"
-    assert main(["explain", "x*y + x", "--var", "x=2", "--var", "y=-3", "--html",
-                 str(page)]) == 0
+    assert main(["explain", "x*y + x", "--var", "x=2", "--var", "y=-3", "--html", str(page)]) == 0
     assert f"wrote {page}" in capsys.readouterr().out
     _, data, _ = page_parts(page.read_text(encoding="utf-8"))
     assert len(data["steps"]) == 4
@@ -114,6 +126,7 @@ def test_cli_explain_writes_the_page(capsys: pytest.CaptureFixture[str],
 
 
 # -- in a real browser ------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def browser() -> Any:
@@ -162,13 +175,13 @@ def sum_of_sines() -> Value:
 
 
 def test_a_leaf_drawn_once_per_reader_steps_along_each_copy(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setattr(viz, "COPY_ABOVE", 10)
     _, data, svg = page_parts(explain(sum_of_sines()).to_html())
     x_steps = [s for s in data["steps"] if s["input"] == "x"]
     assert len(x_steps) == 20
-    assert {s["edge_from"] for s in x_steps} == {f"{s['input_id']}_{s['node_id']}"
-                                                  for s in x_steps}
+    assert {s["edge_from"] for s in x_steps} == {f"{s['input_id']}_{s['node_id']}" for s in x_steps}
     titles = [g.find(f"{SVG}title").text for g in svg.iter(f"{SVG}g") if g.get("class") == "node"]
     assert all(s["edge_from"] in titles for s in x_steps)
     assert x_steps[0]["input_id"] not in titles  # only the copies are drawn
@@ -177,8 +190,8 @@ def test_a_leaf_drawn_once_per_reader_steps_along_each_copy(
 @pytest.mark.slow
 @pytest.mark.parametrize("build", [reused_input, cube, sum_of_sines])
 def test_stepping_in_chromium_shows_exactly_the_tables_numbers(
-        monkeypatch: pytest.MonkeyPatch,
-        browser: Any, build: Any, tmp_path: pathlib.Path) -> None:
+    monkeypatch: pytest.MonkeyPatch, browser: Any, build: Any, tmp_path: pathlib.Path
+) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
 
@@ -191,7 +204,8 @@ def test_stepping_in_chromium_shows_exactly_the_tables_numbers(
     nodes, root = data["nodes"], data["root"]
     start = browser.execute_script(READ)
     assert {n.split("_")[0]: g for n, g in start["grads"].items()} == {
-        n: ("grad 1" if n == root else "grad 0") for n in nodes}
+        n: ("grad 1" if n == root else "grad 0") for n in nodes
+    }
     assert start["row"] is None and start["number"] == f"0 / {len(explanation)}"
     body = browser.find_element(By.TAG_NAME, "body")
     expected = {n: "0" for n in nodes}
@@ -222,5 +236,7 @@ def test_stepping_in_chromium_shows_exactly_the_tables_numbers(
     body.send_keys(Keys.END)
     final = browser.execute_script(READ)["grads"]
     for step in {s.input_value: s for s in explanation.steps}.values():
-        assert final[data["steps"][step.index - 1]["edge_from"]] == \
-            f"grad {format(step.input_value.grad, '.6g')}"
+        assert (
+            final[data["steps"][step.index - 1]["edge_from"]]
+            == f"grad {format(step.input_value.grad, '.6g')}"
+        )

@@ -56,8 +56,12 @@ def _directory(tmp_path):
     return path
 
 
-SPECIAL = {"fifo": (_fifo, "FIFO"), "socket": (_socket, "socket"),
-           "device": (_device, "character device"), "directory": (_directory, "directory")}
+SPECIAL = {
+    "fifo": (_fifo, "FIFO"),
+    "socket": (_socket, "socket"),
+    "device": (_device, "character device"),
+    "directory": (_directory, "directory"),
+}
 WRITERS = {
     "save": lambda path: model().save(path),
     "render_svg": lambda path: render_svg(Value(1.0, label="x") * 2, path),
@@ -68,7 +72,8 @@ WRITERS = {
 @pytest.mark.parametrize("writer", list(WRITERS))
 @pytest.mark.parametrize("kind", list(SPECIAL))
 def test_a_save_over_a_fifo_device_socket_or_directory_refuses_and_leaves_it(
-        tmp_path, kind, writer):
+    tmp_path, kind, writer
+):
     make, described = SPECIAL[kind]
     path = make(tmp_path)
     before = os.lstat(path)
@@ -157,7 +162,7 @@ def test_loading_a_fifo_refuses_at_once_instead_of_blocking(tmp_path):
     def load() -> None:
         try:
             target.load(path)
-        except BaseException as error:  # noqa: BLE001 - handed to the test thread
+        except BaseException as error:
             outcome.append(error)
 
     thread = threading.Thread(target=load, daemon=True)
@@ -181,11 +186,22 @@ def test_loading_anything_but_a_regular_file_is_a_value_error_naming_it(tmp_path
 
 
 def _document(**changes):
-    document = json.loads(json.dumps({
-        "format": "autograd_tiny.state_dict", "version": 1, "model": "MLP",
-        "config": {"nin": 2, "nouts": [2, 1], "activation": "tanh",
-                   "output_activation": "linear"},
-        "state": MLP(2, [2, 1], activation="tanh", seed=0).state_dict()}))
+    document = json.loads(
+        json.dumps(
+            {
+                "format": "autograd_tiny.state_dict",
+                "version": 1,
+                "model": "MLP",
+                "config": {
+                    "nin": 2,
+                    "nouts": [2, 1],
+                    "activation": "tanh",
+                    "output_activation": "linear",
+                },
+                "state": MLP(2, [2, 1], activation="tanh", seed=0).state_dict(),
+            }
+        )
+    )
     for key, value in changes.items():
         if key in document:
             document[key] = value
@@ -194,18 +210,20 @@ def _document(**changes):
     return document
 
 
-@pytest.mark.parametrize("changes, field", [
-    ({"version": True}, r"version: .*bool True"),
-    ({"version": 1.0}, r"version: .*float 1\.0"),
-    ({"nouts": [2.0, True]}, r"config\.nouts\[0\]: expected int 2, got float 2\.0"),
-    ({"nouts": [2, True]}, r"config\.nouts\[1\]: expected int 1, got bool True"),
-    ({"nin": True}, r"config\.nin: expected int 2, got bool True"),
-    ({"nin": "2"}, r"config\.nin: expected int 2, got str '2'"),
-    ({"activation": None}, r"config\.activation: expected str 'tanh', got NoneType"),
-    ({"model": ["MLP"]}, r"model: the file holds \['MLP'\]"),
-])
-def test_json_values_of_the_wrong_type_are_refused_naming_path_and_field(
-        tmp_path, changes, field):
+@pytest.mark.parametrize(
+    "changes, field",
+    [
+        ({"version": True}, r"version: .*bool True"),
+        ({"version": 1.0}, r"version: .*float 1\.0"),
+        ({"nouts": [2.0, True]}, r"config\.nouts\[0\]: expected int 2, got float 2\.0"),
+        ({"nouts": [2, True]}, r"config\.nouts\[1\]: expected int 1, got bool True"),
+        ({"nin": True}, r"config\.nin: expected int 2, got bool True"),
+        ({"nin": "2"}, r"config\.nin: expected int 2, got str '2'"),
+        ({"activation": None}, r"config\.activation: expected str 'tanh', got NoneType"),
+        ({"model": ["MLP"]}, r"model: the file holds \['MLP'\]"),
+    ],
+)
+def test_json_values_of_the_wrong_type_are_refused_naming_path_and_field(tmp_path, changes, field):
     path = tmp_path / "typed.json"
     path.write_text(json.dumps(_document(**changes)), encoding="utf-8")
     target = MLP(2, [2, 1], activation="tanh", seed=3)
@@ -232,7 +250,6 @@ def test_saves_through_a_symlink_to_a_600_file_killed_at_random_moments(tmp_path
     link = tmp_path / "latest.json"
     link.symlink_to(real)
     rng = random.Random(1)
-
 
     for _ in range(25):  # at random moments
         kill_a_saving_child(link, "loop", rng.uniform(0.0, 0.03))

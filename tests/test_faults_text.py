@@ -81,8 +81,11 @@ def test_a_label_that_is_not_a_str_names_the_node_and_the_label():
     x = Value(1.0)
     out = x * 2
     x.label = b"x"  # Value() refuses it, but the attribute can be set later
-    with pytest.raises(TypeError, match=r"node n2 \(Value\(data=1.0.*\)\) has label b'x' of "
-                                        r"type bytes; a label must be a str"):
+    with pytest.raises(
+        TypeError,
+        match=r"node n2 \(Value\(data=1.0.*\)\) has label b'x' of "
+        r"type bytes; a label must be a str",
+    ):
         draw_dot(out)
 
 
@@ -93,6 +96,7 @@ def test_visible_escapes_exactly_the_characters_that_do_not_print():
 
 
 # ---------------------------------------------------------------- the command line
+
 
 def run(capsys, *argv):
     status = cli.main(list(argv))
@@ -113,21 +117,23 @@ def test_the_cli_never_echoes_a_control_sequence_from_the_expression(capsys, com
 
 def test_graph_escapes_the_expression_and_the_output_path(capsys, tmp_path):
     target = tmp_path / "g\x1b[2J.svg"
-    status, out, err = run(capsys, "graph", "x*x # \x1b[2J", "--var", "x=2",
-                           "--out", str(target))
+    status, out, _err = run(capsys, "graph", "x*x # \x1b[2J", "--var", "x=2", "--out", str(target))
     assert status == 0 and no_controls(out) and target.exists()
     assert r"g\x1b[2J.svg" in out
 
 
-@pytest.mark.parametrize("argv", [
-    ["explain", "x\x1b[31m", "--var", "x=1"],
-    ["explain", "x", "--var", "x=1\x1b[2J"],
-    ["explain", "x", "--var", "\x1b[2J=1"],
-    ["graph", "x", "--var", "x=1", "--out", "nowhere\x1b/g.svg"],
-    ["train", "xor\x07"],
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["explain", "x\x1b[31m", "--var", "x=1"],
+        ["explain", "x", "--var", "x=1\x1b[2J"],
+        ["explain", "x", "--var", "\x1b[2J=1"],
+        ["graph", "x", "--var", "x=1", "--out", "nowhere\x1b/g.svg"],
+        ["train", "xor\x07"],
+    ],
+)
 def test_error_messages_escape_control_characters(capsys, argv):
-    status, out, err = run(capsys, *argv)
+    status, _out, err = run(capsys, *argv)
     assert status == 2 and err.count("\n") == 1 and no_controls(err), err
     assert any(shown in err for shown in ("\\x1b", "\\x07", "U+001B"))
 
@@ -141,11 +147,12 @@ def test_var_names_are_normalised_like_the_expression(capsys):
 
 
 def test_two_var_names_that_normalise_alike_are_one_variable_given_twice(capsys):
-    status, out, err = run(capsys, "explain", "H", "--var", "ℌ=3", "--var", "H=4")
+    status, _out, err = run(capsys, "explain", "H", "--var", "ℌ=3", "--var", "H=4")
     assert status == 2 and "--var H is given twice" in err
 
 
 # ---------------------------------------------------------------- finite differences
+
 
 @pytest.mark.parametrize("x, eps", [(1.0, 1e-17), (1.0, 1e-16), (3.0, 1e-17), (1e300, 1e-17)])
 def test_a_step_that_vanishes_is_a_value_error_naming_eps_and_the_argument(x, eps):
@@ -176,7 +183,7 @@ def test_eps_must_be_a_finite_positive_number(eps):
 
 
 def test_cli_gradcheck_blames_eps_not_the_expression(capsys):
-    status, out, err = run(capsys, "gradcheck", "x*x", "--var", "x=1", "--eps", "1e-17")
+    status, _out, err = run(capsys, "gradcheck", "x*x", "--var", "x=1", "--eps", "1e-17")
     assert status == 2
     assert err.startswith("autograd-tiny: error: --eps: eps=1e-17 is too small at x = 1.0")
     assert "cannot evaluate" not in err

@@ -37,6 +37,7 @@ OPTIMIZERS = {
 
 # ---------------------------------------------------------------- non-finite data
 
+
 @pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])
 def test_a_nan_or_inf_in_x_is_refused_before_training_naming_row_and_column(bad):
     X, y = xor()
@@ -69,6 +70,7 @@ def test_check_finite_false_lets_a_nan_run_on_as_before():
 
 # ---------------------------------------------------------------- non-finite steps
 
+
 class Recording:
     """Wraps an optimizer class: remembers model and optimizer state before each step().
 
@@ -78,26 +80,29 @@ class Recording:
     @staticmethod
     def make(kind, params, lr):
         base = type(OPTIMIZERS[kind](params, lr))
-        recorder = type(f"Recording{base.__name__}", (base,),
-                        {"step": Recording.step, "before": []})
+        recorder = type(
+            f"Recording{base.__name__}", (base,), {"step": Recording.step, "before": []}
+        )
         optimizer = recorder.__new__(recorder)
         optimizer.__dict__.update(OPTIMIZERS[kind](params, lr).__dict__)
         return optimizer
 
-    def step(self):  # noqa: D102
+    def step(self):
         self.before.append(([p.data for p in self.params], self.state_dict()))
         type(self).__mro__[1].step(self)
 
 
 @pytest.mark.parametrize("compile", [False, True])
 @pytest.mark.parametrize("kind", list(OPTIMIZERS))
-def test_a_huge_learning_rate_stops_at_the_first_bad_step_with_the_state_before_it(
-        kind, compile):
+def test_a_huge_learning_rate_stops_at_the_first_bad_step_with_the_state_before_it(kind, compile):
     X, y = blobs(12, seed=0)
     model = MLP(2, [8, 3], seed=0)
     optimizer = Recording.make(kind, model.parameters(), lr=1e300)
-    with pytest.raises(FloatingPointError, match=r"fit stopped at epoch \d+, batch \d+ of 3: "
-                                                 r"the (loss|gradient|update|optimizer)") as caught:
+    with pytest.raises(
+        FloatingPointError,
+        match=r"fit stopped at epoch \d+, batch \d+ of 3: "
+        r"the (loss|gradient|update|optimizer)",
+    ) as caught:
         fit(model, X, y, epochs=50, optimizer=optimizer, progress=False, compile=compile)
     error = caught.value
     assert error.epoch >= 1 and 1 <= error.batch <= 3
@@ -123,12 +128,21 @@ def nan_at_call(n, loss_fn):
 @pytest.mark.parametrize("kind", list(OPTIMIZERS))
 def test_a_nan_loss_in_a_later_step_names_epoch_and_batch(kind):
     from autograd_tiny.losses import binary_cross_entropy_with_logits
+
     X, y = xor()
     model = MLP(2, [4, 1], seed=0)
     optimizer = Recording.make(kind, model.parameters(), lr=0.05)
     with pytest.raises(FloatingPointError, match=r"epoch 3, batch 1 of 2: the loss is nan"):
-        fit(model, X, y, epochs=5, batch_size=2, optimizer=optimizer, progress=False,
-            loss=nan_at_call(5, binary_cross_entropy_with_logits))
+        fit(
+            model,
+            X,
+            y,
+            epochs=5,
+            batch_size=2,
+            optimizer=optimizer,
+            progress=False,
+            loss=nan_at_call(5, binary_cross_entropy_with_logits),
+        )
     assert [p.data for p in model.parameters()] == optimizer.before[-1][0]
     assert len(optimizer.before) == 5
 
@@ -149,10 +163,21 @@ def test_a_nan_gradient_is_caught_and_named(monkeypatch, kind, compile):
         real_step(self)
 
     monkeypatch.setattr(type(optimizer), "step", poisoned)
-    with pytest.raises(FloatingPointError, match=r"epoch 2, batch 1 of 2: the gradient of "
-                                                 r"model.parameters\(\)\[6\].* is inf"):
-        fit(model, X, y, epochs=4, batch_size=2, optimizer=optimizer, progress=False,
-            compile=compile)
+    with pytest.raises(
+        FloatingPointError,
+        match=r"epoch 2, batch 1 of 2: the gradient of "
+        r"model.parameters\(\)\[6\].* is inf",
+    ):
+        fit(
+            model,
+            X,
+            y,
+            epochs=4,
+            batch_size=2,
+            optimizer=optimizer,
+            progress=False,
+            compile=compile,
+        )
     assert [p.data for p in model.parameters()] == optimizer.before[-1][0]
     assert finite(model, optimizer)
 
@@ -162,9 +187,12 @@ def test_an_update_that_overflows_names_the_parameter_and_the_learning_rate(comp
     model = MLP(2, [1], seed=0)
     optimizer = SGD(model.parameters(), lr=1e308)
     before = [p.data for p in model.parameters()]
-    with pytest.raises(FloatingPointError, match=r"epoch 1, batch 1 of 1: the update made "
-                                                 r"model.parameters\(\)\[0\].* inf \(it was "
-                                                 r".*is the learning rate 1e\+308 too large"):
+    with pytest.raises(
+        FloatingPointError,
+        match=r"epoch 1, batch 1 of 1: the update made "
+        r"model.parameters\(\)\[0\].* inf \(it was "
+        r".*is the learning rate 1e\+308 too large",
+    ):
         fit(model, [[100.0, 100.0]], [1], optimizer=optimizer, progress=False, compile=compile)
     assert [p.data for p in model.parameters()] == before
 
@@ -175,12 +203,20 @@ def test_adams_second_moment_overflowing_is_caught():
     model.layers[0].neurons[0].w[0].data = 1e-200
     # loss 1e200 * w * x: finite (1.0), its gradient finite (1e200), the gradient squared inf
     with pytest.raises(FloatingPointError, match=r"the optimizer's v\[0\] is inf"):
-        fit(model, [[1.0]], [0.0], loss=lambda out, y: out[0] * 1e200, optimizer=optimizer,
-            epochs=1, progress=False)
+        fit(
+            model,
+            [[1.0]],
+            [0.0],
+            loss=lambda out, y: out[0] * 1e200,
+            optimizer=optimizer,
+            epochs=1,
+            progress=False,
+        )
     assert optimizer.t == 0 and optimizer.v == [0.0, 0.0]
 
 
 # ---------------------------------------------------------------- Ctrl-C
+
 
 class InterruptAt:
     """A tracer that raises KeyboardInterrupt at the n-th line run inside the k-th call of
@@ -230,33 +266,56 @@ def _runs(kind, compile):
     optimizer = OPTIMIZERS[kind](model.parameters(), 0.1)
 
     def run(epochs=2, **kwargs):
-        return fit(model, X, y, epochs=epochs, batch_size=2, shuffle=False, compile=compile,
-                   optimizer=optimizer, progress=False, **kwargs)
+        return fit(
+            model,
+            X,
+            y,
+            epochs=epochs,
+            batch_size=2,
+            shuffle=False,
+            compile=compile,
+            optimizer=optimizer,
+            progress=False,
+            **kwargs,
+        )
 
     return model, optimizer, run
 
 
 def _states_after_each_step(kind, compile):
-    model, optimizer, run = _runs(kind, compile)
+    model, optimizer, _run = _runs(kind, compile)
     states = [state(model, optimizer)]
     X, y = xor()
     for start in (0, 2, 0, 2):
-        fit(model, X[start:start + 2], y[start:start + 2], epochs=1, batch_size=2,
-            shuffle=False, compile=compile, optimizer=optimizer, progress=False)
+        fit(
+            model,
+            X[start : start + 2],
+            y[start : start + 2],
+            epochs=1,
+            batch_size=2,
+            shuffle=False,
+            compile=compile,
+            optimizer=optimizer,
+            progress=False,
+        )
         states.append(state(model, optimizer))
     return states
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("kind, compile, armed_by, stride", [
-    ("adam", False, Adam.step, 1),     # every line of Adam's update
-    ("sgd", False, SGD.step, 1),       # every line of SGD's
-    ("adam", False, train_step, 5),    # forward, backward, update: every 5th line
-    ("adam", True, CompiledStep.__call__, 3),
-    ("sgd", True, CompiledStep.__call__, 3),
-])
+@pytest.mark.parametrize(
+    "kind, compile, armed_by, stride",
+    [
+        ("adam", False, Adam.step, 1),  # every line of Adam's update
+        ("sgd", False, SGD.step, 1),  # every line of SGD's
+        ("adam", False, train_step, 5),  # forward, backward, update: every 5th line
+        ("adam", True, CompiledStep.__call__, 3),
+        ("sgd", True, CompiledStep.__call__, 3),
+    ],
+)
 def test_ctrl_c_anywhere_in_a_step_leaves_model_and_optimizer_from_the_same_step(
-        kind, compile, armed_by, stride):
+    kind, compile, armed_by, stride
+):
     states = _states_after_each_step(kind, compile)
     assert len({repr(s) for s in states}) == 5
     n, fired = 1, 0
@@ -291,13 +350,27 @@ def test_ctrl_c_while_an_epoch_is_recorded_leaves_whole_epochs_in_the_history():
         # every line of fit after epoch 2's validation: the epoch being recorded
         tracer = InterruptAt(evaluate, k=2, n=n, after=40, inside=False)
         try:
-            tracer.run(functools.partial(fit, model, X, y, epochs=2, batch_size=2,
-                                         validation_data=(X, y), history=history,
-                                         compile=False))
+            tracer.run(
+                functools.partial(
+                    fit,
+                    model,
+                    X,
+                    y,
+                    epochs=2,
+                    batch_size=2,
+                    validation_data=(X, y),
+                    history=history,
+                    compile=False,
+                )
+            )
         except KeyboardInterrupt as error:
             assert error.history is history
-            lengths = {len(history.loss), len(history.accuracy), len(history.val_loss),
-                       len(history.val_accuracy)}
+            lengths = {
+                len(history.loss),
+                len(history.accuracy),
+                len(history.val_loss),
+                len(history.val_accuracy),
+            }
             assert lengths in ({1}, {2}), f"line {n}: {history}"
             fired += 1
         if not tracer.fired:
@@ -319,6 +392,7 @@ def test_an_interrupted_fit_can_resume_where_it_stopped():
 
 # ---------------------------------------------------------------- NumPy labels
 
+
 def test_numpy_integer_labels_train_like_ints_eager_and_compiled():
     np = pytest.importorskip("numpy")
     for (X, y), sizes in ((xor(), [4, 1]), (blobs(10, seed=0), [4, 3])):
@@ -335,7 +409,7 @@ def test_numpy_integer_labels_train_like_ints_eager_and_compiled():
 
 def test_numpy_labels_outside_the_classes_are_still_refused():
     np = pytest.importorskip("numpy")
-    X, y = xor()
+    X, _y = xor()
     with pytest.raises(ValueError, match=r"needs labels 0 and 1; got np.int64\(2\) \(y\[1\]\)"):
         fit(MLP(2, [1], seed=0), X, [np.int64(0), np.int64(2), 0, 1])
 

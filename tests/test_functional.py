@@ -30,7 +30,7 @@ def test_grad_does_not_touch_dot_grad_of_value_arguments():
 
 
 def test_value_and_grad_returns_both():
-    assert value_and_grad(lambda x: x ** 3)(2.0) == (8.0, 12.0)
+    assert value_and_grad(lambda x: x**3)(2.0) == (8.0, 12.0)
 
 
 def test_tuple_argnums_give_a_tuple_of_partials():
@@ -41,7 +41,7 @@ def test_tuple_argnums_give_a_tuple_of_partials():
 
 
 def test_second_and_third_derivatives():
-    f = lambda x: x ** 4
+    f = lambda x: x**4
     assert grad(grad(f))(2.0) == 48.0
     assert grad(grad(grad(f)))(2.0) == 48.0
     assert grad(grad(grad(grad(f))))(2.0) == 24.0
@@ -51,14 +51,15 @@ def test_higher_derivatives_of_transcendental_functions():
     assert grad(grad(at.sin))(0.3) == pytest.approx(-math.sin(0.3))
     assert grad(grad(grad(at.exp)))(0.7) == pytest.approx(math.exp(0.7))
     assert grad(grad(at.tanh))(0.5) == pytest.approx(
-        -2 * math.tanh(0.5) * (1 - math.tanh(0.5) ** 2))
+        -2 * math.tanh(0.5) * (1 - math.tanh(0.5) ** 2)
+    )
 
 
 def test_mixed_partials_through_argnums():
     f = lambda x, y: x * x * y * y * y
     d_dx_dy = grad(grad(f, argnums=0), argnums=1)(2.0, 3.0)
     d_dy_dx = grad(grad(f, argnums=1), argnums=0)(2.0, 3.0)
-    assert d_dx_dy == d_dy_dx == 2 * 2.0 * 3 * 3.0 ** 2
+    assert d_dx_dy == d_dy_dx == 2 * 2.0 * 3 * 3.0**2
 
 
 def test_hessian_of_a_quadratic_form():
@@ -122,4 +123,4 @@ def test_hessian_calls_f_once():
 
 def test_hessian_inside_grad_stays_differentiable():
     # d/dx of the Hessian entry d2/dx2 (x**3) = 6x  ->  6
-    assert grad(lambda x: hessian(lambda v: v ** 3)(x)[0][0])(2.0) == 6.0
+    assert grad(lambda x: hessian(lambda v: v**3)(x)[0][0])(2.0) == 6.0

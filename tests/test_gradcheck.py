@@ -14,15 +14,42 @@ from autograd_tiny.testing import OPS, expression_cases
 
 # A point per op where every local partial is non-zero and distinct enough to tell apart.
 POINTS = {
-    "+": (1.5, -0.5), "-": (1.5, -0.5), "*": (1.5, -0.5), "/": (1.5, 2.5), "**": (1.5, 2.5),
-    "neg": (1.5,), "abs": (-1.5,), "exp": (0.5,), "log": (1.5,), "log1p": (0.5,),
-    "sqrt": (1.5,), "tanh": (0.5,), "sigmoid": (0.5,), "softplus": (0.5,), "relu": (1.5,),
-    "leaky_relu": (-1.5, 0.2), "sin": (0.5,), "cos": (0.5,),
-    "identity": (1.5,), "%": (5.5, 2.5), "tan": (0.5,), "atan": (0.5,), "asin": (0.5,),
-    "acos": (0.5,), "sinh": (0.5,), "cosh": (0.5,), "log2": (1.5,), "log10": (1.5,),
-    "erf": (0.5,), "atan2": (1.5, 2.5), "maximum": (1.5, -0.5), "minimum": (-0.5, 1.5),
-    "clamp_min": (1.5, -0.5), "clamp_max": (-1.5, 0.5),
-    "if_true": (1.0, 1.5), "if_false": (-1.0, 1.5),
+    "+": (1.5, -0.5),
+    "-": (1.5, -0.5),
+    "*": (1.5, -0.5),
+    "/": (1.5, 2.5),
+    "**": (1.5, 2.5),
+    "neg": (1.5,),
+    "abs": (-1.5,),
+    "exp": (0.5,),
+    "log": (1.5,),
+    "log1p": (0.5,),
+    "sqrt": (1.5,),
+    "tanh": (0.5,),
+    "sigmoid": (0.5,),
+    "softplus": (0.5,),
+    "relu": (1.5,),
+    "leaky_relu": (-1.5, 0.2),
+    "sin": (0.5,),
+    "cos": (0.5,),
+    "identity": (1.5,),
+    "%": (5.5, 2.5),
+    "tan": (0.5,),
+    "atan": (0.5,),
+    "asin": (0.5,),
+    "acos": (0.5,),
+    "sinh": (0.5,),
+    "cosh": (0.5,),
+    "log2": (1.5,),
+    "log10": (1.5,),
+    "erf": (0.5,),
+    "atan2": (1.5, 2.5),
+    "maximum": (1.5, -0.5),
+    "minimum": (-0.5, 1.5),
+    "clamp_min": (1.5, -0.5),
+    "clamp_max": (-1.5, 0.5),
+    "if_true": (1.0, 1.5),
+    "if_false": (-1.0, 1.5),
 }
 # Step functions: every partial is 0 everywhere, so no wrong rule can differ from them.
 STEPS = {"lt", "le", "gt", "ge", "eq", "ne", "floor"}
@@ -31,7 +58,7 @@ FAULTS = {
     "scaled": lambda partials: tuple(1.1 * p for p in partials),
     "sign-flipped": lambda partials: tuple(-p for p in partials),
     "swapped": lambda partials: tuple(reversed(partials)),
-    "first partial dropped": lambda partials: (0.0,) + tuple(partials[1:]),
+    "first partial dropped": lambda partials: (0.0, *tuple(partials[1:])),
 }
 
 
@@ -39,7 +66,7 @@ def test_every_op_has_a_fault_injection_point():
     built_in = {name for name, op in engine.REGISTRY.items() if op.builtin}
     assert set(POINTS) | STEPS == built_in
     for op in STEPS:
-        args = (0.5, 1.5)[:engine.REGISTRY[op].arity]
+        args = (0.5, 1.5)[: engine.REGISTRY[op].arity]
         assert all(p == 0.0 for p in engine.RULES[op](*args, OPS[op](*args)))
 
 
@@ -96,15 +123,18 @@ def _changes_partials(op: str, fault: str) -> bool:
 
 
 # Swapping a unary op's single partial, or +'s equal partials, changes nothing to catch.
-INJECTIONS = [(op, fault) for op in sorted(POINTS) for fault in sorted(FAULTS)
-              if _changes_partials(op, fault)]
+INJECTIONS = [
+    (op, fault) for op in sorted(POINTS) for fault in sorted(FAULTS) if _changes_partials(op, fault)
+]
 
 
 def test_only_indistinguishable_faults_are_left_out():
     left_out = {(op, f) for op in POINTS for f in FAULTS} - set(INJECTIONS)
-    assert all((f == "swapped" and (len(POINTS[op]) == 1 or op == "+"))
-               or (f == "first partial dropped" and op in ("if_true", "if_false"))
-               for op, f in left_out)
+    assert all(
+        (f == "swapped" and (len(POINTS[op]) == 1 or op == "+"))
+        or (f == "first partial dropped" and op in ("if_true", "if_false"))
+        for op, f in left_out
+    )
     assert len(INJECTIONS) >= 3 * len(POINTS)
 
 
@@ -141,6 +171,7 @@ def test_check_grad_rejects_a_negative_or_nan_tolerance(name):
 
 
 # -- hand-derived gradients: check_grad(..., expected=...) ------------------------
+
 
 def _sigmoid(z):
     return 1 / (1 + math.exp(-z))
@@ -194,8 +225,12 @@ def test_the_hand_gradient_is_called_with_floats_in_the_arguments_nesting():
         seen.append((W, b))
         return [[b, b], (b, b)], W[0][0] + W[0][1] + W[1][0] + W[1][1]
 
-    assert check_grad(lambda W, b: (W[0][0] + W[0][1] + W[1][0] + W[1][1]) * b,
-                      [[1, 2], (3, 4)], 0.5, expected=by_hand)
+    assert check_grad(
+        lambda W, b: (W[0][0] + W[0][1] + W[1][0] + W[1][1]) * b,
+        [[1, 2], (3, 4)],
+        0.5,
+        expected=by_hand,
+    )
     assert seen == [([[1.0, 2.0], (3.0, 4.0)], 0.5)]
     assert all(type(x) is float for x in seen[0][0][0])
 
@@ -217,7 +252,9 @@ def test_a_gradient_off_by_two_is_named_with_its_ratio_and_called_a_factor_mista
     assert error.wrong == ["x", "y"]
     assert error.factor == 2.0
     assert [(r.expected, r.analytic, r.ratio) for r in error.rows] == [
-        (24.0, 12.0, 2.0), (18.0, 9.0, 2.0)]
+        (24.0, 12.0, 2.0),
+        (18.0, 9.0, 2.0),
+    ]
     message = str(error)
     assert "your formula differs from the engine in 2 of 2 partials" in message
     for word in ("your formula", "engine", "finite diff.", "ratio", "<- wrong"):
@@ -227,8 +264,9 @@ def test_a_gradient_off_by_two_is_named_with_its_ratio_and_called_a_factor_mista
 
 def test_a_halved_gradient_is_a_factor_one_half_and_only_the_wrong_partials_are_named():
     with pytest.raises(GradientCheckError) as info:
-        check_grad(lambda x, y: x * x + y, 3.0, 2.0, names=["x", "y"],
-                   expected=lambda x, y: (x, 1.0))
+        check_grad(
+            lambda x, y: x * x + y, 3.0, 2.0, names=["x", "y"], expected=lambda x, y: (x, 1.0)
+        )
     assert info.value.wrong == ["x"]
     assert info.value.factor == 0.5
     assert "your formula is wrong for 1 of 2 partials: x; right for y" in str(info.value)
@@ -248,13 +286,20 @@ def test_a_swapped_pair_of_partials_is_named_as_swapped():
         return x * x, 2 * x * y
 
     with pytest.raises(GradientCheckError) as info:
-        check_grad(lambda x, y, z: x * x * y + z, 3.0, 2.0, 1.0, names=["x", "y", "z"],
-                   expected=lambda x, y, z: (*by_hand(x, y), 1.0))
+        check_grad(
+            lambda x, y, z: x * x * y + z,
+            3.0,
+            2.0,
+            1.0,
+            names=["x", "y", "z"],
+            expected=lambda x, y, z: (*by_hand(x, y), 1.0),
+        )
     assert info.value.swapped == [("x", "y")]
     assert info.value.wrong == ["x", "y"]
     assert info.value.factor is None
     assert "x and y look swapped: your x is the right y (9) and your y the right x (12)" in str(
-        info.value)
+        info.value
+    )
 
 
 def test_a_missing_term_shows_as_zero():
@@ -265,9 +310,14 @@ def test_a_missing_term_shows_as_zero():
 def test_a_sigmoid_derivative_applied_twice_gives_one_shared_ratio_to_every_weight():
     W1, b1, w2, b2 = NETWORK
     with pytest.raises(GradientCheckError) as info:
-        check_grad(network_loss, *NETWORK, names=NAMES, expected=lambda *weights: (
-            network_backprop(*weights, output_delta=lambda y_hat: (y_hat - Y)
-                             * y_hat * (1 - y_hat))))
+        check_grad(
+            network_loss,
+            *NETWORK,
+            names=NAMES,
+            expected=lambda *weights: network_backprop(
+                *weights, output_delta=lambda y_hat: (y_hat - Y) * y_hat * (1 - y_hat)
+            ),
+        )
     h = [_sigmoid(W1[i][0] * X[0] + W1[i][1] * X[1] + b1[i]) for i in range(2)]
     y_hat = _sigmoid(w2[0] * h[0] + w2[1] * h[1] + b2)
     assert info.value.wrong == ALL
@@ -279,8 +329,12 @@ def test_a_sigmoid_derivative_applied_twice_gives_one_shared_ratio_to_every_weig
 def test_stale_second_layer_weights_give_one_ratio_per_hidden_unit():
     lr = 0.1
     with pytest.raises(GradientCheckError) as info:
-        check_grad(network_loss, *NETWORK, names=NAMES,
-                   expected=lambda *weights: network_backprop(*weights, stale_lr=lr))
+        check_grad(
+            network_loss,
+            *NETWORK,
+            names=NAMES,
+            expected=lambda *weights: network_backprop(*weights, stale_lr=lr),
+        )
     error = info.value
     assert error.wrong == ALL[:6]  # the first layer; w2 and b2 are right
     assert error.factor is None
@@ -296,8 +350,9 @@ def test_stale_second_layer_weights_give_one_ratio_per_hidden_unit():
 
 def test_a_formula_that_finite_differences_confirm_is_not_called_wrong_when_the_engine_is_cut():
     with pytest.raises(GradientCheckError) as info:
-        check_grad(lambda x, y: x * y.data, 3.0, 2.0, names=["x", "y"],
-                   expected=lambda x, y: (y, x))
+        check_grad(
+            lambda x, y: x * y.data, 3.0, 2.0, names=["x", "y"], expected=lambda x, y: (y, x)
+        )
     message = str(info.value)
     assert info.value.wrong == ["y"]
     assert "differs from the engine in 0 of 2 partials" in message
@@ -306,25 +361,33 @@ def test_a_formula_that_finite_differences_confirm_is_not_called_wrong_when_the_
     assert "<- wrong" not in message
 
 
-@pytest.mark.parametrize("expected, message", [
-    ([1.0, 2.0], r"gives 2 gradients for 3 arguments \(W, b, c\)"),
-    (5.0, r"gives one number for 3 arguments"),
-    ({"W": 1.0}, r"gives a dict for 3 arguments \(W, b, c\); give one per argument, in order"),
-    ([[[1.0, 2.0]], [1.0, 2.0], 3.0], r"the gradient for W has 1 entry; W has 2 entries"),
-    ([[[1.0, 2.0], [3.0]], [1.0, 2.0], 3.0],
-     r"the gradient for W\[1\] has 1 entry; W\[1\] has 2 entries"),
-    ([[[1.0, 2.0], 3.0], [1.0, 2.0], 3.0], r"the gradient for W\[1\] should be a list of 2"),
-    ([[[1.0, 2.0], [3.0, [4.0]]], [1.0, 2.0], 3.0],
-     r"the gradient for W\[1\]\[1\] should be one number, like W\[1\]\[1\]; got a list of 1"),
-    ([[[1.0, 2.0], [3.0, 4.0]], 1.0, 3.0], r"the gradient for b should be a list of 2"),
-])
+@pytest.mark.parametrize(
+    "expected, message",
+    [
+        ([1.0, 2.0], r"gives 2 gradients for 3 arguments \(W, b, c\)"),
+        (5.0, r"gives one number for 3 arguments"),
+        ({"W": 1.0}, r"gives a dict for 3 arguments \(W, b, c\); give one per argument, in order"),
+        ([[[1.0, 2.0]], [1.0, 2.0], 3.0], r"the gradient for W has 1 entry; W has 2 entries"),
+        (
+            [[[1.0, 2.0], [3.0]], [1.0, 2.0], 3.0],
+            r"the gradient for W\[1\] has 1 entry; W\[1\] has 2 entries",
+        ),
+        ([[[1.0, 2.0], 3.0], [1.0, 2.0], 3.0], r"the gradient for W\[1\] should be a list of 2"),
+        (
+            [[[1.0, 2.0], [3.0, [4.0]]], [1.0, 2.0], 3.0],
+            r"the gradient for W\[1\]\[1\] should be one number, like W\[1\]\[1\]; got a list of 1",
+        ),
+        ([[[1.0, 2.0], [3.0, 4.0]], 1.0, 3.0], r"the gradient for b should be a list of 2"),
+    ],
+)
 def test_an_expected_gradient_of_the_wrong_shape_is_a_clear_error(expected, message):
     def f(W, b, c):
         return W[0][0] * W[1][1] + b[0] * b[1] * c
 
     with pytest.raises(ValueError, match=message):
-        check_grad(f, [[1.0, 2.0], [3.0, 4.0]], [1.0, 2.0], 3.0, names=["W", "b", "c"],
-                   expected=expected)
+        check_grad(
+            f, [[1.0, 2.0], [3.0, 4.0]], [1.0, 2.0], 3.0, names=["W", "b", "c"], expected=expected
+        )
 
 
 def test_a_non_number_in_the_expected_gradient_names_its_entry():
@@ -345,16 +408,30 @@ def test_nested_arguments_work_without_an_expected_gradient():
 def test_numpy_arrays_are_accepted_as_arguments_and_as_expected_gradients():
     np = pytest.importorskip("numpy")
     W = np.array([[1.0, 2.0], [3.0, 4.0]])
-    assert check_grad(lambda W: W[0][1] * W[1][0], W, expected=lambda W: np.array(
-        [[0.0, W[1][0]], [W[0][1], 0.0]]))
+    assert check_grad(
+        lambda W: W[0][1] * W[1][0],
+        W,
+        expected=lambda W: np.array([[0.0, W[1][0]], [W[0][1], 0.0]]),
+    )
 
 
 def test_second_order_rows_follow_the_hand_checked_first_order_rows():
-    rows = compare_grad(lambda x, y: x * x * y, 3.0, 2.0, order=2, names=["x", "y"],
-                        expected=lambda x, y: (2 * x * y, x * x))
+    rows = compare_grad(
+        lambda x, y: x * x * y,
+        3.0,
+        2.0,
+        order=2,
+        names=["x", "y"],
+        expected=lambda x, y: (2 * x * y, x * x),
+    )
     assert [(r.argument, r.expected) for r in rows] == [
-        ("x", 12.0), ("y", 9.0), ("dx dx", None), ("dx dy", None), ("dy dx", None),
-        ("dy dy", None)]
+        ("x", 12.0),
+        ("y", 9.0),
+        ("dx dx", None),
+        ("dx dy", None),
+        ("dy dx", None),
+        ("dy dy", None),
+    ]
 
 
 @settings(max_examples=50, deadline=None)

@@ -30,21 +30,30 @@ def check_binary(f):
     assert grad(f, 1)(x, y) == pytest.approx(finite_difference(lambda b: f(x, b), y), abs=1e-4)
 
 
-@pytest.mark.parametrize("name, f", [
-    ("add", lambda x, y: x + y),
-    ("sub", lambda x, y: x - y),
-    ("mul", lambda x, y: x * y),
-    ("div", lambda x, y: x / y),
-    ("pow", lambda x, y: x ** y),
-])
+@pytest.mark.parametrize(
+    "name, f",
+    [
+        ("add", lambda x, y: x + y),
+        ("sub", lambda x, y: x - y),
+        ("mul", lambda x, y: x * y),
+        ("div", lambda x, y: x / y),
+        ("pow", lambda x, y: x**y),
+    ],
+)
 def test_core_binary_ops(name, f):
     """HIPS tests/test_core.py: test_add, test_sub, test_mul, test_div, test_pow."""
     check_binary(f)
 
 
-@pytest.mark.parametrize("compare", [
-    lambda x, y: x < y, lambda x, y: x <= y, lambda x, y: x > y, lambda x, y: x >= y,
-])
+@pytest.mark.parametrize(
+    "compare",
+    [
+        lambda x, y: x < y,
+        lambda x, y: x <= y,
+        lambda x, y: x > y,
+        lambda x, y: x >= y,
+    ],
+)
 def test_core_comparisons_are_not_differentiable_outputs(compare):
     """HIPS tests/test_core.py: test_lt/test_leq/... return a zero gradient with a warning;
     here a comparison gives a bool, and differentiating a bool is a clear TypeError."""
@@ -52,21 +61,24 @@ def test_core_comparisons_are_not_differentiable_outputs(compare):
         grad(compare)(0.7, 1.8)
 
 
-@pytest.mark.parametrize("name, f, point", [
-    ("abs positive", lambda x: 3.0 * abs(x), 1.1),
-    ("abs negative", lambda x: 3.0 * abs(x), -1.1),
-    ("sin", lambda x: 3.0 * at.sin(x), RNG.gauss(0, 1)),
-    ("cos", lambda x: 3.0 * at.cos(x), RNG.gauss(0, 1)),
-    ("exp", lambda x: 3.0 * at.exp(x), RNG.gauss(0, 1)),
-    ("log", lambda x: 3.0 * at.log(x), abs(RNG.gauss(0, 1))),
-    ("log1p", lambda x: 3.0 * at.log1p(x), abs(RNG.gauss(0, 1))),
-    ("neg", lambda x: 3.0 * -x, RNG.gauss(0, 1)),
-    ("tanh", lambda x: 3.0 * at.tanh(x), RNG.gauss(0, 1)),
-    ("sqrt", lambda x: 3.0 * at.sqrt(x), 10.0 * RNG.random() + 0.1),
-    ("power arg0", lambda x: 3.0 * x ** 1.3, abs(RNG.gauss(0, 1)) + 0.1),
-    ("power arg1", lambda y: 3.0 * 1.3 ** y, RNG.gauss(0, 1)),
-    ("reciprocal", lambda x: 3.0 / x, RNG.gauss(0, 1) + 2.5),
-])
+@pytest.mark.parametrize(
+    "name, f, point",
+    [
+        ("abs positive", lambda x: 3.0 * abs(x), 1.1),
+        ("abs negative", lambda x: 3.0 * abs(x), -1.1),
+        ("sin", lambda x: 3.0 * at.sin(x), RNG.gauss(0, 1)),
+        ("cos", lambda x: 3.0 * at.cos(x), RNG.gauss(0, 1)),
+        ("exp", lambda x: 3.0 * at.exp(x), RNG.gauss(0, 1)),
+        ("log", lambda x: 3.0 * at.log(x), abs(RNG.gauss(0, 1))),
+        ("log1p", lambda x: 3.0 * at.log1p(x), abs(RNG.gauss(0, 1))),
+        ("neg", lambda x: 3.0 * -x, RNG.gauss(0, 1)),
+        ("tanh", lambda x: 3.0 * at.tanh(x), RNG.gauss(0, 1)),
+        ("sqrt", lambda x: 3.0 * at.sqrt(x), 10.0 * RNG.random() + 0.1),
+        ("power arg0", lambda x: 3.0 * x**1.3, abs(RNG.gauss(0, 1)) + 0.1),
+        ("power arg1", lambda y: 3.0 * 1.3**y, RNG.gauss(0, 1)),
+        ("reciprocal", lambda x: 3.0 / x, RNG.gauss(0, 1) + 2.5),
+    ],
+)
 def test_scalar_ops_to_second_order(name, f, point):
     """HIPS tests/test_scalar_ops.py: test_abs, test_sin, test_cos, test_exp, test_log,
     test_log1p, test_neg, test_tanh, test_sqrt, test_power_arg0/arg1, test_reciprocal."""
@@ -118,6 +130,7 @@ def test_hess_vector_prod():
 def test_enclosing_scope_ref(order):
     """HIPS tests/test_graphs.py test_enclosing_scope_ref and _2: an inner grad whose
     function closes over the outer argument, inside a check of the outer function."""
+
     def fun(x):
         inner = (lambda y: x * y) if order == "x * y" else (lambda y: y * x)
         return x * grad(inner)(2.0)
@@ -128,6 +141,7 @@ def test_enclosing_scope_ref(order):
 
 def test_mutating_outgrad():
     """HIPS tests/test_graphs.py test_mutating_outgrad: a value reused by later sums."""
+
     def fun(a):
         b = a + 1.0
         c = b + 1.5
@@ -158,7 +172,7 @@ def test_third_derivative_other_args(argnums):
 
 def test_return_both():
     """HIPS tests/test_wrappers.py test_return_both: value_and_grad is (f, f')."""
-    fun = lambda x: 3.0 * x ** 3.2
+    fun = lambda x: 3.0 * x**3.2
     f, d = value_and_grad(fun)(1.7)
     assert f == fun(1.7) and d == grad(fun)(1.7)
 
@@ -241,6 +255,7 @@ def test_partial():
 
 def test_grad_inside_a_function_called_with_a_product():
     """HIPS tests/test_misc.py test_const_graph: an inner grad evaluated at x * y."""
+
     def foo(x, y):
         return grad(lambda t: at.sin(t) + t * 2)(x * y)
 

@@ -57,8 +57,7 @@ ALLOWED: dict[str, set[str]] = {
     "_clipping": {"engine", "_ieee"},
     "_schedules": {"_ieee"},
     "data": set(),
-    "train": {"engine", "nn", "optim", "compiler.step", "_history", "_evaluation",
-              "_fit_checks"},
+    "train": {"engine", "nn", "optim", "compiler.step", "_history", "_evaluation", "_fit_checks"},
     "_history": {"_atomic"},
     "_evaluation": {"engine", "_fit_checks"},
     "_fit_checks": {"engine", "losses", "optim"},
@@ -73,8 +72,13 @@ ALLOWED: dict[str, set[str]] = {
     "compiler.tracing": {"engine", "compiler.ir", "compiler.branches"},
     "compiler.symbolic": {"engine", "_ieee"},
     "compiler.emit": {"compiler.symbolic"},
-    "compiler.codegen": {"engine", "compiler.ir", "compiler.symbolic", "compiler.tracing",
-                         "compiler.emit"},
+    "compiler.codegen": {
+        "engine",
+        "compiler.ir",
+        "compiler.symbolic",
+        "compiler.tracing",
+        "compiler.emit",
+    },
     "compiler.step": {"engine", "losses", "optim", "compiler", "_evaluation", "_fit_checks"},
     "__init__": {"*"},
     "__main__": {"cli"},
@@ -111,8 +115,13 @@ def _known(dotted: str, modules: set[str]) -> str:
     return dotted
 
 
-def _package_imports(path: pathlib.Path, module: str = "", modules: set[str] | None = None,
-                     *, is_package: bool = False) -> set[str]:
+def _package_imports(
+    path: pathlib.Path,
+    module: str = "",
+    modules: set[str] | None = None,
+    *,
+    is_package: bool = False,
+) -> set[str]:
     """The package modules that the file at ``path`` imports, named as on the map.
 
     ``module`` is the file's name on the map (``cli.args``); ``is_package`` says it is a
@@ -128,7 +137,7 @@ def _package_imports(path: pathlib.Path, module: str = "", modules: set[str] | N
             if node.level >= 1:
                 if node.level - 1 > len(package):
                     raise ValueError(f"{path}: an import goes above the package")
-                base = package[:len(package) - (node.level - 1)]
+                base = package[: len(package) - (node.level - 1)]
                 target = ".".join([*base, *(node.module or "").split(".")]).strip(".")
             elif (node.module or "").split(".")[0] == "autograd_tiny":
                 target = node.module.partition(".")[2]  # type: ignore[union-attr]
@@ -144,8 +153,9 @@ def _package_imports(path: pathlib.Path, module: str = "", modules: set[str] | N
             for alias in node.names:
                 parts = alias.name.split(".")
                 if parts[0] == "autograd_tiny":
-                    found.add(_known(".".join(parts[1:]), modules) if len(parts) > 1
-                              else "__init__")
+                    found.add(
+                        _known(".".join(parts[1:]), modules) if len(parts) > 1 else "__init__"
+                    )
     return found
 
 
@@ -155,7 +165,8 @@ def test_every_folder_is_on_the_map():
     assert not unknown, (
         f"autograd_tiny/{unknown[0]}/ is a folder the map does not know: add it to FOLDERS in "
         f"tests/test_layering.py with the modules outside it that may import it, and its "
-        f"modules to ALLOWED as {unknown[0]!r}, '{unknown[0]}.<module>' (and to DESIGN.md's map)")
+        f"modules to ALLOWED as {unknown[0]!r}, '{unknown[0]}.<module>' (and to DESIGN.md's map)"
+    )
 
 
 def test_every_module_is_on_the_map():
@@ -167,44 +178,50 @@ def test_no_module_imports_against_the_map():
     broken = []
     for module, path in sorted(MODULES.items()):
         allowed = ALLOWED.get(module, set())
-        imported = _package_imports(path, module, is_package=path.name == "__init__.py"
-                                    and module != "__init__")
+        imported = _package_imports(
+            path, module, is_package=path.name == "__init__.py" and module != "__init__"
+        )
         if "*" not in allowed:
             extra = ANYWHERE if module not in ANYWHERE else set()
             if path.name == "__init__.py":  # a folder's own modules
                 extra = extra | {name for name in MODULES if name.startswith(f"{module}.")}
-            broken += [f"{module} imports {name}"
-                       for name in sorted(imported - allowed - extra)]
+            broken += [f"{module} imports {name}" for name in sorted(imported - allowed - extra)]
         folder = _folder(module)
         for name in sorted(imported):
             into = _folder(name)
             if into and into != folder and module not in FOLDERS.get(into, set()):
-                broken.append(f"{module} imports {name}, inside {into}/, which only "
-                              f"{sorted(FOLDERS.get(into, set()))} may import")
+                broken.append(
+                    f"{module} imports {name}, inside {into}/, which only "
+                    f"{sorted(FOLDERS.get(into, set()))} may import"
+                )
     assert not broken, broken
 
 
 def test_the_checker_sees_relative_and_absolute_imports(tmp_path):
     sample = tmp_path / "sample.py"
-    sample.write_text("from .nn import MLP\nfrom . import viz\nimport autograd_tiny.cli\n"
-                      "from autograd_tiny.data import xor\nfrom autograd_tiny import Value\n")
+    sample.write_text(
+        "from .nn import MLP\nfrom . import viz\nimport autograd_tiny.cli\n"
+        "from autograd_tiny.data import xor\nfrom autograd_tiny import Value\n"
+    )
     assert _package_imports(sample, "sample") == {"nn", "viz", "cli", "data", "__init__"}
 
 
 def test_the_checker_names_modules_inside_folders(tmp_path):
     modules = {"__init__", "engine", "viz", "cli", "cli.args", "cli.run"}
     sample = tmp_path / "run.py"
-    sample.write_text("from ..engine import Value\nfrom .. import viz, __version__\n"
-                      "from .args import fail\nfrom . import args\n"
-                      "from autograd_tiny.cli.args import fail\nimport autograd_tiny.cli.args\n")
-    assert _package_imports(sample, "cli.run", modules) == {
-        "engine", "viz", "__init__", "cli.args"}
+    sample.write_text(
+        "from ..engine import Value\nfrom .. import viz, __version__\n"
+        "from .args import fail\nfrom . import args\n"
+        "from autograd_tiny.cli.args import fail\nimport autograd_tiny.cli.args\n"
+    )
+    assert _package_imports(sample, "cli.run", modules) == {"engine", "viz", "__init__", "cli.args"}
     package = tmp_path / "__init__.py"
     package.write_text("from .args import fail\nfrom ..engine import Value\n")
     assert _package_imports(package, "cli", modules, is_package=True) == {"cli.args", "engine"}
 
 
-@pytest.mark.parametrize("module, folder", [
-    ("engine", ""), ("__init__", ""), ("cli", "cli"), ("cli.args", "cli")])
+@pytest.mark.parametrize(
+    "module, folder", [("engine", ""), ("__init__", ""), ("cli", "cli"), ("cli.args", "cli")]
+)
 def test_the_checker_knows_each_modules_folder(module, folder):
     assert _folder(module) == folder

@@ -40,6 +40,7 @@ def logit_batches(draw, values=wide):
 
 # -- without torch ---------------------------------------------------------------
 
+
 def test_mse_single_sample_and_batch():
     assert mse(Value(3.0), 1.0).data == 4.0
     assert mse([Value(1.0), Value(2.0)], [1.0, 4.0]).data == 2.0
@@ -84,14 +85,17 @@ def test_bce_clamps_log_at_minus_100_like_torch():
 TORCH_BCE_EPSILON = 9.999999960041972e-13  # 1e-12 as a float32
 
 
-@pytest.mark.parametrize("p, y, loss, grad", [
-    (0.0, 1, 100.0, -1 / TORCH_BCE_EPSILON),  # torch: (p - y) / max(p (1 - p), 1e-12)
-    (1.0, 0, 100.0, 1 / TORCH_BCE_EPSILON),
-    (0.0, 0, 0.0, 0.0),
-    (1.0, 1, 0.0, 0.0),
-    (1e-50, 1, 100.0, (1e-50 - 1) / TORCH_BCE_EPSILON),
-    (0.5, 1, math.log(2.0), -2.0),
-])
+@pytest.mark.parametrize(
+    "p, y, loss, grad",
+    [
+        (0.0, 1, 100.0, -1 / TORCH_BCE_EPSILON),  # torch: (p - y) / max(p (1 - p), 1e-12)
+        (1.0, 0, 100.0, 1 / TORCH_BCE_EPSILON),
+        (0.0, 0, 0.0, 0.0),
+        (1.0, 1, 0.0, 0.0),
+        (1e-50, 1, 100.0, (1e-50 - 1) / TORCH_BCE_EPSILON),
+        (0.5, 1, math.log(2.0), -2.0),
+    ],
+)
 def test_bce_keeps_torch_gradient_where_the_log_is_clamped(p, y, loss, grad):
     prob = Value(p)
     out = binary_cross_entropy(prob, y)
@@ -113,27 +117,37 @@ def test_hinge_multiclass_single_and_batch():
     assert close(hinge([[0.0, 0.5, 0.0]], [1]).data, 1.0 / 3.0)
 
 
-@pytest.mark.parametrize("call, error, words", [
-    (lambda: mse([1.0, 2.0], [1.0]), ValueError, "2 predictions but 1 target"),
-    (lambda: mse([1.0, 2.0], 1.0), ValueError,
-     "mse: 2 predictions but one target (1.0); give a list of 2 targets"),
-    (lambda: mse([[1.0, 2.0, 3.0]], [0]), ValueError,
-     "mse: 3 predictions but one target (0); give a list of 3 targets"),
-    (lambda: mse(1.0, [1.0, 2.0]), ValueError, "mse: one prediction but 2 targets"),
-    (lambda: cross_entropy([0.0, 1.0], 2), ValueError, "class index in 0..1"),
-    (lambda: cross_entropy([[0.0, 1.0]], [0, 1]), ValueError, "1 rows"),
-    (lambda: binary_cross_entropy(1.5, 1), ValueError, "outside [0, 1]"),
-    (lambda: hinge(0.5, 2), ValueError, "-1 or +1"),
-    (lambda: mse("1", 1.0), TypeError, "str"),
-    (lambda: mse([], []), ValueError, "empty"),
-    (lambda: cross_entropy([], 0), TypeError, "cross_entropy"),
-])
+@pytest.mark.parametrize(
+    "call, error, words",
+    [
+        (lambda: mse([1.0, 2.0], [1.0]), ValueError, "2 predictions but 1 target"),
+        (
+            lambda: mse([1.0, 2.0], 1.0),
+            ValueError,
+            "mse: 2 predictions but one target (1.0); give a list of 2 targets",
+        ),
+        (
+            lambda: mse([[1.0, 2.0, 3.0]], [0]),
+            ValueError,
+            "mse: 3 predictions but one target (0); give a list of 3 targets",
+        ),
+        (lambda: mse(1.0, [1.0, 2.0]), ValueError, "mse: one prediction but 2 targets"),
+        (lambda: cross_entropy([0.0, 1.0], 2), ValueError, "class index in 0..1"),
+        (lambda: cross_entropy([[0.0, 1.0]], [0, 1]), ValueError, "1 rows"),
+        (lambda: binary_cross_entropy(1.5, 1), ValueError, "outside [0, 1]"),
+        (lambda: hinge(0.5, 2), ValueError, "-1 or +1"),
+        (lambda: mse("1", 1.0), TypeError, "str"),
+        (lambda: mse([], []), ValueError, "empty"),
+        (lambda: cross_entropy([], 0), TypeError, "cross_entropy"),
+    ],
+)
 def test_bad_input_raises_an_error_naming_the_loss(call, error, words):
     with pytest.raises(error, match=re.escape(words)):
         call()
 
 
 # -- against torch.nn.functional -------------------------------------------------
+
 
 @settings(max_examples=40)
 @given(logit_batches())
@@ -157,8 +171,10 @@ def test_softmax_and_log_softmax_match_torch(batch):
     torch = pytest.importorskip("torch")
     rows, _ = batch
     t_rows = torch.tensor(rows, dtype=torch.float64)
-    for ours, theirs in [(softmax(rows), torch.softmax(t_rows, dim=1)),
-                         (log_softmax(rows), torch.log_softmax(t_rows, dim=1))]:
+    for ours, theirs in [
+        (softmax(rows), torch.softmax(t_rows, dim=1)),
+        (log_softmax(rows), torch.log_softmax(t_rows, dim=1)),
+    ]:
         for row, t_row in zip(ours, theirs.tolist()):
             assert all(close(v.data, t) for v, t in zip(row, t_row))
 
@@ -173,7 +189,8 @@ def test_bce_with_logits_and_gradient_match_torch(pairs):
     loss.backward()
     t_logits = torch.tensor([z for z, _ in pairs], dtype=torch.float64, requires_grad=True)
     t_loss = torch.nn.functional.binary_cross_entropy_with_logits(
-        t_logits, torch.tensor(targets, dtype=torch.float64))
+        t_logits, torch.tensor(targets, dtype=torch.float64)
+    )
     t_loss.backward()
     assert close(loss.data, t_loss.item())
     assert all(close(v.grad, g) for v, g in zip(logits, t_logits.grad.tolist()))
@@ -186,7 +203,8 @@ def test_bce_matches_torch(pairs):
     probs, targets = [p for p, _ in pairs], [y for _, y in pairs]
     ours = binary_cross_entropy(probs, targets).data
     theirs = torch.nn.functional.binary_cross_entropy(
-        torch.tensor(probs, dtype=torch.float64), torch.tensor(targets, dtype=torch.float64))
+        torch.tensor(probs, dtype=torch.float64), torch.tensor(targets, dtype=torch.float64)
+    )
     assert close(ours, theirs.item())
 
 
@@ -196,7 +214,8 @@ def _bce_with_torch(torch, probs, targets):
     loss.backward()
     t_probs = torch.tensor(probs, dtype=torch.float64, requires_grad=True)
     t_loss = torch.nn.functional.binary_cross_entropy(
-        t_probs, torch.tensor(targets, dtype=torch.float64))
+        t_probs, torch.tensor(targets, dtype=torch.float64)
+    )
     t_loss.backward()
     return loss.data, [v.grad for v in values], t_loss.item(), t_probs.grad.tolist()
 
@@ -252,7 +271,8 @@ def test_mse_and_gradient_match_torch(pairs):
     loss.backward()
     t_pred = torch.tensor([p for p, _ in pairs], dtype=torch.float64, requires_grad=True)
     t_loss = torch.nn.functional.mse_loss(
-        t_pred, torch.tensor([t for _, t in pairs], dtype=torch.float64))
+        t_pred, torch.tensor([t for _, t in pairs], dtype=torch.float64)
+    )
     t_loss.backward()
     assert close(loss.data, t_loss.item())
     assert all(close(v.grad, g) for v, g in zip(preds, t_pred.grad.tolist()))
@@ -264,7 +284,8 @@ def test_multiclass_hinge_matches_torch_multi_margin_loss(batch):
     torch = pytest.importorskip("torch")
     rows, targets = batch
     theirs = torch.nn.functional.multi_margin_loss(
-        torch.tensor(rows, dtype=torch.float64), torch.tensor(targets))
+        torch.tensor(rows, dtype=torch.float64), torch.tensor(targets)
+    )
     assert close(hinge(rows, targets).data, theirs.item())
 
 
@@ -280,6 +301,8 @@ def test_binary_hinge_matches_torch_clamped_margin(pairs):
 
 def test_single_sample_equals_batch_of_one():
     assert cross_entropy([1.0, 2.0], 0).data == cross_entropy([[1.0, 2.0]], [0]).data
-    assert binary_cross_entropy_with_logits(0.3, 1).data == \
-        binary_cross_entropy_with_logits([0.3], [1]).data
+    assert (
+        binary_cross_entropy_with_logits(0.3, 1).data
+        == binary_cross_entropy_with_logits([0.3], [1]).data
+    )
     assert math.isfinite(binary_cross_entropy_with_logits([800.0, -800.0], [0, 1]).data)

@@ -19,15 +19,28 @@ def lookup(state: Any, path: str) -> Any:
     return state
 
 
-@pytest.mark.parametrize("model, expected", [
-    (Neuron(2, seed=0), ["weight[0]", "weight[1]", "bias"]),
-    (Layer(2, 2, seed=0), ["weight[0][0]", "weight[0][1]", "weight[1][0]", "weight[1][1]",
-                           "bias[0]", "bias[1]"]),
-    (MLP(1, [2, 1], seed=0), ["layers[0].weight[0][0]", "layers[0].weight[1][0]",
-                              "layers[0].bias[0]", "layers[0].bias[1]",
-                              "layers[1].weight[0][0]", "layers[1].weight[0][1]",
-                              "layers[1].bias[0]"]),
-])
+@pytest.mark.parametrize(
+    "model, expected",
+    [
+        (Neuron(2, seed=0), ["weight[0]", "weight[1]", "bias"]),
+        (
+            Layer(2, 2, seed=0),
+            ["weight[0][0]", "weight[0][1]", "weight[1][0]", "weight[1][1]", "bias[0]", "bias[1]"],
+        ),
+        (
+            MLP(1, [2, 1], seed=0),
+            [
+                "layers[0].weight[0][0]",
+                "layers[0].weight[1][0]",
+                "layers[0].bias[0]",
+                "layers[0].bias[1]",
+                "layers[1].weight[0][0]",
+                "layers[1].weight[0][1]",
+                "layers[1].bias[0]",
+            ],
+        ),
+    ],
+)
 def test_parameters_are_labelled_by_their_state_dict_path(model: Any, expected: list[str]) -> None:
     named = model.named_parameters()
     assert [name for name, _ in named] == expected
@@ -40,10 +53,11 @@ def test_parameters_are_labelled_by_their_state_dict_path(model: Any, expected: 
 def test_neuron_outputs_and_wrapped_inputs_are_named() -> None:
     model = MLP(2, [3, 1], activation="tanh", seed=0)
     hidden = model.layers[0]([0.5, -0.5])
-    assert [h.label for h in hidden] == ["layers[0].out[0]", "layers[0].out[1]",
-                                         "layers[0].out[2]"]
+    assert [h.label for h in hidden] == ["layers[0].out[0]", "layers[0].out[1]", "layers[0].out[2]"]
     assert [p.label for p in hidden[0].parents[0].parents[1].parents] == [
-        "layers[0].weight[0][1]", "x[1]"]
+        "layers[0].weight[0][1]",
+        "x[1]",
+    ]
     assert [h.label for h in Layer(2, 2, seed=0)([0.5, -0.5])] == ["out[0]", "out[1]"]
     assert model([0.5, -0.5]).label == "layers[1].out[0]"
     assert Neuron(1, seed=0)([2.0]).label == "out"
@@ -55,10 +69,14 @@ def test_a_neuron_graph_names_weights_bias_and_inputs_and_colours_them_as_parame
     out.backward()
     source = to_dot(out, params=neuron)
     parameter = f'bgcolor="{COLORS["parameter"]}"><tr>'
-    assert f"{parameter}<td>weight[0]</td><td>data {neuron.w[0].data:.4g}</td><td>grad 1</td>" \
+    assert (
+        f"{parameter}<td>weight[0]</td><td>data {neuron.w[0].data:.4g}</td><td>grad 1</td>"
         in source
-    assert f"{parameter}<td>weight[1]</td><td>data {neuron.w[1].data:.4g}</td><td>grad 2</td>" \
+    )
+    assert (
+        f"{parameter}<td>weight[1]</td><td>data {neuron.w[1].data:.4g}</td><td>grad 2</td>"
         in source
+    )
     assert f"{parameter}<td>bias</td><td>data 0</td><td>grad 1</td>" in source
     assert f'bgcolor="{COLORS["input"]}"><tr><td>x[1]</td><td>data 2</td>' in source
     assert f'bgcolor="{COLORS["output"]}"><tr><td>out</td>' in source
@@ -95,6 +113,7 @@ def test_a_label_given_after_construction_is_kept_for_the_picture() -> None:
 
 # -- collapsed view -------------------------------------------------------------------
 
+
 def box_rows(source: str) -> list[str]:
     """The cells of each collapsed box, as 'name|cell|cell...'."""
     rows = re.findall(r'bgcolor="' + COLORS["neuron"] + r'"><tr>(.*?)</tr>', source)
@@ -110,9 +129,15 @@ def test_collapse_neuron_draws_each_neuron_as_one_box_with_its_inputs() -> None:
     dot = draw_dot(loss, collapse="neuron", params=model)
     rows = box_rows(dot.source)
     assert [row.split("|")[0] for row in rows] == [
-        "layers[0] neuron 0", "layers[0] neuron 1", "layers[0] neuron 2", "layers[1] neuron 0"]
-    assert rows[1] == f"layers[0] neuron 1|tanh|data {hidden[1].data:.4g}|" \
-                      f"grad {model.layers[1].neurons[0].w[1].data * out.grad:.4g}|3 params"
+        "layers[0] neuron 0",
+        "layers[0] neuron 1",
+        "layers[0] neuron 2",
+        "layers[1] neuron 0",
+    ]
+    assert (
+        rows[1] == f"layers[0] neuron 1|tanh|data {hidden[1].data:.4g}|"
+        f"grad {model.layers[1].neurons[0].w[1].data * out.grad:.4g}|3 params"
+    )
     assert rows[3] == f"layers[1] neuron 0|linear|data {out.data:.4g}|grad {out.grad:.4g}|4 params"
     # Boxes, the two inputs, the loss's two ops with their results and constants.
     assert (dot.values, dot.ops) == (4 + 2 + 4, 2)
@@ -134,15 +159,22 @@ def test_collapse_layer_draws_one_box_per_layer_and_point() -> None:
     loss.backward()
     dot = draw_dot(loss, collapse="layer")
     rows = box_rows(dot.source)
-    assert sorted(rows) == sorted(["layers[0]|16 x relu|48 params",
-                                   "layers[1]|16 x relu|272 params",
-                                   "layers[2]|1 x linear|17 params"] * 2)
+    assert sorted(rows) == sorted(
+        [
+            "layers[0]|16 x relu|48 params",
+            "layers[1]|16 x relu|272 params",
+            "layers[2]|1 x linear|17 params",
+        ]
+        * 2
+    )
     assert "layer (collapsed)" in dot.source
     assert svg_text(dot).count("272 params") == 2
 
 
 def svg_text(dot: Any) -> list[str]:
-    return [t.text or "" for t in ET.fromstring(dot.pipe()).iter("{http://www.w3.org/2000/svg}text")]
+    return [
+        t.text or "" for t in ET.fromstring(dot.pipe()).iter("{http://www.w3.org/2000/svg}text")
+    ]
 
 
 def test_the_collapsed_2_16_16_1_mlp_is_33_boxes_and_lays_out() -> None:
@@ -160,18 +192,21 @@ def test_the_collapsed_2_16_16_1_mlp_is_33_boxes_and_lays_out() -> None:
 def test_collapse_leaves_graphs_without_modules_alone_and_rejects_unknown_units() -> None:
     x = Value(2.0, label="x")
     y = x * x + 1
-    assert draw_dot(y, collapse="neuron", legend=False).source == draw_dot(
-        y, legend=False).source
-    with pytest.raises(ValueError, match="unknown collapse: 'block' .must be one of neuron, "
-                                         "layer, or None."):
+    assert draw_dot(y, collapse="neuron", legend=False).source == draw_dot(y, legend=False).source
+    with pytest.raises(
+        ValueError, match=r"unknown collapse: 'block' .must be one of neuron, layer, or None."
+    ):
         draw_dot(y, collapse="block")
 
 
-@pytest.mark.parametrize("make", [
-    lambda: Neuron(2, activation="tanh", seed=0),
-    lambda: Layer(2, 2, activation="tanh", seed=0),
-    lambda: MLP(2, [2, 1], activation="tanh", seed=0),
-])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: Neuron(2, activation="tanh", seed=0),
+        lambda: Layer(2, 2, activation="tanh", seed=0),
+        lambda: MLP(2, [2, 1], activation="tanh", seed=0),
+    ],
+)
 def test_every_parameter_name_shows_in_draw_dot_and_in_explain(make: Any) -> None:
     model = make()
     out = model([0.5, -1.5])
@@ -192,8 +227,10 @@ def test_compiled_source_says_which_argument_is_which_parameter() -> None:
     assert compiled(0.5, -1.5) == pytest.approx(model([0.5, -1.5]).data, rel=1e-15)
     names = [name for name, _ in model.named_parameters()]
     legend = [f"# p{i}: {name}" for i, name in enumerate(names)]
-    assert compiled.source.splitlines()[:len(names) + 1] == [
-        *legend, f"def forward({', '.join(f'p{i}' for i in range(len(names)))}, a, b):"]
+    assert compiled.source.splitlines()[: len(names) + 1] == [
+        *legend,
+        f"def forward({', '.join(f'p{i}' for i in range(len(names)))}, a, b):",
+    ]
     unnamed = compile(lambda a: a * Value(2.0), params=[])
     unnamed(1.0)
     assert unnamed.source.startswith("def forward(a):")

@@ -49,10 +49,22 @@ def test_biases_start_at_zero_for_every_init(init):
 # Drawn by the code before init= existed; rel=1e-12 allows a libm's last-bit difference
 # in random.gauss, and nothing more.
 EARLIER_WEIGHTS = {  # MLP(2, [2, 1], activation=..., seed=0), row by row
-    "relu": [0.9417154046806644, -1.3965781047011498, -0.6797144480784211, 0.3705035674606598,
-             -0.8298453971342351, -0.058885752020440454],
-    "tanh": [0.6658933485975317, -0.9875298482908393, -0.48063069550672305, 0.26198558500524005,
-             -0.8298453971342351, -0.058885752020440454],
+    "relu": [
+        0.9417154046806644,
+        -1.3965781047011498,
+        -0.6797144480784211,
+        0.3705035674606598,
+        -0.8298453971342351,
+        -0.058885752020440454,
+    ],
+    "tanh": [
+        0.6658933485975317,
+        -0.9875298482908393,
+        -0.48063069550672305,
+        0.26198558500524005,
+        -0.8298453971342351,
+        -0.058885752020440454,
+    ],
 }
 
 
@@ -66,8 +78,10 @@ def test_auto_init_draws_the_same_weights_as_before_init_existed(activation, ini
 
 def test_auto_init_is_he_for_relu_layers_and_glorot_for_the_others():
     rng = random.Random(1)
-    by_hand = [Layer(3, 5, "relu", rng=rng, init="he"),
-               Layer(5, 2, "linear", rng=rng, init="glorot")]
+    by_hand = [
+        Layer(3, 5, "relu", rng=rng, init="he"),
+        Layer(5, 2, "linear", rng=rng, init="glorot"),
+    ]
     expected = {"layers": [layer.state_dict() for layer in by_hand]}
     assert MLP(3, [5, 2], seed=1).state_dict() == expected
 
@@ -98,26 +112,29 @@ def test_uniform_init_is_micrograds_uniform_on_minus_one_to_one():
 
 def test_mlp_init_applies_to_every_layer_including_the_output():
     rng = random.Random(4)
-    by_hand = [Layer(3, 4, "tanh", rng=rng, init="he"),
-               Layer(4, 2, "sigmoid", rng=rng, init="he")]
+    by_hand = [Layer(3, 4, "tanh", rng=rng, init="he"), Layer(4, 2, "sigmoid", rng=rng, init="he")]
     model = MLP(3, [4, 2], activation="tanh", output_activation="sigmoid", init="he", seed=4)
     assert model.state_dict() == {"layers": [layer.state_dict() for layer in by_hand]}
     assert [neuron.init for layer in model.layers for neuron in layer.neurons] == ["he"] * 6
 
 
 def test_a_lone_neuron_counts_one_output_for_glorot():
-    weights = [w.data for seed in range(100)
-               for w in Neuron(200, "tanh", init="glorot", seed=seed).w]
+    weights = [
+        w.data for seed in range(100) for w in Neuron(200, "tanh", init="glorot", seed=seed).w
+    ]
     assert statistics.pvariance(weights) == pytest.approx(2 / 201, rel=0.05)
 
 
-@pytest.mark.parametrize("activation, function", [
-    ("relu", lambda s: max(s, 0.0)),
-    ("tanh", math.tanh),
-    ("sigmoid", lambda s: 1 / (1 + math.exp(-s))),
-    ("linear", lambda s: s),
-    (None, lambda s: s),
-])
+@pytest.mark.parametrize(
+    "activation, function",
+    [
+        ("relu", lambda s: max(s, 0.0)),
+        ("tanh", math.tanh),
+        ("sigmoid", lambda s: 1 / (1 + math.exp(-s))),
+        ("linear", lambda s: s),
+        (None, lambda s: s),
+    ],
+)
 def test_neuron_computes_activation_of_weighted_sum(activation, function):
     n = Neuron(2, activation, seed=0)
     n.w[0].data, n.w[1].data, n.b.data = 0.5, -2.0, 0.25
@@ -179,19 +196,25 @@ def test_state_dict_round_trip_and_shape_check():
     assert target.state_dict() == before
 
 
-@pytest.mark.parametrize("make, error, words", [
-    (lambda: MLP(2, [3, 1], activation="gelu"), ValueError, "'gelu'.*relu, tanh"),
-    (lambda: MLP(2, []), ValueError, "nouts"),
-    (lambda: MLP(2, 3), ValueError, "nouts"),
-    (lambda: MLP(0, [1]), ValueError, "nin"),
-    (lambda: MLP(2, [3, 1], seed=0)([1.0]), ValueError, "expects 2 inputs, got 1"),
-    (lambda: MLP(2, [3, 1], seed=0)(None), TypeError, "NoneType"),
-    (lambda: Neuron(2, "softmax"), ValueError, "softmax"),
-    (lambda: MLP(2, [3, 1], init="xavier"), ValueError,
-     r"^MLP: unknown init 'xavier' \(must be one of auto, he, glorot, uniform\)$"),
-    (lambda: Layer(2, 3, init="He"), ValueError, "Layer: unknown init 'He'"),
-    (lambda: Neuron(2, init=None), ValueError, "Neuron: unknown init None"),
-])
+@pytest.mark.parametrize(
+    "make, error, words",
+    [
+        (lambda: MLP(2, [3, 1], activation="gelu"), ValueError, "'gelu'.*relu, tanh"),
+        (lambda: MLP(2, []), ValueError, "nouts"),
+        (lambda: MLP(2, 3), ValueError, "nouts"),
+        (lambda: MLP(0, [1]), ValueError, "nin"),
+        (lambda: MLP(2, [3, 1], seed=0)([1.0]), ValueError, "expects 2 inputs, got 1"),
+        (lambda: MLP(2, [3, 1], seed=0)(None), TypeError, "NoneType"),
+        (lambda: Neuron(2, "softmax"), ValueError, "softmax"),
+        (
+            lambda: MLP(2, [3, 1], init="xavier"),
+            ValueError,
+            r"^MLP: unknown init 'xavier' \(must be one of auto, he, glorot, uniform\)$",
+        ),
+        (lambda: Layer(2, 3, init="He"), ValueError, "Layer: unknown init 'He'"),
+        (lambda: Neuron(2, init=None), ValueError, "Neuron: unknown init None"),
+    ],
+)
 def test_bad_arguments_raise_errors_naming_them(make, error, words):
     with pytest.raises(error, match=words):
         make()
@@ -202,11 +225,15 @@ def test_forward_matches_torch_with_the_same_weights():
     model = MLP(3, [4, 2], activation="tanh", output_activation="sigmoid", seed=3)
     layers = model.state_dict()["layers"]
     x = [0.5, -1.0, 2.0]
-    hidden = torch.tanh(torch.tensor(layers[0]["weight"], dtype=torch.float64)
-                        @ torch.tensor(x, dtype=torch.float64)
-                        + torch.tensor(layers[0]["bias"], dtype=torch.float64))
-    out = torch.sigmoid(torch.tensor(layers[1]["weight"], dtype=torch.float64) @ hidden
-                        + torch.tensor(layers[1]["bias"], dtype=torch.float64))
+    hidden = torch.tanh(
+        torch.tensor(layers[0]["weight"], dtype=torch.float64)
+        @ torch.tensor(x, dtype=torch.float64)
+        + torch.tensor(layers[0]["bias"], dtype=torch.float64)
+    )
+    out = torch.sigmoid(
+        torch.tensor(layers[1]["weight"], dtype=torch.float64) @ hidden
+        + torch.tensor(layers[1]["bias"], dtype=torch.float64)
+    )
     for ours, theirs in zip(model(x), out.tolist()):
         assert math.isclose(ours.data, theirs, rel_tol=1e-12)
 

@@ -44,15 +44,21 @@ def test_notebook_name_is_numbered(path):
 
 @pytest.mark.parametrize("path", PATHS, ids=lambda path: path.name)
 def test_notebook_has_no_outputs(path):
-    dirty = [i for i, cell in enumerate(_cells(path))
-             if cell["cell_type"] == "code"
-             and (cell.get("outputs") or cell.get("execution_count") is not None)]
-    assert not dirty, (f"{path.name}: code cells {dirty} have outputs or an execution count; "
-                       f"clear them before committing (jupyter nbconvert --clear-output)")
+    dirty = [
+        i
+        for i, cell in enumerate(_cells(path))
+        if cell["cell_type"] == "code"
+        and (cell.get("outputs") or cell.get("execution_count") is not None)
+    ]
+    assert not dirty, (
+        f"{path.name}: code cells {dirty} have outputs or an execution count; "
+        f"clear them before committing (jupyter nbconvert --clear-output)"
+    )
 
 
 @pytest.mark.parametrize("path", PATHS, ids=lambda path: path.name)
 def test_notebook_asserts_something(path):
     code = [_source(cell) for cell in _cells(path) if cell["cell_type"] == "code"]
     assert any(ASSERT_LINE.search(source) for source in code), (
-        f"{path.name} has no code cell with an assert statement")
+        f"{path.name} has no code cell with an assert statement"
+    )

@@ -77,20 +77,25 @@ RMSPROP_CONFIGS = [
 TRAJECTORY_CASES = [
     (ours, theirs, config)
     for ours, theirs, configs in [
-        (SGD, "SGD", SGD_CONFIGS), (Adam, "Adam", ADAM_CONFIGS),
-        (AdamW, "AdamW", ADAMW_CONFIGS), (RMSprop, "RMSprop", RMSPROP_CONFIGS),
+        (SGD, "SGD", SGD_CONFIGS),
+        (Adam, "Adam", ADAM_CONFIGS),
+        (AdamW, "AdamW", ADAMW_CONFIGS),
+        (RMSprop, "RMSprop", RMSPROP_CONFIGS),
     ]
     for config in configs
 ]
 
 
-@pytest.mark.parametrize("ours, theirs, config", TRAJECTORY_CASES,
-                         ids=[f"{c[1]}-{c[2]}" for c in TRAJECTORY_CASES])
+@pytest.mark.parametrize(
+    "ours, theirs, config", TRAJECTORY_CASES, ids=[f"{c[1]}-{c[2]}" for c in TRAJECTORY_CASES]
+)
 def test_trajectory_matches_torch(ours, theirs, config):
     torch = pytest.importorskip("torch")
     torch_optimizer = getattr(torch.optim, theirs)
-    assert_same_path(our_trajectory(lambda p: ours(p, **config)),
-                     torch_trajectory(torch, lambda p: torch_optimizer(p, **config)))
+    assert_same_path(
+        our_trajectory(lambda p: ours(p, **config)),
+        torch_trajectory(torch, lambda p: torch_optimizer(p, **config)),
+    )
 
 
 def test_sgd_step_by_hand():
@@ -195,15 +200,25 @@ def test_new_optimisers_have_torchs_defaults():
     assert (opt.lr, opt.betas, opt.eps, opt.weight_decay) == (1e-3, (0.9, 0.999), 1e-8, 1e-2)
     opt = RMSprop([Value(1.0)])
     assert (opt.lr, opt.alpha, opt.eps, opt.weight_decay, opt.momentum, opt.centered) == (
-        1e-2, 0.99, 1e-8, 0.0, 0.0, False)
+        1e-2,
+        0.99,
+        1e-8,
+        0.0,
+        0.0,
+        False,
+    )
 
 
 def test_new_optimisers_defaults_equal_torchs_signatures():
     torch = pytest.importorskip("torch")
     import inspect
+
     for ours, theirs in [(AdamW, torch.optim.AdamW), (RMSprop, torch.optim.RMSprop)]:
-        our_defaults = {name: p.default for name, p in inspect.signature(ours).parameters.items()
-                        if p.default is not inspect.Parameter.empty}
+        our_defaults = {
+            name: p.default
+            for name, p in inspect.signature(ours).parameters.items()
+            if p.default is not inspect.Parameter.empty
+        }
         their_parameters = inspect.signature(theirs).parameters
         assert our_defaults, ours
         for name, default in our_defaults.items():
@@ -227,38 +242,49 @@ def test_step_builds_no_graph():
     assert w.parents == () and w.op == ""
 
 
-@pytest.mark.parametrize("make, error, words", [
-    (lambda: SGD([Value(1.0)], lr=-1.0), ValueError, "lr"),
-    (lambda: SGD([Value(1.0)], lr="0.1"), ValueError, "lr"),
-    (lambda: SGD([], lr=0.1), ValueError, "empty"),
-    (lambda: SGD([1.0], lr=0.1), TypeError, "Values"),
-    (lambda: SGD(Value(1.0), lr=0.1), TypeError, "single Value"),
-    (lambda: Adam([Value(1.0)], betas=(0.9, 1.0)), ValueError, "betas"),
-    (lambda: Adam([Value(1.0)], betas=0.9), ValueError, "betas"),
-    (lambda: Adam([Value(1.0)], eps=-1.0), ValueError, "eps"),
-    (lambda: Adam([Value(1.0)], eps=math.nan), ValueError, "eps.*nan"),
-    (lambda: Adam([Value(1.0)], lr=math.inf), ValueError, "lr.*inf"),
-    (lambda: Adam([Value(1.0)], betas=(-0.1, 0.9)), ValueError, r"betas\[0\].*-0.1"),
-    (lambda: Adam([Value(1.0)], betas=(0.9, math.nan)), ValueError, r"betas\[1\].*nan"),
-    (lambda: Adam([Value(1.0)], weight_decay=-1e-3), ValueError, "weight_decay.*-0.001"),
-    (lambda: SGD([Value(1.0)], lr=math.nan), ValueError, "lr.*nan"),
-    (lambda: SGD([Value(1.0)], lr=0.1, momentum=-0.5), ValueError, "momentum.*-0.5"),
-    (lambda: SGD([Value(1.0)], lr=0.1, weight_decay=math.inf), ValueError, "weight_decay.*inf"),
-    (lambda: AdamW([Value(1.0)], lr=-1e-3), ValueError, r"AdamW: lr.*-0.001"),
-    (lambda: AdamW([Value(1.0)], betas=(0.9, 1.5)), ValueError, r"AdamW: betas\[1\].*1.5"),
-    (lambda: AdamW([Value(1.0)], betas=[0.9]), ValueError, r"AdamW: betas.*\[0.9\]"),
-    (lambda: AdamW([Value(1.0)], eps=math.nan), ValueError, r"AdamW: eps.*nan"),
-    (lambda: AdamW([Value(1.0)], weight_decay=-0.01), ValueError, r"AdamW: weight_decay.*-0.01"),
-    (lambda: AdamW([], lr=0.1), ValueError, "AdamW got an empty"),
-    (lambda: RMSprop([Value(1.0)], lr=math.inf), ValueError, r"RMSprop: lr.*inf"),
-    (lambda: RMSprop([Value(1.0)], alpha=1.0), ValueError, r"RMSprop: alpha.*\[0.0, 1.0\).*1.0"),
-    (lambda: RMSprop([Value(1.0)], alpha=-0.5), ValueError, r"RMSprop: alpha.*-0.5"),
-    (lambda: RMSprop([Value(1.0)], eps=-1e-8), ValueError, r"RMSprop: eps.*-1e-08"),
-    (lambda: RMSprop([Value(1.0)], momentum=math.nan), ValueError, r"RMSprop: momentum.*nan"),
-    (lambda: RMSprop([Value(1.0)], weight_decay=-2), ValueError, r"RMSprop: weight_decay.*-2"),
-    (lambda: RMSprop([Value(1.0)], centered="yes"), ValueError, r"RMSprop: centered.*'yes'"),
-    (lambda: RMSprop([1.0]), TypeError, "RMSprop parameters must be Values"),
-])
+@pytest.mark.parametrize(
+    "make, error, words",
+    [
+        (lambda: SGD([Value(1.0)], lr=-1.0), ValueError, "lr"),
+        (lambda: SGD([Value(1.0)], lr="0.1"), ValueError, "lr"),
+        (lambda: SGD([], lr=0.1), ValueError, "empty"),
+        (lambda: SGD([1.0], lr=0.1), TypeError, "Values"),
+        (lambda: SGD(Value(1.0), lr=0.1), TypeError, "single Value"),
+        (lambda: Adam([Value(1.0)], betas=(0.9, 1.0)), ValueError, "betas"),
+        (lambda: Adam([Value(1.0)], betas=0.9), ValueError, "betas"),
+        (lambda: Adam([Value(1.0)], eps=-1.0), ValueError, "eps"),
+        (lambda: Adam([Value(1.0)], eps=math.nan), ValueError, "eps.*nan"),
+        (lambda: Adam([Value(1.0)], lr=math.inf), ValueError, "lr.*inf"),
+        (lambda: Adam([Value(1.0)], betas=(-0.1, 0.9)), ValueError, r"betas\[0\].*-0.1"),
+        (lambda: Adam([Value(1.0)], betas=(0.9, math.nan)), ValueError, r"betas\[1\].*nan"),
+        (lambda: Adam([Value(1.0)], weight_decay=-1e-3), ValueError, "weight_decay.*-0.001"),
+        (lambda: SGD([Value(1.0)], lr=math.nan), ValueError, "lr.*nan"),
+        (lambda: SGD([Value(1.0)], lr=0.1, momentum=-0.5), ValueError, "momentum.*-0.5"),
+        (lambda: SGD([Value(1.0)], lr=0.1, weight_decay=math.inf), ValueError, "weight_decay.*inf"),
+        (lambda: AdamW([Value(1.0)], lr=-1e-3), ValueError, r"AdamW: lr.*-0.001"),
+        (lambda: AdamW([Value(1.0)], betas=(0.9, 1.5)), ValueError, r"AdamW: betas\[1\].*1.5"),
+        (lambda: AdamW([Value(1.0)], betas=[0.9]), ValueError, r"AdamW: betas.*\[0.9\]"),
+        (lambda: AdamW([Value(1.0)], eps=math.nan), ValueError, r"AdamW: eps.*nan"),
+        (
+            lambda: AdamW([Value(1.0)], weight_decay=-0.01),
+            ValueError,
+            r"AdamW: weight_decay.*-0.01",
+        ),
+        (lambda: AdamW([], lr=0.1), ValueError, "AdamW got an empty"),
+        (lambda: RMSprop([Value(1.0)], lr=math.inf), ValueError, r"RMSprop: lr.*inf"),
+        (
+            lambda: RMSprop([Value(1.0)], alpha=1.0),
+            ValueError,
+            r"RMSprop: alpha.*\[0.0, 1.0\).*1.0",
+        ),
+        (lambda: RMSprop([Value(1.0)], alpha=-0.5), ValueError, r"RMSprop: alpha.*-0.5"),
+        (lambda: RMSprop([Value(1.0)], eps=-1e-8), ValueError, r"RMSprop: eps.*-1e-08"),
+        (lambda: RMSprop([Value(1.0)], momentum=math.nan), ValueError, r"RMSprop: momentum.*nan"),
+        (lambda: RMSprop([Value(1.0)], weight_decay=-2), ValueError, r"RMSprop: weight_decay.*-2"),
+        (lambda: RMSprop([Value(1.0)], centered="yes"), ValueError, r"RMSprop: centered.*'yes'"),
+        (lambda: RMSprop([1.0]), TypeError, "RMSprop parameters must be Values"),
+    ],
+)
 def test_bad_arguments_raise_errors_naming_them(make, error, words):
     with pytest.raises(error, match=words):
         make()
@@ -275,8 +301,10 @@ def test_adam_with_eps_zero_gives_nan_on_a_zero_gradient_like_torch():
 
 def test_adam_with_eps_zero_matches_torch():
     torch = pytest.importorskip("torch")
-    params = [torch.tensor(1.0, dtype=torch.float64, requires_grad=True),
-              torch.tensor(2.0, dtype=torch.float64, requires_grad=True)]
+    params = [
+        torch.tensor(1.0, dtype=torch.float64, requires_grad=True),
+        torch.tensor(2.0, dtype=torch.float64, requires_grad=True),
+    ]
     opt = torch.optim.Adam(params, lr=0.1, eps=0.0)
     params[0].grad = torch.tensor(0.0, dtype=torch.float64)
     params[1].grad = torch.tensor(3.0, dtype=torch.float64)
@@ -289,8 +317,10 @@ def test_adam_with_eps_zero_matches_torch():
     assert u.data == pytest.approx(params[1].item(), rel=1e-12)
 
 
-@pytest.mark.parametrize("make", [lambda ps: SGD(ps, lr=0.1), lambda ps: Adam(ps),
-                                  lambda ps: AdamW(ps), lambda ps: RMSprop(ps)])
+@pytest.mark.parametrize(
+    "make",
+    [lambda ps: SGD(ps, lr=0.1), lambda ps: Adam(ps), lambda ps: AdamW(ps), lambda ps: RMSprop(ps)],
+)
 def test_a_parameter_listed_twice_is_rejected(make):
     w, u = Value(1.0), Value(2.0)
     with pytest.raises(ValueError, match=r"parameter 2 is the same Value as parameter 0"):

@@ -9,10 +9,10 @@ import pytest
 
 pytest.importorskip("matplotlib")
 
-from autograd_tiny import plots  # noqa: E402
-from autograd_tiny.data import blobs, xor  # noqa: E402
-from autograd_tiny.nn import MLP  # noqa: E402
-from autograd_tiny.train import History, fit  # noqa: E402
+from autograd_tiny import plots
+from autograd_tiny.data import blobs, xor
+from autograd_tiny.nn import MLP
+from autograd_tiny.train import History, fit
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -42,8 +42,9 @@ def test_plot_history_writes_a_png_with_train_and_validation_curves(tmp_path, th
 
 def test_plot_decision_boundary_writes_a_png(tmp_path, three_class_model):
     model, X, y, _ = three_class_model
-    out = plots.plot_decision_boundary(model, X, y, tmp_path / "boundary.png", resolution=20,
-                                       title="three classes")
+    out = plots.plot_decision_boundary(
+        model, X, y, tmp_path / "boundary.png", resolution=20, title="three classes"
+    )
     assert png_size(out)[0] > 100
     assert [p.name for p in tmp_path.iterdir()] == ["boundary.png"]
 
@@ -54,15 +55,16 @@ def fill_pixels(path, colour):
     from matplotlib.image import imread
 
     pixels = np.rint(imread(path)[:, :, :3] * 255).astype(int)
-    rgb = [int(colour[i:i + 2], 16) for i in (1, 3, 5)]
+    rgb = [int(colour[i : i + 2], 16) for i in (1, 3, 5)]
     return np.nonzero((pixels == rgb).all(axis=2))
 
 
 def test_decision_boundary_shows_only_the_classes_the_model_predicts(tmp_path):
     # Logits (-x1, -10, x1): class 0 left of x1 = 0, class 2 right of it, never class 1.
     model = MLP(2, [3], seed=0)
-    for neuron, weights, bias in zip(model.layers[0].neurons, ([-1, 0], [0, 0], [1, 0]),
-                                     (0, -10, 0)):
+    for neuron, weights, bias in zip(
+        model.layers[0].neurons, ([-1, 0], [0, 0], [1, 0]), (0, -10, 0)
+    ):
         for w, number in zip(neuron.w, weights):
             w.data = float(number)
         neuron.b.data = float(bias)
@@ -79,8 +81,9 @@ def test_decision_boundary_shows_only_the_classes_the_model_predicts(tmp_path):
 
 def test_the_suffix_picks_the_format(tmp_path):
     X, y = xor()
-    out = plots.plot_decision_boundary(MLP(2, [2, 1], seed=0), X, y, tmp_path / "b.svg",
-                                       resolution=5)
+    out = plots.plot_decision_boundary(
+        MLP(2, [2, 1], seed=0), X, y, tmp_path / "b.svg", resolution=5
+    )
     assert ElementTree.parse(out).getroot().tag.endswith("svg")
 
 
@@ -110,19 +113,27 @@ def test_missing_matplotlib_names_the_install_command(tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"X": [], "y": []}, "0 points"),
-    ({"X": [[0.0, 0.0]], "y": [0, 1]}, "1 points and y 2 labels"),
-    ({"X": [[0.0, 0.0, 0.0]], "y": [0]}, "exactly 2"),
-    ({"resolution": 1}, "resolution"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"X": [], "y": []}, "0 points"),
+        ({"X": [[0.0, 0.0]], "y": [0, 1]}, "1 points and y 2 labels"),
+        ({"X": [[0.0, 0.0, 0.0]], "y": [0]}, "exactly 2"),
+        ({"resolution": 1}, "resolution"),
+    ],
+)
 def test_plot_decision_boundary_rejects_bad_input(tmp_path, kwargs, message):
     X, y = xor()
     arguments = {"X": X, "y": y, **kwargs}
     resolution = arguments.pop("resolution", 10)
     with pytest.raises(ValueError, match=message):
-        plots.plot_decision_boundary(MLP(2, [1], seed=0), arguments["X"], arguments["y"],
-                                     tmp_path / "b.png", resolution=resolution)
+        plots.plot_decision_boundary(
+            MLP(2, [1], seed=0),
+            arguments["X"],
+            arguments["y"],
+            tmp_path / "b.png",
+            resolution=resolution,
+        )
 
 
 def test_plot_history_rejects_an_empty_history(tmp_path):

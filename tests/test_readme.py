@@ -43,8 +43,9 @@ def test_the_readme_has_python_blocks():
     assert len(python_blocks()) >= 4
 
 
-@pytest.mark.parametrize("code, shown", python_blocks(),
-                         ids=[f"block{i}" for i in range(len(python_blocks()))])
+@pytest.mark.parametrize(
+    "code, shown", python_blocks(), ids=[f"block{i}" for i in range(len(python_blocks()))]
+)
 def test_readme_python_block_runs_as_written(code, shown, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # a block that writes files writes them here
     namespace: dict[str, object] = {"__name__": "readme"}
@@ -63,8 +64,10 @@ def test_readme_python_block_runs_as_written(code, shown, tmp_path, monkeypatch)
         lines = printed.splitlines()
         assert len(lines) == len(comments)
         for line, comment in zip(lines, comments):
-            assert comment.startswith(line) and PROSE.fullmatch(comment[len(line):]), (
-                line, comment)
+            assert comment.startswith(line) and PROSE.fullmatch(comment[len(line) :]), (
+                line,
+                comment,
+            )
 
 
 MAKEFILE = README.parent / "Makefile"

@@ -30,8 +30,12 @@ def test_round_trip_is_exact_and_plain_json(tmp_path):
     source.save(path)
     document = json.loads(path.read_text(encoding="utf-8"))
     assert document["format"] == "autograd_tiny.state_dict"
-    assert document["config"] == {"nin": 2, "nouts": [3, 1], "activation": "tanh",
-                                  "output_activation": "linear"}
+    assert document["config"] == {
+        "nin": 2,
+        "nouts": [3, 1],
+        "activation": "tanh",
+        "output_activation": "linear",
+    }
     target = model(1).load(path)
     assert target.state_dict() == source.state_dict()
     assert [os.path.basename(p) for p in os.listdir(tmp_path)] == ["model.json"]
@@ -43,17 +47,20 @@ def test_init_is_not_saved_so_a_model_of_the_same_shape_loads_the_file(tmp_path)
     source.save(path)
     assert "init" not in json.loads(path.read_text(encoding="utf-8"))["config"]
     assert model(1).load(path).state_dict() == source.state_dict()
-    assert MLP(2, [3, 1], activation="tanh", init="he").load(path).state_dict() == \
-        source.state_dict()
+    assert (
+        MLP(2, [3, 1], activation="tanh", init="he").load(path).state_dict() == source.state_dict()
+    )
 
 
 def test_a_file_written_before_init_existed_loads_into_a_model_with_any_init(tmp_path):
     path = tmp_path / "old.json"
-    path.write_text('{"format": "autograd_tiny.state_dict", "version": 1, "model": "MLP", '
-                    '"config": {"nin": 2, "nouts": [1], "activation": "tanh", '
-                    '"output_activation": "linear"}, '
-                    '"state": {"layers": [{"weight": [[0.5, -0.25]], "bias": [0.125]}]}}',
-                    encoding="utf-8")
+    path.write_text(
+        '{"format": "autograd_tiny.state_dict", "version": 1, "model": "MLP", '
+        '"config": {"nin": 2, "nouts": [1], "activation": "tanh", '
+        '"output_activation": "linear"}, '
+        '"state": {"layers": [{"weight": [[0.5, -0.25]], "bias": [0.125]}]}}',
+        encoding="utf-8",
+    )
     for init in ("auto", "glorot", "uniform"):
         target = MLP(2, [1], activation="tanh", init=init, seed=3).load(path)
         assert target.state_dict() == {"layers": [{"weight": [[0.5, -0.25]], "bias": [0.125]}]}
@@ -114,14 +121,16 @@ BAD_FILES = {
     "other json": lambda tmp: b'{"weights": [1, 2]}',
     "wrong version": lambda tmp: _edited(tmp, lambda d: d.update(version=99)),
     "wrong shape": lambda tmp: _edited(
-        tmp, lambda d: d["state"]["layers"][0]["weight"][0].append(1.0)),
+        tmp, lambda d: d["state"]["layers"][0]["weight"][0].append(1.0)
+    ),
     "missing layer": lambda tmp: _edited(tmp, lambda d: d["state"]["layers"].pop()),
     "string for number": lambda tmp: _edited(
-        tmp, lambda d: d["state"]["layers"][1]["bias"].__setitem__(0, "0.5")),
+        tmp, lambda d: d["state"]["layers"][1]["bias"].__setitem__(0, "0.5")
+    ),
     "bool for number": lambda tmp: _edited(
-        tmp, lambda d: d["state"]["layers"][1]["bias"].__setitem__(0, True)),
-    "other architecture": lambda tmp: _edited(
-        tmp, lambda d: d["config"].update(activation="relu")),
+        tmp, lambda d: d["state"]["layers"][1]["bias"].__setitem__(0, True)
+    ),
+    "other architecture": lambda tmp: _edited(tmp, lambda d: d["config"].update(activation="relu")),
     "truncated": lambda tmp: _text(tmp)[:-20].encode(),
 }
 
@@ -133,7 +142,7 @@ def test_every_bad_file_raises_one_value_error_and_changes_nothing(tmp_path, nam
     path.write_bytes(content)
     target = model(5)
     before = target.state_dict()
-    with pytest.raises(ValueError, match="cannot load .*bad.json") as error:
+    with pytest.raises(ValueError, match=r"cannot load .*bad\.json") as error:
         target.load(path)
     if "token" in name or "overflow" in name:
         assert "NaN" in str(error.value) or "inf" in str(error.value).lower()
@@ -151,7 +160,7 @@ def test_every_truncation_prefix_is_rejected(tmp_path):
         if text[:n].strip() == text.strip():
             continue  # only the trailing newline is gone: still the whole file
         path.write_text(text[:n], encoding="utf-8")
-        with pytest.raises(ValueError, match="prefix.json"):
+        with pytest.raises(ValueError, match=r"prefix\.json"):
             target.load(path)
     assert target.state_dict() == before
 
@@ -161,7 +170,6 @@ def test_a_save_killed_at_any_moment_never_leaves_a_corrupt_file(tmp_path):
     path = tmp_path / "model.json"
     MLP(2, [32, 32, 1], seed=1).save(path)  # a whole file to begin with
     rng = random.Random(0)
-
 
     for _ in range(30):  # at random moments
         kill_a_saving_child(path, "loop", rng.uniform(0.0, 0.03))
@@ -178,7 +186,10 @@ def test_a_huge_integer_in_the_file_raises_a_value_error_naming_the_file(tmp_pat
     path.write_bytes(_with_token(tmp_path, str(10**400)))
     target = model(5)
     before = target.state_dict()
-    with pytest.raises(ValueError, match=r"cannot load .*huge\.json.*state\.layers\[1\]\.bias"
-                                         r"\[0\]: .*integer too large for a float"):
+    with pytest.raises(
+        ValueError,
+        match=r"cannot load .*huge\.json.*state\.layers\[1\]\.bias"
+        r"\[0\]: .*integer too large for a float",
+    ):
         target.load(path)
     assert target.state_dict() == before

@@ -68,10 +68,19 @@ def test_to_torch_outputs_equal_the_models(kind, hidden, output):
 def test_to_torch_builds_linear_and_activation_modules_in_float64():
     torch = pytest.importorskip("torch")
     seq = to_torch(MLP(2, [4, 3, 1], activation="tanh", output_activation="sigmoid", seed=0))
-    assert [type(m).__name__ for m in seq] == ["Linear", "Tanh", "Linear", "Tanh", "Linear",
-                                               "Sigmoid"]
+    assert [type(m).__name__ for m in seq] == [
+        "Linear",
+        "Tanh",
+        "Linear",
+        "Tanh",
+        "Linear",
+        "Sigmoid",
+    ]
     assert [(m.in_features, m.out_features) for m in seq if isinstance(m, torch.nn.Linear)] == [
-        (2, 4), (4, 3), (3, 1)]
+        (2, 4),
+        (4, 3),
+        (3, 1),
+    ]
     assert {p.dtype for p in seq.parameters()} == {torch.float64}
     assert all(p.requires_grad for p in seq.parameters())
 
@@ -101,11 +110,13 @@ def test_from_torch_outputs_equal_torchs():
     torch = pytest.importorskip("torch")
     torch.manual_seed(0)
     nn = torch.nn
-    seq = nn.Sequential(nn.Linear(3, 6), nn.Tanh(), nn.Linear(6, 6), nn.Tanh(), nn.Linear(6, 2),
-                        nn.Sigmoid()).double()
+    seq = nn.Sequential(
+        nn.Linear(3, 6), nn.Tanh(), nn.Linear(6, 6), nn.Tanh(), nn.Linear(6, 2), nn.Sigmoid()
+    ).double()
     model = from_torch(seq)
-    assert repr(model) == "MLP(nin=3, nouts=[6, 6, 2], activation='tanh', " \
-                          "output_activation='sigmoid')"
+    assert (
+        repr(model) == "MLP(nin=3, nouts=[6, 6, 2], activation='tanh', output_activation='sigmoid')"
+    )
     inputs = random_inputs(seed=3)
     with torch.no_grad():
         expected = seq(torch.tensor(inputs, dtype=torch.float64)).tolist()
@@ -128,11 +139,16 @@ def test_from_torch_reads_float32_identity_and_nested_blocks():
     torch = pytest.importorskip("torch")
     torch.manual_seed(2)
     nn = torch.nn
-    seq = nn.Sequential(nn.Sequential(nn.Linear(2, 3), nn.ReLU(inplace=True)),
-                        nn.Linear(3, 3), nn.ReLU(), nn.Identity(), nn.Linear(3, 1), nn.Identity())
+    seq = nn.Sequential(
+        nn.Sequential(nn.Linear(2, 3), nn.ReLU(inplace=True)),
+        nn.Linear(3, 3),
+        nn.ReLU(),
+        nn.Identity(),
+        nn.Linear(3, 1),
+        nn.Identity(),
+    )
     model = from_torch(seq)  # float32 weights, read exactly as Python floats
-    assert (model.nouts, model.activation, model.output_activation) == ([3, 3, 1], "relu",
-                                                                       "linear")
+    assert (model.nouts, model.activation, model.output_activation) == ([3, 3, 1], "relu", "linear")
     assert model.layers[0].neurons[1].w[0].data == seq[0][0].weight[1, 0].item()
     with torch.no_grad():
         expected = seq(torch.tensor([0.5, -0.25])).item()
@@ -148,21 +164,42 @@ def test_linear_layers_with_no_activation_between_are_linear_hidden_layers():
 
 def refusals(nn):
     return [
-        (nn.Sequential(nn.Linear(2, 3), nn.Dropout(0.5), nn.Linear(3, 1)),
-         ValueError, r"layer '1' \(Dropout\(p=0.5.*cannot be represented"),
-        (nn.Sequential(nn.Linear(2, 3), nn.LeakyReLU(), nn.Linear(3, 1)),
-         ValueError, r"layer '1' \(LeakyReLU.*only Linear layers"),
-        (nn.Sequential(nn.Linear(2, 3, bias=False)),
-         ValueError, r"layer '0' \(Linear\(in_features=2, out_features=3, bias=False\)\) has no "
-                     r"bias"),
-        (nn.Sequential(nn.ReLU(), nn.Linear(2, 3)),
-         ValueError, r"layer '0' \(ReLU\(\)\) comes before any Linear"),
-        (nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Tanh()),
-         ValueError, r"layer '2' \(Tanh\(\)\) follows another activation \(relu\)"),
-        (nn.Sequential(nn.Linear(2, 3), nn.Linear(4, 1)),
-         ValueError, r"layer '1' .* takes 4 inputs, but layer '0' gives 3"),
-        (nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 3), nn.Tanh(), nn.Linear(3, 1)),
-         ValueError, r"layer '2' is followed by tanh, but layer '0' by relu"),
+        (
+            nn.Sequential(nn.Linear(2, 3), nn.Dropout(0.5), nn.Linear(3, 1)),
+            ValueError,
+            r"layer '1' \(Dropout\(p=0.5.*cannot be represented",
+        ),
+        (
+            nn.Sequential(nn.Linear(2, 3), nn.LeakyReLU(), nn.Linear(3, 1)),
+            ValueError,
+            r"layer '1' \(LeakyReLU.*only Linear layers",
+        ),
+        (
+            nn.Sequential(nn.Linear(2, 3, bias=False)),
+            ValueError,
+            r"layer '0' \(Linear\(in_features=2, out_features=3, bias=False\)\) has no "
+            r"bias",
+        ),
+        (
+            nn.Sequential(nn.ReLU(), nn.Linear(2, 3)),
+            ValueError,
+            r"layer '0' \(ReLU\(\)\) comes before any Linear",
+        ),
+        (
+            nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Tanh()),
+            ValueError,
+            r"layer '2' \(Tanh\(\)\) follows another activation \(relu\)",
+        ),
+        (
+            nn.Sequential(nn.Linear(2, 3), nn.Linear(4, 1)),
+            ValueError,
+            r"layer '1' .* takes 4 inputs, but layer '0' gives 3",
+        ),
+        (
+            nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 3), nn.Tanh(), nn.Linear(3, 1)),
+            ValueError,
+            r"layer '2' is followed by tanh, but layer '0' by relu",
+        ),
         (nn.Sequential(), ValueError, "holds no Linear layer"),
         (nn.Sequential(nn.ReLU()), ValueError, r"layer '0' \(ReLU\(\)\) comes before any Linear"),
         (nn.Linear(2, 3), TypeError, r"converts a torch.nn.Sequential, got Linear"),
@@ -201,8 +238,9 @@ def test_one_sgd_step_in_torch_equals_one_step_here():
 
     torch_opt = torch.optim.SGD(seq.parameters(), lr=0.1, momentum=0.9)
     prediction = seq(torch.tensor(inputs, dtype=torch.float64))[:, 0]
-    torch_loss = torch.nn.functional.mse_loss(prediction, torch.tensor(targets,
-                                                                       dtype=torch.float64))
+    torch_loss = torch.nn.functional.mse_loss(
+        prediction, torch.tensor(targets, dtype=torch.float64)
+    )
     torch_loss.backward()
     torch_opt.step()
 

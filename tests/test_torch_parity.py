@@ -15,8 +15,9 @@ torch = pytest.importorskip("torch")
 F = torch.nn.functional
 
 # PyTorch's counterpart of each op, from the op registry (``torch=`` of each entry).
-TORCH_OPS = {name: eval(op.torch, {"torch": torch, "F": F})  # noqa: S307 - our own table
-             for name, op in REGISTRY.items() if op.torch}
+TORCH_OPS = {
+    name: eval(op.torch, {"torch": torch, "F": F}) for name, op in REGISTRY.items() if op.torch
+}
 
 
 def _torch_leaf(x: float):
@@ -84,8 +85,11 @@ def test_random_expressions_equal_torch(case):
 
 @pytest.mark.parametrize("x", [-1.3, 0.2, 2.0])
 def test_second_and_third_derivatives_equal_torch(x):
-    f = lambda v: (v * v + 1).log() * v.sin() if isinstance(v, Value) else (
-        torch.log(v * v + 1) * torch.sin(v))
+    f = lambda v: (
+        (v * v + 1).log() * v.sin()
+        if isinstance(v, Value)
+        else (torch.log(v * v + 1) * torch.sin(v))
+    )
     t = _torch_leaf(x)
     (d1,) = torch.autograd.grad(f(t), t, create_graph=True)
     (d2,) = torch.autograd.grad(d1, t, create_graph=True)
@@ -97,13 +101,30 @@ def test_second_and_third_derivatives_equal_torch(x):
 
 # The domain edges and conventions of the newer ops, where PyTorch is the reference.
 EDGE_POINTS = [
-    ("asin", (1.0,)), ("asin", (-1.0,)), ("acos", (1.0,)), ("asin", (2.0,)),
-    ("atan", (math.inf,)), ("tan", (math.inf,)), ("sinh", (-1000.0,)), ("cosh", (1000.0,)),
-    ("log2", (0.0,)), ("log10", (-1.0,)), ("log2", (math.inf,)), ("erf", (math.inf,)),
-    ("atan2", (0.0, -1.0)), ("atan2", (1.0, 0.0)), ("atan2", (0.0, 0.0)),
-    ("maximum", (1.0, 1.0)), ("minimum", (2.0, 2.0)),  # (a nan: ours is nan, torch's 1)
-    ("clamp_min", (0.0, 0.0)), ("clamp_max", (1.0, 1.0)), ("clamp_min", (-3.0, 0.5)),
-    ("%", (-7.0, 3.0)), ("%", (7.0, -3.0)), ("%", (5.0, 0.0)), ("%", (-0.5, 2.0)),
+    ("asin", (1.0,)),
+    ("asin", (-1.0,)),
+    ("acos", (1.0,)),
+    ("asin", (2.0,)),
+    ("atan", (math.inf,)),
+    ("tan", (math.inf,)),
+    ("sinh", (-1000.0,)),
+    ("cosh", (1000.0,)),
+    ("log2", (0.0,)),
+    ("log10", (-1.0,)),
+    ("log2", (math.inf,)),
+    ("erf", (math.inf,)),
+    ("atan2", (0.0, -1.0)),
+    ("atan2", (1.0, 0.0)),
+    ("atan2", (0.0, 0.0)),
+    ("maximum", (1.0, 1.0)),
+    ("minimum", (2.0, 2.0)),  # (a nan: ours is nan, torch's 1)
+    ("clamp_min", (0.0, 0.0)),
+    ("clamp_max", (1.0, 1.0)),
+    ("clamp_min", (-3.0, 0.5)),
+    ("%", (-7.0, 3.0)),
+    ("%", (7.0, -3.0)),
+    ("%", (5.0, 0.0)),
+    ("%", (-0.5, 2.0)),
 ]
 
 

@@ -26,6 +26,7 @@ def held_out_accuracy(data, sizes, epochs, seed=0):
 
 # -- the targets: fit's defaults, only epochs and a seed given ------------------------
 
+
 @pytest.mark.parametrize("seed", range(4))
 def test_xor_reaches_full_accuracy(seed):
     for model in (MLP(2, [8, 1], activation="tanh", seed=seed), MLP(2, [16, 1], seed=seed)):
@@ -48,6 +49,7 @@ def test_circles_reach_95_percent_held_out():
 
 # -- behaviour --------------------------------------------------------------------------
 
+
 def run(seed):
     X, y = blobs(10, seed=1)
     model = MLP(2, [4, 3], seed=seed)
@@ -68,10 +70,13 @@ def test_history_without_validation_has_empty_validation_lists():
     assert all(0.0 <= a <= 1.0 for a in history.accuracy)
 
 
-@pytest.mark.parametrize("sizes, loss_function, targets", [
-    ([3, 1], binary_cross_entropy_with_logits, [0, 1, 1, 0]),
-    ([3, 2], cross_entropy, [0, 1, 1, 0]),
-])
+@pytest.mark.parametrize(
+    "sizes, loss_function, targets",
+    [
+        ([3, 1], binary_cross_entropy_with_logits, [0, 1, 1, 0]),
+        ([3, 2], cross_entropy, [0, 1, 1, 0]),
+    ],
+)
 def test_loss_is_picked_from_the_output_size(sizes, loss_function, targets):
     X, _ = xor()
     model = MLP(2, sizes, seed=0)
@@ -140,8 +145,9 @@ def test_memory_stays_flat_with_the_gc_disabled():
 
 def test_history_plots_itself(tmp_path):
     pytest.importorskip("matplotlib")
-    history = History(loss=[0.7, 0.4], accuracy=[0.5, 1.0], val_loss=[0.8, 0.5],
-                      val_accuracy=[0.5, 0.75])
+    history = History(
+        loss=[0.7, 0.4], accuracy=[0.5, 1.0], val_loss=[0.8, 0.5], val_accuracy=[0.5, 0.75]
+    )
     figure = history.plot(tmp_path / "curves.png")
     assert len(figure.axes) == 2
     assert (tmp_path / "curves.png").stat().st_size > 1000
@@ -164,12 +170,15 @@ def test_predict_and_accuracy():
     assert accuracy(model, X, [0, 1, 0]) == pytest.approx(2 / 3)
 
 
-@pytest.mark.parametrize("kwargs, words", [
-    ({"epochs": 0}, "epochs"),
-    ({"batch_size": 0}, "batch_size"),
-    ({"loss": "l1"}, "unknown loss 'l1'"),
-    ({"validation_data": ([[0.0, 0.0]],)}, "validation_data"),
-])
+@pytest.mark.parametrize(
+    "kwargs, words",
+    [
+        ({"epochs": 0}, "epochs"),
+        ({"batch_size": 0}, "batch_size"),
+        ({"loss": "l1"}, "unknown loss 'l1'"),
+        ({"validation_data": ([[0.0, 0.0]],)}, "validation_data"),
+    ],
+)
 def test_bad_arguments_raise_value_errors(kwargs, words):
     with pytest.raises(ValueError, match=words):
         fit(MLP(2, [2, 1], seed=0), *xor(), **kwargs)
@@ -182,21 +191,28 @@ def test_mismatched_data_raises():
 
 # -- labels that the loss cannot read ---------------------------------------------------
 
-@pytest.mark.parametrize("make", [
-    lambda: MLP(2, [4, 1], seed=0),
-    lambda: MLP(2, [4, 1], output_activation="sigmoid", seed=0),
-])
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: MLP(2, [4, 1], seed=0),
+        lambda: MLP(2, [4, 1], output_activation="sigmoid", seed=0),
+    ],
+)
 def test_one_output_with_three_classes_asks_for_three_outputs(make):
     model = make()
     before = model.state_dict()
-    with pytest.raises(ValueError, match=r"fit: .*1 output.*labels 0 and 1.*got 2 "
-                                         r"\(y\[\d+\]\).*give the model 3 outputs"):
+    with pytest.raises(
+        ValueError,
+        match=r"fit: .*1 output.*labels 0 and 1.*got 2 "
+        r"\(y\[\d+\]\).*give the model 3 outputs",
+    ):
         fit(model, *blobs(30), epochs=1)
     assert model.state_dict() == before
 
 
 def test_one_output_with_hinge_accepts_plus_minus_one_only():
-    X, y = xor()
+    X, _y = xor()
     fit(MLP(2, [4, 1], seed=0), X, [-1, 1, 1, -1], loss="hinge", epochs=1)
     with pytest.raises(ValueError, match=r"fit: .*hinge.*-1 and 1.*got 2"):
         fit(MLP(2, [4, 1], seed=0), X, [0, 1, 2, 0], loss="hinge", epochs=1)
@@ -247,6 +263,7 @@ def test_hinge_on_k_outputs_is_the_multiclass_hinge():
 
 # -- a given optimizer ------------------------------------------------------------------
 
+
 def test_lr_together_with_an_optimizer_is_rejected():
     model = MLP(2, [4, 1], seed=0)
     with pytest.raises(ValueError, match=r"fit: lr=0\.5 is for the default Adam.*optimizer"):
@@ -256,8 +273,11 @@ def test_lr_together_with_an_optimizer_is_rejected():
 def test_an_optimizer_of_another_model_is_rejected():
     model, other = MLP(2, [4, 1], seed=0), MLP(2, [4, 1], seed=1)
     before = model.state_dict()
-    with pytest.raises(ValueError, match=r"fit: the optimizer does not hold 17 of the "
-                                         r"model's 17 parameters"):
+    with pytest.raises(
+        ValueError,
+        match=r"fit: the optimizer does not hold 17 of the "
+        r"model's 17 parameters",
+    ):
         fit(model, *xor(), optimizer=SGD(other.parameters(), lr=0.1), epochs=1)
     with pytest.raises(ValueError, match=r"does not hold 5 of the model's 17 parameters"):
         fit(model, *xor(), optimizer=SGD(model.parameters()[:12], lr=0.1), epochs=1)
@@ -267,6 +287,7 @@ def test_an_optimizer_of_another_model_is_rejected():
 
 
 # -- the garbage collector -------------------------------------------------------------
+
 
 @pytest.mark.parametrize("enabled", [True, False])
 def test_fit_pauses_the_gc_in_steps_and_restores_it(enabled):
@@ -294,6 +315,7 @@ def test_fit_pauses_the_gc_in_steps_and_restores_it(enabled):
 
 # -- compiled steps ---------------------------------------------------------------------
 
+
 def patch_train_step(monkeypatch, replacement):
     """Replace the eager step that fit runs and hands the compiled step to fall back on."""
     monkeypatch.setattr("autograd_tiny.train.train_step", replacement)
@@ -313,8 +335,10 @@ def count_eager_steps(monkeypatch) -> list[int]:
 
 def no_eager_steps(monkeypatch):
     """Make any eager train_step inside fit fail the test."""
+
     def eager(*args):
         raise AssertionError("fit ran an eager step")
+
     patch_train_step(monkeypatch, eager)
 
 
@@ -333,14 +357,22 @@ def assert_same_run(eager, compiled, eager_params, compiled_params):
     assert compiled.accuracy == eager.accuracy
     assert compiled.val_accuracy == eager.val_accuracy
     assert [p.data for p in compiled_params] == pytest.approx(
-        [p.data for p in eager_params], rel=1e-9, abs=1e-12)
+        [p.data for p in eager_params], rel=1e-9, abs=1e-12
+    )
 
 
 @pytest.mark.parametrize("activation", ["relu", "tanh"])
 def test_compiled_fit_equals_eager_fit_for_one_output_bce(monkeypatch, activation):
     X, y = moons(40, noise=0.1, seed=0)
-    runs = fit_both(monkeypatch, lambda: MLP(2, [8, 8, 1], activation=activation, seed=0),
-                    X, y, epochs=15, batch_size=8, validation_data=(X[:10], y[:10]))
+    runs = fit_both(
+        monkeypatch,
+        lambda: MLP(2, [8, 8, 1], activation=activation, seed=0),
+        X,
+        y,
+        epochs=15,
+        batch_size=8,
+        validation_data=(X[:10], y[:10]),
+    )
     assert_same_run(*runs)
     assert runs[1].loss[-1] < runs[1].loss[0]
 
@@ -348,21 +380,34 @@ def test_compiled_fit_equals_eager_fit_for_one_output_bce(monkeypatch, activatio
 @pytest.mark.parametrize("activation", ["relu", "tanh"])
 def test_compiled_fit_equals_eager_fit_for_three_class_cross_entropy(monkeypatch, activation):
     X, y = blobs(15, seed=0)
-    runs = fit_both(monkeypatch, lambda: MLP(2, [8, 3], activation=activation, seed=0),
-                    X, y, epochs=15, batch_size=8)
+    runs = fit_both(
+        monkeypatch,
+        lambda: MLP(2, [8, 3], activation=activation, seed=0),
+        X,
+        y,
+        epochs=15,
+        batch_size=8,
+    )
     assert_same_run(*runs)
     assert runs[1].accuracy[-1] > 0.9
 
 
 @pytest.mark.parametrize("sizes, data", [([4, 1], xor()), ([4, 3], blobs(5, seed=1))])
 def test_compiled_fit_equals_eager_fit_for_mse(monkeypatch, sizes, data):
-    runs = fit_both(monkeypatch, lambda: MLP(2, sizes, activation="tanh", seed=0), *data,
-                    epochs=10, batch_size=4, loss="mse")
+    runs = fit_both(
+        monkeypatch,
+        lambda: MLP(2, sizes, activation="tanh", seed=0),
+        *data,
+        epochs=10,
+        batch_size=4,
+        loss="mse",
+    )
     assert_same_run(*runs)
 
 
-@pytest.mark.parametrize("sizes, data", [([16, 16, 3], blobs(20, seed=2)),
-                                          ([16, 16, 1], moons(60, noise=0.2, seed=2))])
+@pytest.mark.parametrize(
+    "sizes, data", [([16, 16, 3], blobs(20, seed=2)), ([16, 16, 1], moons(60, noise=0.2, seed=2))]
+)
 def test_compiled_fit_equals_eager_fit_with_fits_defaults(monkeypatch, sizes, data):
     # The timed models (2-16-16-3 blobs, 2-16-16-1 moons), default loss, batch
     # size and optimizer: every epoch's loss and accuracy match.
@@ -375,19 +420,34 @@ def test_compiled_fit_equals_eager_fit_for_a_sigmoid_output(monkeypatch):
     # A sigmoid output predicts 1 above 0.5, not above 0: the compiled count
     # must use the same threshold (mse is the compiled loss for this model).
     X, y = moons(40, noise=0.1, seed=1)
-    runs = fit_both(monkeypatch, lambda: MLP(2, [8, 1], output_activation="sigmoid", seed=0),
-                    X, y, epochs=8, batch_size=8, loss="mse")
+    runs = fit_both(
+        monkeypatch,
+        lambda: MLP(2, [8, 1], output_activation="sigmoid", seed=0),
+        X,
+        y,
+        epochs=8,
+        batch_size=8,
+        loss="mse",
+    )
     assert_same_run(*runs)
     assert len(set(runs[1].accuracy)) > 1
 
 
-@pytest.mark.parametrize("sizes, y, expected", [([4, 3], [0, 1, 2], 1 / 3),
-                                                ([4, 1], [0, 1, 0], 2 / 3)])
+@pytest.mark.parametrize(
+    "sizes, y, expected", [([4, 3], [0, 1, 2], 1 / 3), ([4, 1], [0, 1, 0], 2 / 3)]
+)
 def test_compiled_accuracy_counts_ties_like_argmax(monkeypatch, sizes, y, expected):
     # At the origin a fresh relu MLP outputs exactly 0 (zero biases): the eager
     # prediction is class 0 (argmax keeps the first maximum; 0 > 0 is false).
-    eager, compiled, _, _ = fit_both(monkeypatch, lambda: MLP(2, sizes, seed=0),
-                                     [[0.0, 0.0]] * 3, y, epochs=1, lr=0.0, shuffle=False)
+    eager, compiled, _, _ = fit_both(
+        monkeypatch,
+        lambda: MLP(2, sizes, seed=0),
+        [[0.0, 0.0]] * 3,
+        y,
+        epochs=1,
+        lr=0.0,
+        shuffle=False,
+    )
     assert eager.accuracy == compiled.accuracy == [pytest.approx(expected)]
 
 
@@ -410,11 +470,11 @@ class FailsWhenTraced(MLP):
 
 def test_any_error_while_tracing_falls_back_to_the_eager_step_and_says_so_once():
     X, y = xor()
-    eager = fit(FailsWhenTraced(2, [4, 1], seed=0), X, y, epochs=2, batch_size=2,
-                compile=False)
+    eager = fit(FailsWhenTraced(2, [4, 1], seed=0), X, y, epochs=2, batch_size=2, compile=False)
     with pytest.warns(RuntimeWarning, match="only runs eagerly") as said:
-        compiled = fit(FailsWhenTraced(2, [4, 1], seed=0), X, y, epochs=2, batch_size=2,
-                       compile=True)
+        compiled = fit(
+            FailsWhenTraced(2, [4, 1], seed=0), X, y, epochs=2, batch_size=2, compile=True
+        )
     assert compiled == eager and len(said) == 1
 
 
@@ -424,8 +484,9 @@ def test_untraceable_models_and_losses_fall_back_to_eager_steps(monkeypatch):
     eager = fit(ReadsItsOutput(2, [4, 1], seed=0), X, y, epochs=3, batch_size=2, compile=False)
     assert len(calls) == 6
     with pytest.warns(RuntimeWarning, match=r"cannot be compiled \(TraceError") as said:
-        compiled = fit(ReadsItsOutput(2, [4, 1], seed=0), X, y, epochs=3, batch_size=2,
-                       compile=True)
+        compiled = fit(
+            ReadsItsOutput(2, [4, 1], seed=0), X, y, epochs=3, batch_size=2, compile=True
+        )
     assert len(said) == 1  # once, not once per batch
     assert compiled == eager and len(calls) == 12  # the TraceError is remembered
     custom = fit(MLP(2, [4, 1], seed=0), X, y, epochs=1, loss=lambda out, t: mse(out, t))
@@ -435,9 +496,19 @@ def test_untraceable_models_and_losses_fall_back_to_eager_steps(monkeypatch):
 def test_a_batch_with_non_finite_values_reruns_eagerly(monkeypatch):
     calls = count_eager_steps(monkeypatch)
     X, y = [[0.5, 0.5], [0.5, -0.5], [math.inf, 0.0]], [0, 0, 1]
-    runs = [fit(MLP(2, [4, 1], activation="tanh", seed=0), X, y, epochs=1, batch_size=1,
-                shuffle=False, compile=compile, check_finite=False)
-            for compile in (False, True)]
+    runs = [
+        fit(
+            MLP(2, [4, 1], activation="tanh", seed=0),
+            X,
+            y,
+            epochs=1,
+            batch_size=1,
+            shuffle=False,
+            compile=compile,
+            check_finite=False,
+        )
+        for compile in (False, True)
+    ]
     assert len(calls) == 3 + 1  # eagerly: every sample; compiled: the infinite one only
     assert repr(runs[0]) == repr(runs[1])  # nan included
 

@@ -55,13 +55,13 @@ def test_grad_inside_no_grad_still_differentiates():
 
 
 def test_polynomial_second_derivative_at_zero_is_finite():
-    poly = lambda x: sum(c * x ** i for i, c in enumerate([1.0, 2.0, 3.0]))
+    poly = lambda x: sum(c * x**i for i, c in enumerate([1.0, 2.0, 3.0]))
     assert grad(grad(poly))(0.0) == 6.0
     assert hessian(poly)(0.0) == [[6.0]]
 
 
 def test_nan_base_gives_a_nan_exponent_derivative():
-    assert math.isnan(grad(lambda y: math.nan ** y)(1.0))
+    assert math.isnan(grad(lambda y: math.nan**y)(1.0))
 
 
 def test_hessian_refuses_a_non_scalar_output_like_grad():
@@ -94,11 +94,12 @@ def test_three_levels_each_differentiate_their_own_variable():
 
 def test_nested_grad_matches_the_closed_form_across_points():
     # g(x) = d/dy [sin(x * y) + y**3] at y = x = x cos(x**2) + 3 x**2
-    g = lambda x: grad(lambda y: at.sin(x * y) + y ** 3)(x)
+    g = lambda x: grad(lambda y: at.sin(x * y) + y**3)(x)
     for point in (-1.3, 0.0, 0.4, 2.2):
-        assert g(point) == pytest.approx(point * math.cos(point ** 2) + 3 * point ** 2)
+        assert g(point) == pytest.approx(point * math.cos(point**2) + 3 * point**2)
         assert grad(g)(point) == pytest.approx(
-            math.cos(point ** 2) - 2 * point ** 2 * math.sin(point ** 2) + 6 * point)
+            math.cos(point**2) - 2 * point**2 * math.sin(point**2) + 6 * point
+        )
 
 
 def test_same_value_passed_to_nested_calls_as_argument_and_closure():
@@ -121,7 +122,7 @@ def test_grad_inside_jvp_is_not_confused():
 
 def test_hessian_inside_grad_with_the_outer_variable():
     # d2/dy2 (x * y**3) at y = x is 6 x**2; d/dx of that is 12 x.
-    assert grad(lambda x: hessian(lambda y: x * y ** 3)(x)[0][0])(2.0) == 24.0
+    assert grad(lambda x: hessian(lambda y: x * y**3)(x)[0][0])(2.0) == 24.0
 
 
 def test_jacobian_inside_grad_with_the_outer_variable():
@@ -197,7 +198,7 @@ def test_every_transform_ignores_an_outer_no_grad():
         assert jacobian(lambda x: [x * x, 3 * x])(2.0) == [[4.0], [3.0]]
         assert jvp(f, (3.0, 2.0), (1.0, 0.0)) == (18.0, 12.0)
         assert hvp(f, (3.0, 2.0), (1.0, 0.0)) == [4.0, 6.0]
-        assert grad(grad(lambda x: x ** 3))(2.0) == 12.0
+        assert grad(grad(lambda x: x**3))(2.0) == 12.0
 
 
 def test_results_under_an_outer_no_grad_are_cut_from_the_graph():
@@ -239,7 +240,7 @@ def test_transforms_run_in_threads_without_sharing_state():
 
 @pytest.mark.parametrize("order, expected", [(1, 2.0), (2, 6.0), (3, 24.0), (4, 24.0), (5, 0.0)])
 def test_derivatives_of_a_quartic_at_zero(order, expected):
-    f = lambda x: 1.0 + 2.0 * x + 3.0 * x ** 2 + 4.0 * x ** 3 + x ** 4
+    f = lambda x: 1.0 + 2.0 * x + 3.0 * x**2 + 4.0 * x**3 + x**4
     for _ in range(order):
         f = grad(f)
     assert f(0.0) == expected
@@ -247,7 +248,7 @@ def test_derivatives_of_a_quartic_at_zero(order, expected):
 
 def test_every_order_of_x_power_n_at_zero():
     for n in range(5):
-        f = lambda x, n=n: x ** n
+        f = lambda x, n=n: x**n
         for k in range(1, 6):
             f = grad(f)
             assert f(0.0) == (math.factorial(n) if k == n else 0.0), (n, k)
@@ -265,15 +266,15 @@ def test_kinks_decide_on_the_number_at_every_order():
 
 NAN_FUNCTIONS = {
     "square": lambda x: x * x,
-    "cube": lambda x: x ** 3,
+    "cube": lambda x: x**3,
     "sin": at.sin,
     "exp": at.exp,
     "tanh": at.tanh,
     "relu": at.relu,
     "abs": abs,
     "leaky_relu": at.leaky_relu,
-    "power base": lambda x: x ** 2.5,
-    "power exponent": lambda x: 2.0 ** x,
+    "power base": lambda x: x**2.5,
+    "power exponent": lambda x: 2.0**x,
 }
 
 
@@ -284,8 +285,9 @@ def test_nan_in_gives_nan_derivatives(name):
     assert math.isnan(jvp(f, (math.nan,), (1.0,))[1])
 
 
-@pytest.mark.parametrize("name", ["sin", "exp", "tanh", "relu", "abs", "leaky_relu",
-                                  "power base", "power exponent"])
+@pytest.mark.parametrize(
+    "name", ["sin", "exp", "tanh", "relu", "abs", "leaky_relu", "power base", "power exponent"]
+)
 def test_nan_in_gives_nan_derivatives_at_every_order(name):
     f = NAN_FUNCTIONS[name]
     for _ in range(4):
@@ -299,8 +301,8 @@ def test_nan_slope_of_leaky_relu_at_every_order():
 
 
 def test_nan_base_power_exponent_at_every_order():
-    assert math.isnan(grad(lambda y: math.nan ** y)(2.0))
-    assert math.isnan(grad(grad(lambda y: math.nan ** y))(2.0))
+    assert math.isnan(grad(lambda y: math.nan**y)(2.0))
+    assert math.isnan(grad(grad(lambda y: math.nan**y))(2.0))
     assert math.isnan(grad(lambda y: Value(math.nan) ** y)(0.0))
 
 
@@ -308,7 +310,7 @@ def test_infinities_at_every_order():
     assert grad(at.exp)(math.inf) == math.inf
     assert grad(grad(at.exp))(math.inf) == math.inf
     assert grad(lambda x: x * x)(math.inf) == math.inf
-    assert grad(grad(lambda x: x ** 3))(-math.inf) == -math.inf
+    assert grad(grad(lambda x: x**3))(-math.inf) == -math.inf
     assert grad(at.tanh)(math.inf) == 0.0
     assert math.isnan(grad(at.sin)(math.inf))
 
@@ -343,8 +345,10 @@ def test_has_aux_refuses_a_function_that_returns_one_value():
 
 
 SCALAR_TRANSFORMS = {
-    "grad": grad, "value_and_grad": value_and_grad, "hessian": hessian,
-    "hvp": lambda f: (lambda x: hvp(f, (x,), (1.0,))),
+    "grad": grad,
+    "value_and_grad": value_and_grad,
+    "hessian": hessian,
+    "hvp": lambda f: lambda x: hvp(f, (x,), (1.0,)),
 }
 
 
@@ -420,7 +424,7 @@ def test_hvp_matches_the_hessian_without_building_it():
 
 def test_third_order_through_hvp_and_grad():
     # d/dx of (H v) for f = x**4 with v = 1: d/dx 12 x**2 = 24 x
-    assert grad(lambda x: hvp(lambda t: t ** 4, (x,), (1.0,))[0])(2.0) == 48.0
+    assert grad(lambda x: hvp(lambda t: t**4, (x,), (1.0,))[0])(2.0) == 48.0
 
 
 # -- composition laws on random expressions ------------------------------------------------
@@ -472,8 +476,9 @@ def test_second_derivatives_equal_the_hessian_diagonal(case):
     everything = tuple(range(len(args)))
     h = hessian(f, argnums=everything)(*args)
     for i in everything:
-        assert grad(grad(f, argnums=i), argnums=i)(*args) == pytest.approx(h[i][i], rel=1e-12,
-                                                                             abs=1e-12)
+        assert grad(grad(f, argnums=i), argnums=i)(*args) == pytest.approx(
+            h[i][i], rel=1e-12, abs=1e-12
+        )
 
 
 @settings(max_examples=40)
@@ -491,7 +496,7 @@ def test_nested_grad_at_the_outer_variable_equals_the_total_derivative(case):
     # the second derivatives: f_11 + f_12 (chain rule through both slots).
     f, args = case
     if len(args) < 2:
-        args = args + (0.3,)
+        args = (*args, 0.3)
         g = lambda a, b: f(a)
     else:
         g = lambda a, b: f(a, b, *args[2:])
@@ -526,8 +531,9 @@ def test_check_grad_catches_a_transform_that_returns_floats(monkeypatch):
 
 def test_aux_values_follow_the_same_rule_as_the_derivatives():
     w = Value(2.0)
-    g, aux = grad(lambda x: (x * x, {"square": x * x, "scaled": [w * x], "tag": "t"}),
-                  has_aux=True)(3.0)
+    g, aux = grad(
+        lambda x: (x * x, {"square": x * x, "scaled": [w * x], "tag": "t"}), has_aux=True
+    )(3.0)
     assert g == 6.0
     assert type(aux["square"]) is float and aux["square"] == 9.0
     assert isinstance(aux["scaled"][0], Value) and aux["scaled"][0].data == 6.0
@@ -539,13 +545,13 @@ def test_aux_values_follow_the_same_rule_as_the_derivatives():
 COMPOSED = {
     "grad(relu)": lambda: grad(at.relu),
     "grad(abs)": lambda: grad(abs),
-    "grad(x ** 2)": lambda: grad(lambda x: x ** 2),
-    "grad(grad(x ** 3))": lambda: grad(grad(lambda x: x ** 3)),
-    "x * grad(y ** 0)(x)": lambda: (lambda x: x * grad(lambda y: y ** 0)(x)),
+    "grad(x ** 2)": lambda: grad(lambda x: x**2),
+    "grad(grad(x ** 3))": lambda: grad(grad(lambda x: x**3)),
+    "x * grad(y ** 0)(x)": lambda: lambda x: x * grad(lambda y: y**0)(x),
     "grad(sin(x) * x)": lambda: grad(lambda x: at.sin(x) * x),
-    "jvp(tanh)": lambda: (lambda x: jvp(at.tanh, (x,), (2.0,))[1]),
-    "hessian(exp(x) * x)": lambda: (lambda x: hessian(lambda t: at.exp(t) * t)(x)[0][0]),
-    "nested at the outer variable": lambda: (lambda x: grad(lambda y: x * y * y)(x)),
+    "jvp(tanh)": lambda: lambda x: jvp(at.tanh, (x,), (2.0,))[1],
+    "hessian(exp(x) * x)": lambda: lambda x: hessian(lambda t: at.exp(t) * t)(x)[0][0],
+    "nested at the outer variable": lambda: lambda x: grad(lambda y: x * y * y)(x),
     "grad(leaky_relu)": lambda: grad(at.leaky_relu),
 }
 

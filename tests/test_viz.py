@@ -92,15 +92,17 @@ def no_distribution(name: str) -> metadata.Distribution:
 
 # -- DOT source ---------------------------------------------------------------
 
+
 def test_dot_source_matches_golden_and_is_identical_across_builds() -> None:
     first = to_dot(small_graph()[2], params=[], edge_labels=True)
-    a, b, c = small_graph()
+    _a, b, c = small_graph()
     second = to_dot(c, params=[b], edge_labels=True)
     assert second == GOLDEN
     # Only the role colour of b differs when b is not marked as a parameter, and the
     # legend then has no parameter row.
     assert first == GOLDEN.replace('<tr><td bgcolor="#fde68a">parameter</td></tr>', "").replace(
-        'bgcolor="#fde68a"', 'bgcolor="#dbeafe"')
+        'bgcolor="#fde68a"', 'bgcolor="#dbeafe"'
+    )
 
 
 def test_a_plus_a_draws_two_edges() -> None:
@@ -174,8 +176,11 @@ def test_too_many_nodes_raises_with_count_and_how_to_raise_the_limit() -> None:
         x = x + 1
     # 10 additions: 10 results, 10 constants and the first x.
     # Drawn nodes: those 21 values and 10 op ovals.
-    with pytest.raises(ValueError, match=r"31 nodes \(21 values, 10 ops\), more than "
-                                         r"max_nodes=30.*max_nodes=31"):
+    with pytest.raises(
+        ValueError,
+        match=r"31 nodes \(21 values, 10 ops\), more than "
+        r"max_nodes=30.*max_nodes=31",
+    ):
         draw_dot(x, max_nodes=30)
     assert draw_dot(x, max_nodes=31).values == 21
 
@@ -195,23 +200,36 @@ def test_bad_arguments_raise_named_errors() -> None:
 
 
 def test_repr_is_short_and_stable() -> None:
-    a, b, c = small_graph()
+    _a, _b, c = small_graph()
     assert repr(draw_dot(c)) == "<ValueGraph: 4 values, 2 ops>"
     assert repr(draw_dot(c).copy()) == "<ValueGraph: 4 values, 2 ops>"
 
 
 # -- SVG ----------------------------------------------------------------------
 
+
 def test_svg_parses_as_xml_and_contains_labels_and_numbers() -> None:
     svg = render(draw_dot(small_graph()[2]))
     texts = svg_texts(svg)
-    for expected in ("a", "b", "c", "n1", "data 2", "data -3", "data -4", "grad -2", "grad 2",
-                     "*", "+"):
+    for expected in (
+        "a",
+        "b",
+        "c",
+        "n1",
+        "data 2",
+        "data -3",
+        "data -4",
+        "grad -2",
+        "grad 2",
+        "*",
+        "+",
+    ):
         assert expected in texts
 
 
 def test_jupyter_display_uses_our_renderer_without_system_dot(
-        monkeypatch: pytest.MonkeyPatch, no_override: None) -> None:
+    monkeypatch: pytest.MonkeyPatch, no_override: None
+) -> None:
     monkeypatch.setenv("PATH", "")
     dot = draw_dot(small_graph()[2])
     bundle = dot._repr_mimebundle_()
@@ -224,7 +242,7 @@ def test_jupyter_display_uses_our_renderer_without_system_dot(
 def test_render_svg_writes_and_replaces_atomically(tmp_path: pathlib.Path) -> None:
     target = tmp_path / "graph.svg"
     target.write_text("old picture")
-    a, b, c = small_graph()
+    _a, _b, c = small_graph()
     returned = render_svg(c, target, show_grad=False)
     assert returned == target
     assert os.listdir(tmp_path) == ["graph.svg"]
@@ -236,7 +254,8 @@ def test_render_svg_writes_and_replaces_atomically(tmp_path: pathlib.Path) -> No
 
 
 def test_render_svg_failure_keeps_old_file_and_leaves_no_temp(
-        tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     target = tmp_path / "graph.svg"
     target.write_text("old picture")
     monkeypatch.setenv(viz.RENDERER_ENV, "sh -c 'echo layout exploded >&2; exit 3'")
@@ -248,16 +267,19 @@ def test_render_svg_failure_keeps_old_file_and_leaves_no_temp(
 
 # -- renderer discovery ---------------------------------------------------------
 
+
 def test_environment_override_comes_first(
-        tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    fake = make_program(tmp_path, "fake-dot", "cat > /dev/null; echo \"<svg>$1</svg>\"")
+    tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = make_program(tmp_path, "fake-dot", 'cat > /dev/null; echo "<svg>$1</svg>"')
     monkeypatch.setenv(viz.RENDERER_ENV, f"{fake} -q")
     assert find_renderer() == [str(fake), "-q"]
     assert render("digraph { a }") == b"<svg>-q</svg>\n"
 
 
 def test_environment_override_may_be_a_path_with_spaces(
-        tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     folder = tmp_path / "my tools"
     folder.mkdir()
     fake = make_program(folder, "fake dot", "cat > /dev/null; echo '<svg/>'")
@@ -273,7 +295,8 @@ def test_environment_override_pointing_nowhere_raises(monkeypatch: pytest.Monkey
 
 
 def test_empty_path_still_finds_graphviz_pure_through_its_distribution_record(
-        monkeypatch: pytest.MonkeyPatch, no_override: None) -> None:
+    monkeypatch: pytest.MonkeyPatch, no_override: None
+) -> None:
     monkeypatch.setenv("PATH", "")
     command = find_renderer()
     assert len(command) == 1 and pathlib.Path(command[0]).name == "graphviz-pure"
@@ -282,7 +305,8 @@ def test_empty_path_still_finds_graphviz_pure_through_its_distribution_record(
 
 
 def test_path_is_searched_for_graphviz_pure_before_dot(
-        tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch, no_override: None) -> None:
+    tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch, no_override: None
+) -> None:
     monkeypatch.setattr(_renderer.metadata, "distribution", no_distribution)
     dot = make_program(tmp_path, "dot", "exit 0")
     monkeypatch.setenv("PATH", str(tmp_path))
@@ -292,37 +316,45 @@ def test_path_is_searched_for_graphviz_pure_before_dot(
 
 
 def test_missing_renderer_raises_with_install_commands(
-        monkeypatch: pytest.MonkeyPatch, no_override: None) -> None:
+    monkeypatch: pytest.MonkeyPatch, no_override: None
+) -> None:
     monkeypatch.setattr(_renderer.metadata, "distribution", no_distribution)
     monkeypatch.setenv("PATH", "")
     with pytest.raises(RendererNotFoundError) as caught:
         render_svg(Value(1.0), "never-written.svg")
     message = str(caught.value)
     assert isinstance(caught.value, RuntimeError)
-    for command in ("pip install graphviz-pure", "apt-get install graphviz",
-                    "brew install graphviz", viz.RENDERER_ENV):
+    for command in (
+        "pip install graphviz-pure",
+        "apt-get install graphviz",
+        "brew install graphviz",
+        viz.RENDERER_ENV,
+    ):
         assert command in message
     assert not pathlib.Path("never-written.svg").exists()
 
 
 def test_renderer_errors_and_timeouts_are_reported(
-        tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch, no_override: None) -> None:
-    with pytest.raises(RenderError, match="failed with exit status 1: .*syntax error"):
+    tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch, no_override: None
+) -> None:
+    with pytest.raises(RenderError, match=r"failed with exit status 1: .*syntax error"):
         render("digraph { a -> }")
     slow = make_program(tmp_path, "slow-dot", "exec sleep 5")
     monkeypatch.setenv(viz.RENDERER_ENV, str(slow))
-    with pytest.raises(RenderError, match="timed out after 0.2 s"):
+    with pytest.raises(RenderError, match=r"timed out after 0\.2 s"):
         render("digraph { a }", timeout=0.2)
 
 
 # -- names, size cap, Digraph.render without a system dot -------------------------
 
+
 def test_nodes_sharing_a_label_or_an_auto_name_are_told_apart() -> None:
     x, other_x = Value(2.0, label="x"), Value(5.0, label="x")
     fake_n0 = Value(1.0, label="n0")
     source = to_dot(x * other_x + fake_n0, show_grad=False)
-    names = [line.split("<td>")[1].split("</td>")[0] for line in source.splitlines()
-             if "<td>" in line]
+    names = [
+        line.split("<td>")[1].split("</td>")[0] for line in source.splitlines() if "<td>" in line
+    ]
     assert sorted(names) == ["n0", "n0#2", "n2", "x", "x#2"]
     assert "<td>x#2</td><td>data 5</td>" in source
     assert "<td>n0#2</td><td>data 1</td>" in source
@@ -381,15 +413,19 @@ def test_in_a_big_graph_a_leaf_read_by_many_ops_is_drawn_beside_each_of_them() -
     assert f"\t{x_id} -> " not in dot.source
     assert len(re.findall(rf"\t{x_id}_(n\d+) -> \1op\n", dot.source)) == 150
     # The constants i of i*x are read once each: drawn once.
-    assert not any("_" in name for name in re.findall(r"\t(n\S+) \[label", dot.source)
-                   if name.split("_")[0] != x_id)
+    assert not any(
+        "_" in name
+        for name in re.findall(r"\t(n\S+) \[label", dot.source)
+        if name.split("_")[0] != x_id
+    )
     assert draw_dot(total, copy_leaves=False).source.count("<td>x</td>") == 1
     assert draw_dot(sum_of_sines(40)).source.count("<td>x</td>") == 1  # 159 nodes: not copied
     assert draw_dot(sum_of_sines(40), copy_leaves=True).source.count("<td>x</td>") == 40
 
 
 def test_running_out_of_budget_says_how_to_draw_it_anyway(
-        tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     slow = make_program(tmp_path, "slow-dot", "exec sleep 5")
     monkeypatch.setenv(viz.RENDERER_ENV, str(slow))
     dot = draw_dot(small_graph()[2], budget=0.2)
@@ -402,7 +438,8 @@ def test_running_out_of_budget_says_how_to_draw_it_anyway(
 
 
 def test_digraph_render_and_view_work_without_a_system_dot(
-        tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch, no_override: None) -> None:
+    tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch, no_override: None
+) -> None:
     monkeypatch.setenv("PATH", "")
     dot = draw_dot(small_graph()[2])
     path = dot.render(tmp_path / "r", format="svg")
@@ -421,7 +458,8 @@ def test_digraph_render_and_view_work_without_a_system_dot(
 
 
 def test_digraph_render_with_no_renderer_at_all_gives_install_help(
-        tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch, no_override: None) -> None:
+    tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch, no_override: None
+) -> None:
     monkeypatch.setattr(_renderer.metadata, "distribution", no_distribution)
     monkeypatch.setenv("PATH", "")
     with pytest.raises(RendererNotFoundError, match="pip install graphviz-pure"):

@@ -121,8 +121,13 @@ def test_the_walk_reports_every_edge_in_order() -> None:
     x = Value(3.0)
     y = x * x + x
     seen: list[tuple[str, float, float]] = []
-    walk._propagate(walk.reverse_topological_order(y), 1.0, False,
-                    lambda node, parent, local, upstream, contribution, total:
-                    seen.append((node.op, contribution, total)))
+    walk._propagate(
+        walk.reverse_topological_order(y),
+        1.0,
+        False,
+        lambda node, parent, local, upstream, contribution, total: seen.append(
+            (node.op, contribution, total)
+        ),
+    )
     assert seen == [("+", 1.0, 1.0), ("+", 1.0, 1.0), ("*", 3.0, 4.0), ("*", 3.0, 7.0)]
     assert walk.gradients(y, [x]) == [7.0]

@@ -53,7 +53,7 @@ from .args import (
 from .expr_commands import run_explain, run_gradcheck, run_graph
 from .train_commands import DATASETS, SGD_LR, SGD_MOMENTUM, run_demo, run_train
 
-__all__ = ["main", "build_parser", "UsageError"]
+__all__ = ["UsageError", "build_parser", "main"]
 
 DEFAULT_DEMO_OUT = "autograd-tiny-demo"
 
@@ -70,7 +70,8 @@ class _Parser(argparse.ArgumentParser):
 
 
 _INVALID_CHOICE = re.compile(
-    r"invalid choice: '?(?P<given>[^']*?)'? \(choose from (?P<choices>.*)\)$")
+    r"invalid choice: '?(?P<given>[^']*?)'? \(choose from (?P<choices>.*)\)$"
+)
 _VALUE = re.compile(r"^(?P<name>[^\W\d]\w*)=(?P<number>\S+)$")
 
 
@@ -89,10 +90,9 @@ def _with_suggestion(message: str) -> str:
         return f"{message}; did you mean {close[0]!r}?" if close else message
     prefix = "unrecognized arguments: "
     if message.startswith(prefix):
-        values = message[len(prefix):].split()
+        values = message[len(prefix) :].split()
         if values and all(_VALUE.match(value) for value in values):
-            return f"{message}; give values as " + " ".join(
-                f"--var {value}" for value in values)
+            return f"{message}; give values as " + " ".join(f"--var {value}" for value in values)
     return message
 
 
@@ -149,15 +149,25 @@ EXPRESSION_HELP = (
 )
 
 
-def _expression_command(commands: argparse._SubParsersAction[_Parser], name: str,
-                        run: Callable[[argparse.Namespace], int],
-                        help: str, description: str) -> _Parser:
+def _expression_command(
+    commands: argparse._SubParsersAction[_Parser],
+    name: str,
+    run: Callable[[argparse.Namespace], int],
+    help: str,
+    description: str,
+) -> _Parser:
     """A subcommand that takes an expression and its --var values."""
     parser = commands.add_parser(
-        name, allow_abbrev=False, help=help, description=description, epilog=EXPRESSION_HELP)
+        name, allow_abbrev=False, help=help, description=description, epilog=EXPRESSION_HELP
+    )
     parser.add_argument("expression", metavar="EXPR", help="the expression, e.g. 'x*y + x'")
-    parser.add_argument("--var", action="append", type=variable, metavar="NAME=NUMBER",
-                        help="a variable's value (repeat for each variable)")
+    parser.add_argument(
+        "--var",
+        action="append",
+        type=variable,
+        metavar="NAME=NUMBER",
+        help="a variable's value (repeat for each variable)",
+    )
     parser.set_defaults(run=run)
     return parser
 
@@ -165,83 +175,160 @@ def _expression_command(commands: argparse._SubParsersAction[_Parser], name: str
 def build_parser() -> argparse.ArgumentParser:
     """The ``autograd-tiny`` argument parser (errors raise ``UsageError``)."""
     parser = _Parser(
-        prog=PROG, allow_abbrev=False,
+        prog=PROG,
+        allow_abbrev=False,
         description="A scalar reverse-mode automatic differentiation engine. "
-                    "Start with `autograd-tiny demo`.",
+        "Start with `autograd-tiny demo`.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     demo = commands.add_parser(
-        "demo", allow_abbrev=False, help="train XOR and blobs; write pictures and models",
+        "demo",
+        allow_abbrev=False,
+        help="train XOR and blobs; write pictures and models",
         description="Train XOR and three-class blobs, print a summary, and write the graph "
-                    "of one neuron (SVG), loss curves and decision boundaries (PNG, needs "
-                    "matplotlib) and the trained models (JSON) to a folder.")
-    demo.add_argument("--out", default=DEFAULT_DEMO_OUT, metavar="DIR",
-                      help=f"output folder (default: ./{DEFAULT_DEMO_OUT}/)")
+        "of one neuron (SVG), loss curves and decision boundaries (PNG, needs "
+        "matplotlib) and the trained models (JSON) to a folder.",
+    )
+    demo.add_argument(
+        "--out",
+        default=DEFAULT_DEMO_OUT,
+        metavar="DIR",
+        help=f"output folder (default: ./{DEFAULT_DEMO_OUT}/)",
+    )
     demo.set_defaults(run=run_demo)
 
     train = commands.add_parser(
-        "train", allow_abbrev=False, help="train an MLP on a toy dataset",
+        "train",
+        allow_abbrev=False,
+        help="train an MLP on a toy dataset",
         description="Train an MLP on a toy dataset and print its loss and accuracy; with "
-                    "--out also write the model (JSON) and its pictures (PNG).")
-    train.add_argument("dataset", choices=sorted(DATASETS), metavar="DATASET",
-                       help=f"one of {', '.join(sorted(DATASETS))}")
-    train.add_argument("--hidden", type=hidden_sizes, metavar="SIZES",
-                       help=f"hidden layer sizes, e.g. 16,16; at most {MAX_LAYERS} layers "
-                            f"of {MAX_WIDTH} and {MAX_PARAMETERS} parameters in all "
-                            f"(default: per dataset)")
-    train.add_argument("--activation", choices=ACTIVATIONS,
-                       help="hidden activation (default: tanh for xor, relu otherwise)")
-    train.add_argument("--init", choices=INITS, default="auto",
-                       help="starting weights: he, glorot, uniform (micrograd's), or auto: "
-                            "he for relu layers, glorot otherwise (default: auto)")
-    train.add_argument("--optimizer", choices=("adam", "sgd"), default="adam",
-                       help=f"adam, or sgd with momentum {SGD_MOMENTUM} (default: adam)")
-    train.add_argument("--lr", type=positive_float,
-                       help=f"learning rate (default: per dataset for adam, {SGD_LR} for sgd)")
-    train.add_argument("--epochs", type=bounded_int(MAX_EPOCHS),
-                       help=f"epochs, at most {MAX_EPOCHS} (default: per dataset)")
-    train.add_argument("--batch-size", type=bounded_int(MAX_BATCH_SIZE), default=16,
-                       metavar="N", help="mini-batch size (default: 16)")
+        "--out also write the model (JSON) and its pictures (PNG).",
+    )
+    train.add_argument(
+        "dataset",
+        choices=sorted(DATASETS),
+        metavar="DATASET",
+        help=f"one of {', '.join(sorted(DATASETS))}",
+    )
+    train.add_argument(
+        "--hidden",
+        type=hidden_sizes,
+        metavar="SIZES",
+        help=f"hidden layer sizes, e.g. 16,16; at most {MAX_LAYERS} layers "
+        f"of {MAX_WIDTH} and {MAX_PARAMETERS} parameters in all "
+        f"(default: per dataset)",
+    )
+    train.add_argument(
+        "--activation",
+        choices=ACTIVATIONS,
+        help="hidden activation (default: tanh for xor, relu otherwise)",
+    )
+    train.add_argument(
+        "--init",
+        choices=INITS,
+        default="auto",
+        help="starting weights: he, glorot, uniform (micrograd's), or auto: "
+        "he for relu layers, glorot otherwise (default: auto)",
+    )
+    train.add_argument(
+        "--optimizer",
+        choices=("adam", "sgd"),
+        default="adam",
+        help=f"adam, or sgd with momentum {SGD_MOMENTUM} (default: adam)",
+    )
+    train.add_argument(
+        "--lr",
+        type=positive_float,
+        help=f"learning rate (default: per dataset for adam, {SGD_LR} for sgd)",
+    )
+    train.add_argument(
+        "--epochs",
+        type=bounded_int(MAX_EPOCHS),
+        help=f"epochs, at most {MAX_EPOCHS} (default: per dataset)",
+    )
+    train.add_argument(
+        "--batch-size",
+        type=bounded_int(MAX_BATCH_SIZE),
+        default=16,
+        metavar="N",
+        help="mini-batch size (default: 16)",
+    )
     train.add_argument("--seed", type=integer, default=0, help="data, model and shuffling seed")
     train.add_argument("--out", metavar="DIR", help="folder for the model and pictures")
     train.set_defaults(run=run_train)
 
     graph = _expression_command(
-        commands, "graph", run_graph, help="draw an expression's computation graph as SVG",
+        commands,
+        "graph",
+        run_graph,
+        help="draw an expression's computation graph as SVG",
         description="Build the expression, run backward, write its graph as SVG and print "
-                    "each variable's gradient.")
-    graph.add_argument("--out", default="graph.svg", metavar="FILE.svg",
-                       help="the SVG file to write (default: graph.svg)")
-    graph.add_argument("--max-nodes", type=positive_int, default=MAX_NODES, metavar="N",
-                       help=f"refuse graphs of more than N nodes, values and ops "
-                            f"(default: {MAX_NODES})")
+        "each variable's gradient.",
+    )
+    graph.add_argument(
+        "--out",
+        default="graph.svg",
+        metavar="FILE.svg",
+        help="the SVG file to write (default: graph.svg)",
+    )
+    graph.add_argument(
+        "--max-nodes",
+        type=positive_int,
+        default=MAX_NODES,
+        metavar="N",
+        help=f"refuse graphs of more than N nodes, values and ops (default: {MAX_NODES})",
+    )
 
     explain = _expression_command(
-        commands, "explain", run_explain, help="print the backward pass step by step",
+        commands,
+        "explain",
+        run_explain,
+        help="print the backward pass step by step",
         description="Print the backward pass of the expression step by step: node, op, "
-                    "input, local derivative, upstream gradient, contribution, running total.")
-    explain.add_argument("--html", metavar="FILE.html",
-                         help="also write a page that steps through the pass on the graph "
-                              "(self-contained: open it in any browser)")
+        "input, local derivative, upstream gradient, contribution, running total.",
+    )
+    explain.add_argument(
+        "--html",
+        metavar="FILE.html",
+        help="also write a page that steps through the pass on the graph "
+        "(self-contained: open it in any browser)",
+    )
 
     gradcheck = _expression_command(
-        commands, "gradcheck", run_gradcheck, help="compare analytic and numeric gradients",
+        commands,
+        "gradcheck",
+        run_gradcheck,
+        help="compare analytic and numeric gradients",
         description="Compare the engine's gradients with central finite differences, and "
-                    "with derivatives you worked out by hand (--expect); exit status 1 if "
-                    "any differs.")
-    gradcheck.add_argument("--expect", action="append", type=variable, metavar="NAME=NUMBER",
-                           help="your hand-derived derivative of EXPR by the variable NAME, "
-                                "checked against the engine (repeat for each variable)")
-    gradcheck.add_argument("--eps", type=positive_float, default=1e-6,
-                           help="finite-difference step (default: 1e-6)")
-    gradcheck.add_argument("--rtol", type=positive_float, default=1e-5,
-                           help="relative tolerance (default: 1e-5)")
-    gradcheck.add_argument("--atol", type=positive_float, default=1e-8,
-                           help="absolute tolerance (default: 1e-8)")
-    gradcheck.add_argument("--order", type=int, choices=(1, 2), default=1,
-                           help="2 also checks second derivatives (default: 1)")
+        "with derivatives you worked out by hand (--expect); exit status 1 if "
+        "any differs.",
+    )
+    gradcheck.add_argument(
+        "--expect",
+        action="append",
+        type=variable,
+        metavar="NAME=NUMBER",
+        help="your hand-derived derivative of EXPR by the variable NAME, "
+        "checked against the engine (repeat for each variable)",
+    )
+    gradcheck.add_argument(
+        "--eps", type=positive_float, default=1e-6, help="finite-difference step (default: 1e-6)"
+    )
+    gradcheck.add_argument(
+        "--rtol", type=positive_float, default=1e-5, help="relative tolerance (default: 1e-5)"
+    )
+    gradcheck.add_argument(
+        "--atol", type=positive_float, default=1e-8, help="absolute tolerance (default: 1e-8)"
+    )
+    gradcheck.add_argument(
+        "--order",
+        type=int,
+        choices=(1, 2),
+        default=1,
+        help="2 also checks second derivatives (default: 1)",
+    )
     return parser
 
 

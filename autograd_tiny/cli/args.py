@@ -28,9 +28,23 @@ from .._names import visible
 from ..expr import ExpressionError, check_variable_name
 
 __all__ = [
-    "PROG", "MAX_WIDTH", "MAX_LAYERS", "MAX_PARAMETERS", "MAX_EPOCHS", "MAX_BATCH_SIZE",
-    "UsageError", "fail", "positive_float", "positive_int", "bounded_int", "integer",
-    "hidden_sizes", "variable", "svg_target", "output_folder", "visible",
+    "MAX_BATCH_SIZE",
+    "MAX_EPOCHS",
+    "MAX_LAYERS",
+    "MAX_PARAMETERS",
+    "MAX_WIDTH",
+    "PROG",
+    "UsageError",
+    "bounded_int",
+    "fail",
+    "hidden_sizes",
+    "integer",
+    "output_folder",
+    "positive_float",
+    "positive_int",
+    "svg_target",
+    "variable",
+    "visible",
 ]
 
 PROG = "autograd-tiny"
@@ -60,6 +74,7 @@ def fail(message: str) -> None:
 # --------------------------------------------------------------------------
 # Argument types: each raises ArgumentTypeError with a message naming the value.
 # --------------------------------------------------------------------------
+
 
 def _finite_float(text: str) -> float:
     try:
@@ -116,14 +131,15 @@ def hidden_sizes(text: str) -> tuple[int, ...]:
         if not (part.isascii() and part.isdecimal()) or int(part) < 1:
             raise argparse.ArgumentTypeError(
                 f"expected layer sizes as positive integers separated by commas "
-                f"(like 16,16), got {text!r:.60}")
+                f"(like 16,16), got {text!r:.60}"
+            )
         if int(part) > MAX_WIDTH:
             raise argparse.ArgumentTypeError(
-                f"a layer may have at most {MAX_WIDTH} neurons, got {part!r:.60}")
+                f"a layer may have at most {MAX_WIDTH} neurons, got {part!r:.60}"
+            )
         sizes.append(int(part))
     if len(sizes) > MAX_LAYERS:
-        raise argparse.ArgumentTypeError(
-            f"at most {MAX_LAYERS} hidden layers, got {len(sizes)}")
+        raise argparse.ArgumentTypeError(f"at most {MAX_LAYERS} hidden layers, got {len(sizes)}")
     return tuple(sizes)
 
 
@@ -142,7 +158,8 @@ def variable(text: str) -> tuple[str, float]:
         value = float(number)
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"{name}: expected a number after '=', got {number!r:.60}") from None
+            f"{name}: expected a number after '=', got {number!r:.60}"
+        ) from None
     if not math.isfinite(value):
         raise argparse.ArgumentTypeError(f"{name}: expected a finite number, got {number!r:.60}")
     return name, value
@@ -151,6 +168,7 @@ def variable(text: str) -> tuple[str, float]:
 # --------------------------------------------------------------------------
 # --out: checked before any work, so a bad path never wastes a training run.
 # --------------------------------------------------------------------------
+
 
 def svg_target(text: str) -> pathlib.Path:
     """The --out of graph: an .svg file we can write."""
@@ -182,8 +200,9 @@ def output_folder(text: str) -> pathlib.Path:
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise UsageError(f"--out: cannot create the folder {text!r:.80}: "
-                         f"{error.strerror or error}") from None
+        raise UsageError(
+            f"--out: cannot create the folder {text!r:.80}: {error.strerror or error}"
+        ) from None
     _check_writable(folder, text)
     return folder
 
@@ -194,5 +213,7 @@ def _check_writable(folder: pathlib.Path, text: str) -> None:
         with tempfile.TemporaryFile(dir=folder):
             pass
     except OSError as error:
-        raise UsageError(f"--out: cannot write in the folder {str(folder)!r:.80} "
-                         f"(from {text!r:.80}): {error.strerror or error}") from None
+        raise UsageError(
+            f"--out: cannot write in the folder {str(folder)!r:.80} "
+            f"(from {text!r:.80}): {error.strerror or error}"
+        ) from None

@@ -22,7 +22,7 @@ from ..gradcheck import GradientRow, StepTooSmallError, compare_grad, diagnose, 
 from ..viz import graph_size, render_svg
 from .args import UsageError, file_target, svg_target, visible
 
-__all__ = ["run_graph", "run_explain", "run_gradcheck"]
+__all__ = ["run_explain", "run_gradcheck", "run_graph"]
 
 
 @contextlib.contextmanager
@@ -33,8 +33,9 @@ def _evaluating(expression: Expression) -> Iterator[None]:
     except (UsageError, KeyboardInterrupt):
         raise
     except Exception as error:
-        raise UsageError(f"cannot evaluate {expression.source!r:.80}: "
-                         f"{type(error).__name__}: {error}") from None
+        raise UsageError(
+            f"cannot evaluate {expression.source!r:.80}: {type(error).__name__}: {error}"
+        ) from None
 
 
 def _expression(args: argparse.Namespace) -> tuple[Expression, dict[str, float]]:
@@ -82,9 +83,11 @@ def run_graph(args: argparse.Namespace) -> int:
     out = _result(expression, leaves)
     size = graph_size(out)
     if size > args.max_nodes:
-        raise UsageError(f"the graph would have {size} nodes (values and ops), more than "
-                         f"--max-nodes {args.max_nodes}; pass "
-                         f"--max-nodes {size} to draw it anyway")
+        raise UsageError(
+            f"the graph would have {size} nodes (values and ops), more than "
+            f"--max-nodes {args.max_nodes}; pass "
+            f"--max-nodes {size} to draw it anyway"
+        )
     with _evaluating(expression):
         out.backward()
     print(f"{visible(expression.source)} = {_number(out.data)}{_at(variables)}")
@@ -102,9 +105,11 @@ def run_explain(args: argparse.Namespace) -> int:
     with _evaluating(expression):
         steps = explain(out)
     print(f"{visible(expression.source)} = {_number(out.data)}{_at(variables)}")
-    print(f"backward pass from {steps.root} (the output), {len(steps)} step"
-          f"{'' if len(steps) == 1 else 's'}: contribution = local * upstream, "
-          f"total = the input's gradient so far")
+    print(
+        f"backward pass from {steps.root} (the output), {len(steps)} step"
+        f"{'' if len(steps) == 1 else 's'}: contribution = local * upstream, "
+        f"total = the input's gradient so far"
+    )
     print(steps.table())
     _print_gradients(leaves)
     if page is not None:
@@ -125,21 +130,24 @@ def _expected(args: argparse.Namespace, variables: dict[str, float]) -> dict[str
     return expected
 
 
-def _report_expected(rows: list[GradientRow], rtol: float, atol: float,
-                     tolerances: str) -> int:
+def _report_expected(rows: list[GradientRow], rtol: float, atol: float, tolerances: str) -> int:
     """The verdict on --expect values: the diagnosis, then WRONG and MISMATCH counts."""
     bad = sum(not row.agrees(rtol, atol) for row in rows)
     wrong = sum(row.formula_wrong(rtol, atol) for row in rows)
     if not bad and not wrong:
-        print(f"ok: your derivatives match the engine's, and the engine's match finite "
-              f"differences {tolerances}")
+        print(
+            f"ok: your derivatives match the engine's, and the engine's match finite "
+            f"differences {tolerances}"
+        )
         return 0
     for line in diagnose(rows, rtol, atol):
         print(line)
     if wrong:
         checked = sum(row.expected is not None for row in rows)
-        print(f"WRONG: {wrong} of {checked} expected derivatives differ from the engine's "
-              f"{tolerances}")
+        print(
+            f"WRONG: {wrong} of {checked} expected derivatives differ from the engine's "
+            f"{tolerances}"
+        )
     if bad:
         print(f"MISMATCH: {bad} of {len(rows)} derivatives differ {tolerances}")
     return 1
@@ -157,12 +165,17 @@ def run_gradcheck(args: argparse.Namespace) -> int:
 
     with _evaluating(expression):
         try:
-            rows = compare_grad(function, *variables.values(), eps=args.eps,
-                                order=args.order, names=names)
+            rows = compare_grad(
+                function, *variables.values(), eps=args.eps, order=args.order, names=names
+            )
         except StepTooSmallError as error:  # the option's fault, not the expression's
             raise UsageError(f"--eps: {error}") from None
-    rows = [dataclasses.replace(row, expected=expected[row.argument])
-            if row.argument in expected else row for row in rows]
+    rows = [
+        dataclasses.replace(row, expected=expected[row.argument])
+        if row.argument in expected
+        else row
+        for row in rows
+    ]
     print(f"{visible(expression.source)}{_at(variables)}")
     print(format_rows(rows, args.rtol, args.atol))
     bad = sum(not row.agrees(args.rtol, args.atol) for row in rows)
@@ -176,9 +189,11 @@ def run_gradcheck(args: argparse.Namespace) -> int:
     kinks = _kinks_reached(expression, variables)
     if kinks:
         are = "is at its kink" if len(kinks) == 1 else "are at their kinks"
-        print(f"note: {' and '.join(kinks)} {are} (input 0), where the derivative jumps: "
-              f"the engine takes {', '.join(KINKS[kink] for kink in kinks)}, as PyTorch "
-              f"does, while central differences average the two sides")
+        print(
+            f"note: {' and '.join(kinks)} {are} (input 0), where the derivative jumps: "
+            f"the engine takes {', '.join(KINKS[kink] for kink in kinks)}, as PyTorch "
+            f"does, while central differences average the two sides"
+        )
     return 1
 
 
@@ -192,6 +207,9 @@ def _kinks_reached(expression: Expression, variables: dict[str, float]) -> list[
         out = expression.evaluate(_leaves(variables))
     if not isinstance(out, Value):
         return []
-    found = {node.op for node in forward_order(out)
-             if node.op in KINKS and node.parents and node.parents[0].data == 0}
+    found = {
+        node.op
+        for node in forward_order(out)
+        if node.op in KINKS and node.parents and node.parents[0].data == 0
+    }
     return sorted(found)

@@ -25,7 +25,7 @@ from ..train import History, accuracy, evaluate, fit
 from ..viz import RendererNotFoundError, RenderError, render_svg
 from .args import MAX_PARAMETERS, UsageError, fail, output_folder, visible
 
-__all__ = ["DATASETS", "SGD_LR", "SGD_MOMENTUM", "run_train", "run_demo"]
+__all__ = ["DATASETS", "SGD_LR", "SGD_MOMENTUM", "run_demo", "run_train"]
 
 DIVERGED = 10.0  # a final loss this many times the untrained model's: training diverged
 
@@ -47,12 +47,20 @@ class _Dataset:
 DATASETS: dict[str, _Dataset] = {
     "xor": _Dataset("XOR", lambda seed: xor(), 2, None, (8,), "tanh", 200, 0.05),
     # The seed tutorial's blobs (std 1): they overlap, and 97.0% is the Bayes limit.
-    "blobs": _Dataset("blobs", lambda seed: blobs(100, seed=seed), 3, 0.25,
-                      (8,), "relu", 60, 0.02),
-    "moons": _Dataset("moons", lambda seed: moons(200, noise=0.1, seed=seed), 2, 0.25,
-                      (16, 16), "relu", 40, 0.02),
-    "circles": _Dataset("circles", lambda seed: circles(200, noise=0.1, seed=seed), 2, 0.25,
-                        (16, 16), "relu", 40, 0.02),
+    "blobs": _Dataset("blobs", lambda seed: blobs(100, seed=seed), 3, 0.25, (8,), "relu", 60, 0.02),
+    "moons": _Dataset(
+        "moons", lambda seed: moons(200, noise=0.1, seed=seed), 2, 0.25, (16, 16), "relu", 40, 0.02
+    ),
+    "circles": _Dataset(
+        "circles",
+        lambda seed: circles(200, noise=0.1, seed=seed),
+        2,
+        0.25,
+        (16, 16),
+        "relu",
+        40,
+        0.02,
+    ),
 }
 SGD_LR = 0.1
 SGD_MOMENTUM = 0.9
@@ -89,14 +97,25 @@ def _layer_sizes(name: str, hidden: tuple[int, ...] | None) -> list[int]:
     widths = [2, *sizes]
     parameters = sum((nin + 1) * nout for nin, nout in zip(widths, widths[1:]))
     if parameters > MAX_PARAMETERS:
-        raise UsageError(f"--hidden {','.join(map(str, sizes[:-1]))} makes {parameters} "
-                         f"parameters; at most {MAX_PARAMETERS} train in reasonable time")
+        raise UsageError(
+            f"--hidden {','.join(map(str, sizes[:-1]))} makes {parameters} "
+            f"parameters; at most {MAX_PARAMETERS} train in reasonable time"
+        )
     return sizes
 
 
-def _train(name: str, *, hidden: tuple[int, ...] | None = None, activation: str | None = None,
-           init: str = "auto", optimizer: str = "adam", lr: float | None = None,
-           epochs: int | None = None, batch_size: int = 16, seed: int = 0) -> _Run:
+def _train(
+    name: str,
+    *,
+    hidden: tuple[int, ...] | None = None,
+    activation: str | None = None,
+    init: str = "auto",
+    optimizer: str = "adam",
+    lr: float | None = None,
+    epochs: int | None = None,
+    batch_size: int = 16,
+    seed: int = 0,
+) -> _Run:
     spec = DATASETS[name]
     X, y = spec.load(seed)
     X_test: list[list[float]] = []
@@ -108,46 +127,90 @@ def _train(name: str, *, hidden: tuple[int, ...] | None = None, activation: str 
     sizes = _layer_sizes(name, hidden)
     model = MLP(2, sizes, activation=activation or spec.activation, seed=seed, init=init)
     rate = lr if lr is not None else (spec.lr if optimizer == "adam" else SGD_LR)
-    optim: Optimizer = (Adam(model.parameters(), lr=rate) if optimizer == "adam"
-                        else SGD(model.parameters(), lr=rate, momentum=SGD_MOMENTUM))
+    optim: Optimizer = (
+        Adam(model.parameters(), lr=rate)
+        if optimizer == "adam"
+        else SGD(model.parameters(), lr=rate, momentum=SGD_MOMENTUM)
+    )
     count = epochs or spec.epochs
     start_from = "" if init == "auto" else f" ({init} init)"
-    print(f"training {spec.title}: MLP {'-'.join(map(str, [2, *sizes]))} "
-          f"{model.activation}{start_from}, {optimizer} lr {rate:g}, {count} epochs, "
-          f"{len(X_train)} training points", flush=True)
+    print(
+        f"training {spec.title}: MLP {'-'.join(map(str, [2, *sizes]))} "
+        f"{model.activation}{start_from}, {optimizer} lr {rate:g}, {count} epochs, "
+        f"{len(X_train)} training points",
+        flush=True,
+    )
     initial_loss = evaluate(model, X_train, y_train)[0]
     start = time.perf_counter()
     stopped = None
     try:
-        history = fit(model, X_train, y_train, epochs=count, batch_size=batch_size,
-                      optimizer=optim, seed=seed,
-                      validation_data=(X_test, y_test) if X_test else None)
+        history = fit(
+            model,
+            X_train,
+            y_train,
+            epochs=count,
+            batch_size=batch_size,
+            optimizer=optim,
+            seed=seed,
+            validation_data=(X_test, y_test) if X_test else None,
+        )
     except FloatingPointError as error:  # the model keeps its last finite weights
         history, stopped = error.history, error  # type: ignore[attr-defined]
     seconds = time.perf_counter() - start
     loss, train_accuracy = evaluate(model, X_train, y_train)
     test_accuracy = accuracy(model, X_test, y_test) if X_test else None
-    return _Run(name, model, history, X_train, y_train, len(X_test), initial_loss, loss,
-                train_accuracy, test_accuracy, seconds, optimizer, rate, stopped)
+    return _Run(
+        name,
+        model,
+        history,
+        X_train,
+        y_train,
+        len(X_test),
+        initial_loss,
+        loss,
+        train_accuracy,
+        test_accuracy,
+        seconds,
+        optimizer,
+        rate,
+        stopped,
+    )
 
 
 def _summary(runs: Sequence[_Run]) -> str:
-    header = ("dataset", "train/held-out", "model", "params", "epochs", "final loss",
-              "train acc", "held-out acc", "time")
+    header = (
+        "dataset",
+        "train/held-out",
+        "model",
+        "params",
+        "epochs",
+        "final loss",
+        "train acc",
+        "held-out acc",
+        "time",
+    )
     rows = [header]
     for run in runs:
-        rows.append((
-            DATASETS[run.name].title, f"{len(run.X_train)}/{run.n_test}", run.architecture,
-            str(len(run.model.parameters())), str(run.history.epochs), f"{run.loss:.4g}",
-            f"{run.train_accuracy:.1%}",
-            "n/a" if run.test_accuracy is None else f"{run.test_accuracy:.1%}",
-            f"{run.seconds:.1f} s",
-        ))
+        rows.append(
+            (
+                DATASETS[run.name].title,
+                f"{len(run.X_train)}/{run.n_test}",
+                run.architecture,
+                str(len(run.model.parameters())),
+                str(run.history.epochs),
+                f"{run.loss:.4g}",
+                f"{run.train_accuracy:.1%}",
+                "n/a" if run.test_accuracy is None else f"{run.test_accuracy:.1%}",
+                f"{run.seconds:.1f} s",
+            )
+        )
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     lines = []
     for row in rows:
-        parts = [cell.ljust(w) if i in (0, 1, 2) else cell.rjust(w)
-                 for i, (cell, w) in enumerate(zip(row, widths))]
+        parts = [
+            cell.ljust(w) if i in (0, 1, 2) else cell.rjust(w)
+            for i, (cell, w) in enumerate(zip(row, widths))
+        ]
         lines.append("  ".join(parts).rstrip())
     return "\n".join(lines)
 
@@ -183,8 +246,13 @@ def _plot_files(run: _Run, folder: pathlib.Path, files: _Files) -> None:
     title = DATASETS[run.name].title
     plots.plot_history(run.history, curves, title=f"{title}: MLP {run.architecture}")
     files.written.append((curves, "loss and accuracy per epoch"))
-    plots.plot_decision_boundary(run.model, run.X_train, run.y_train, boundary,
-                                 title=f"{title}: predicted classes and training points")
+    plots.plot_decision_boundary(
+        run.model,
+        run.X_train,
+        run.y_train,
+        boundary,
+        title=f"{title}: predicted classes and training points",
+    )
     files.written.append((boundary, "decision boundary"))
 
 
@@ -192,8 +260,9 @@ def _save_model(run: _Run, folder: pathlib.Path, files: _Files) -> None:
     path = folder / f"{run.name}-model.json"
     run.model.save(path)
     model = run.model
-    files.written.append((path, f"load: MLP(2, {model.nouts}, activation="
-                                f"{model.activation!r}).load({str(path)!r})"))
+    files.written.append(
+        (path, f"load: MLP(2, {model.nouts}, activation={model.activation!r}).load({str(path)!r})")
+    )
 
 
 # Points for the neuron picture: two different inputs, neither 0 nor 1, so that the
@@ -228,8 +297,13 @@ def _neuron_graph(run: _Run, folder: pathlib.Path, files: _Files) -> None:
         except (RendererNotFoundError, RenderError) as error:
             files.skipped.append((path.name, str(error).splitlines()[0]))
         else:
-            files.written.append((path, f"one {neuron.activation} neuron of the {run.name} "
-                                        f"model at x = {point}, after backward"))
+            files.written.append(
+                (
+                    path,
+                    f"one {neuron.activation} neuron of the {run.name} "
+                    f"model at x = {point}, after backward",
+                )
+            )
     finally:
         for parameter, grad in zip(parameters, saved):
             parameter.grad = grad
@@ -240,25 +314,42 @@ def _diverged(runs: Sequence[_Run]) -> bool:
 
     Blown up: the final loss is inf or nan, or over ten times the untrained model's.
     """
-    bad = [run for run in runs if run.stopped is not None
-           or not math.isfinite(run.loss) or run.loss > DIVERGED * run.initial_loss]
+    bad = [
+        run
+        for run in runs
+        if run.stopped is not None
+        or not math.isfinite(run.loss)
+        or run.loss > DIVERGED * run.initial_loss
+    ]
     for run in bad:
         stop = run.stopped
-        what = (f"the final loss is {run.loss:.4g} (untrained: {run.initial_loss:.4g})"
-                if stop is None else
-                f"at epoch {stop.epoch}, batch {stop.batch} {stop.reason}, so training "  # type: ignore[attr-defined]
-                f"stopped there (final loss {run.loss:.4g}, untrained: {run.initial_loss:.4g})")
-        fail(f"training {DATASETS[run.name].title} diverged: {what}; try a smaller --lr "
-             f"(it was {run.lr:g})")
+        what = (
+            f"the final loss is {run.loss:.4g} (untrained: {run.initial_loss:.4g})"
+            if stop is None
+            else f"at epoch {stop.epoch}, batch {stop.batch} {stop.reason}, so training "  # type: ignore[attr-defined]
+            f"stopped there (final loss {run.loss:.4g}, untrained: {run.initial_loss:.4g})"
+        )
+        fail(
+            f"training {DATASETS[run.name].title} diverged: {what}; try a smaller --lr "
+            f"(it was {run.lr:g})"
+        )
     return bool(bad)
 
 
 def run_train(args: argparse.Namespace) -> int:
     _layer_sizes(args.dataset, args.hidden)
     folder = output_folder(args.out) if args.out is not None else None
-    run = _train(args.dataset, hidden=args.hidden, activation=args.activation,
-                 init=args.init, optimizer=args.optimizer, lr=args.lr, epochs=args.epochs,
-                 batch_size=args.batch_size, seed=args.seed)
+    run = _train(
+        args.dataset,
+        hidden=args.hidden,
+        activation=args.activation,
+        init=args.init,
+        optimizer=args.optimizer,
+        lr=args.lr,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        seed=args.seed,
+    )
     print()
     print(_summary([run]))
     if _diverged([run]):
@@ -275,8 +366,10 @@ def run_train(args: argparse.Namespace) -> int:
 def run_demo(args: argparse.Namespace) -> int:
     folder = output_folder(args.out)
     start = time.perf_counter()
-    print(f"autograd-tiny demo: two classifiers built from scalar Values, "
-          f"writing to {visible(str(folder))}/\n")
+    print(
+        f"autograd-tiny demo: two classifiers built from scalar Values, "
+        f"writing to {visible(str(folder))}/\n"
+    )
     runs = [_train("xor"), _train("blobs")]
     files = _Files()
     _neuron_graph(runs[0], folder, files)

@@ -111,14 +111,16 @@ def _floats(args: Sequence[Any], where: str) -> tuple[Any, ...]:
         return tuple(args)
     return tuple(to_float(a, f"{where} argument {i}") for i, a in enumerate(args))
 
-__all__ = ["compile", "Compiled", "TraceError", "FORWARD"]
+
+__all__ = ["FORWARD", "Compiled", "TraceError", "compile"]
 
 
 class Compiled:
     """``f`` traced and replayed as generated float code; see ``compile``."""
 
-    def __init__(self, f: Callable[..., Any], params: Sequence[Value] = (),
-                 has_aux: bool = False) -> None:
+    def __init__(
+        self, f: Callable[..., Any], params: Sequence[Value] = (), has_aux: bool = False
+    ) -> None:
         self.f = f
         self.params = list(params)
         self.has_aux = has_aux
@@ -181,9 +183,13 @@ class Compiled:
     def _on_values(self, args: Sequence[Any]) -> Any:
         numbers = [number(a) if isinstance(a, Value) else a for a in args]
         program = self._program(len(args), _floats(numbers, self.__name__))
-        inputs = [*self.params,
-                  *[a if isinstance(a, Value) else to_float(a, f"{self.__name__} argument {i}")
-                    for i, a in enumerate(args)]]
+        inputs = [
+            *self.params,
+            *[
+                a if isinstance(a, Value) else to_float(a, f"{self.__name__} argument {i}")
+                for i, a in enumerate(args)
+            ],
+        ]
         outs = program.graph.replay(inputs)
         if self.has_aux:
             return outs[0], tuple(outs[1:])
@@ -196,8 +202,10 @@ class Compiled:
             value, aux, _ = self._eager(args, differentiate=False)
             return self._with_aux(value, aux)
         out = self.f(*[Value(a) for a in args])
-        return unflatten(program.shape, [float(x.data) if isinstance(x, Value) else float(x)
-                                         for x in flatten(out)])
+        return unflatten(
+            program.shape,
+            [float(x.data) if isinstance(x, Value) else float(x) for x in flatten(out)],
+        )
 
     def value_and_grad(self, *args: Any) -> tuple[Any, tuple[float, ...]]:
         """(f(*args), tuple of df/d each argument); with ``has_aux``, ((value, aux), grads).
@@ -230,10 +238,11 @@ class Compiled:
 
     def _eager_value_and_grad(self, *args: Any) -> tuple[Any, tuple[float, ...]]:
         value, aux, grads = self._eager(args)
-        return self._with_aux(value, aux), grads[len(self.params):]
+        return self._with_aux(value, aux), grads[len(self.params) :]
 
-    def value_and_grad_batch(self, shared: Sequence[Any], rows: Iterable[Sequence[Any]]
-                             ) -> tuple[Any, tuple[float, ...]]:
+    def value_and_grad_batch(
+        self, shared: Sequence[Any], rows: Iterable[Sequence[Any]]
+    ) -> tuple[Any, tuple[float, ...]]:
         """Sum over rows of f(*shared, *row), and of its gradient in ``shared``.
 
         One generated function loops over all rows and accumulates the
@@ -250,7 +259,7 @@ class Compiled:
         """
         shared = [*[p.data for p in self.params], *_floats(shared, self.__name__)]
         value, grads = self._batch(shared, [_floats(row, self.__name__) for row in rows])
-        return value, grads[len(self.params):]
+        return value, grads[len(self.params) :]
 
     def accumulate_grad(self, rows: Iterable[Sequence[Any]]) -> Any:
         """Add d/d p of the sum of f(*row) to ``p.grad`` for each of ``params``; return the sum.
@@ -265,25 +274,25 @@ class Compiled:
         >>> step.accumulate_grad([(1.0, 1.0), (2.0, 3.0)])
         (2.0, [(2.0,), (4.0,)])
         """
-        value, grads = self._batch([p.data for p in self.params],
-                                   [_floats(row, self.__name__) for row in rows])
+        value, grads = self._batch(
+            [p.data for p in self.params], [_floats(row, self.__name__) for row in rows]
+        )
         for p, g in zip(self.params, grads):
             p.grad += g
         return value
 
-    def _batch(self, shared: list[Any], rows: list[Sequence[Any]]
-               ) -> tuple[Any, tuple[float, ...]]:
+    def _batch(self, shared: list[Any], rows: list[Sequence[Any]]) -> tuple[Any, tuple[float, ...]]:
         if not rows:
             return self._with_aux(0.0, []), (0.0,) * len(shared)
         count = len(shared) - len(self.params) + len(rows[0])
-        program = self._program(count, [*shared[len(self.params):], *rows[0]])
+        program = self._program(count, [*shared[len(self.params) :], *rows[0]])
         function = program.batch(len(shared))
         try:
             return function(shared, rows)
         except _FALLS_BACK:
             total, sums, auxes = 0.0, [0.0] * len(shared), []
             for row in rows:
-                value, aux, grads = self._eager([*shared[len(self.params):], *row])
+                value, aux, grads = self._eager([*shared[len(self.params) :], *row])
                 total += value
                 sums = [s + g for s, g in zip(sums, grads)]
                 auxes.append(aux)
@@ -292,13 +301,17 @@ class Compiled:
     def _with_aux(self, value: float, aux: Any) -> Any:
         return (value, aux) if self.has_aux else value
 
-    def _eager(self, args: Sequence[Any], differentiate: bool = True
-               ) -> tuple[float, tuple[float, ...] | None, tuple[float, ...]]:
+    def _eager(
+        self, args: Sequence[Any], differentiate: bool = True
+    ) -> tuple[float, tuple[float, ...] | None, tuple[float, ...]]:
         """Value, aux (None without ``has_aux``), gradients (params first): the eager engine."""
         leaves = [Value(a) for a in args]
         out, aux = split_result(self.f, self.f(*leaves), self.has_aux)
-        aux_values = None if aux is None else tuple(
-            a.data if isinstance(a, Value) else float(a) for a in aux)
+        aux_values = (
+            None
+            if aux is None
+            else tuple(a.data if isinstance(a, Value) else float(a) for a in aux)
+        )
         targets = [*self.params, *leaves]
         if not differentiate:
             return float(out.data if isinstance(out, Value) else out), aux_values, ()
@@ -307,8 +320,12 @@ class Compiled:
         return out.data, aux_values, tuple(float(g) for g in gradients(out, targets))
 
 
-def compile(f: Callable[..., Any], *, params: Sequence[Value] = (),  # noqa: A001
-            has_aux: bool = False) -> Compiled:
+def compile(
+    f: Callable[..., Any],
+    *,
+    params: Sequence[Value] = (),
+    has_aux: bool = False,
+) -> Compiled:
     """Trace ``f`` at its first call and replay it as generated straight-line float code.
 
     ``params``: Values that ``f`` uses without taking them as arguments (a

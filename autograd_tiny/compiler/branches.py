@@ -34,10 +34,8 @@ from ..engine import Value
 __all__ = ["ORACLE", "STATE", "mask", "plus", "times", "traced_rule"]
 
 # The trace running in this context (``tracing._State``), and the oracle of the rule it runs.
-STATE: contextvars.ContextVar[Any] = contextvars.ContextVar("autograd_tiny_trace",
-                                                            default=None)
-ORACLE: contextvars.ContextVar[Any] = contextvars.ContextVar("autograd_tiny_oracle",
-                                                             default=None)
+STATE: contextvars.ContextVar[Any] = contextvars.ContextVar("autograd_tiny_trace", default=None)
+ORACLE: contextvars.ContextVar[Any] = contextvars.ContextVar("autograd_tiny_oracle", default=None)
 _CONSTANT = engine._CONSTANT_BIRTH  # the birth of a number an op wrapped
 
 
@@ -115,8 +113,12 @@ def _same(a: Any, b: Any) -> bool:
         checked.add((id(a), id(b)))
         if isinstance(a, Value) and isinstance(b, Value):
             if a._x is None or b._x is None:  # leaves: the same one, or equal constants
-                if not (a._x is None and b._x is None and a._born == b._born == _CONSTANT
-                        and _same_number(a.data, b.data)):
+                if not (
+                    a._x is None
+                    and b._x is None
+                    and a._born == b._born == _CONSTANT
+                    and _same_number(a.data, b.data)
+                ):
                     return False
                 continue
             if a.op != b.op or (a._y is None) != (b._y is None):
@@ -133,8 +135,9 @@ def _same_number(a: float, b: float) -> bool:
     return a == b and math.copysign(1.0, a) == math.copysign(1.0, b)
 
 
-def traced_rule(rule: Callable[..., tuple[Any, ...]], operands: tuple[Value, ...]
-                 ) -> tuple[Any, ...]:
+def traced_rule(
+    rule: Callable[..., tuple[Any, ...]], operands: tuple[Value, ...]
+) -> tuple[Any, ...]:
     """The engine's rule hook: a rule on Values, its branches joined by ``where`` nodes."""
     state = STATE.get()
     views = tuple(state.view(v) for v in operands)
@@ -153,10 +156,9 @@ def traced_rule(rule: Callable[..., tuple[Any, ...]], operands: tuple[Value, ...
         if len(conditions) == len(decisions):
             return partials
         condition = conditions[len(decisions)]
-        then = explore(decisions + (True,))
-        otherwise = explore(decisions + (False,))
-        return tuple(a if _same(a, b) else _where(condition, a, b)
-                     for a, b in zip(then, otherwise))
+        then = explore((*decisions, True))
+        otherwise = explore((*decisions, False))
+        return tuple(a if _same(a, b) else _where(condition, a, b) for a, b in zip(then, otherwise))
 
     return tuple(state.zero() if type(p) is float and p == 0.0 else p for p in explore(()))
 

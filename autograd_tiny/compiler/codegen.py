@@ -87,7 +87,7 @@ class _Writer:
             if length == self.MAX_DEPTH + 1:
                 value = " and ".join(f"({c})" for c in guard[:length])
             else:
-                value = f"{self.flags[guard[:length - 1]]} and ({guard[length - 1]})"
+                value = f"{self.flags[guard[: length - 1]]} and ({guard[length - 1]})"
             name = f"k{len(self.flags)}"
             self._put((), f"{name} = {value}")
             self.flags[guard[:length]] = name
@@ -100,8 +100,9 @@ class _Writer:
 
     def _put(self, guard: tuple[str, ...], statement: str) -> None:
         common = 0
-        while (common < len(self.open) and common < len(guard)
-               and self.open[common] == guard[common]):
+        while (
+            common < len(self.open) and common < len(guard) and self.open[common] == guard[common]
+        ):
             common += 1
         self.open = self.open[:common]
         for condition in guard[common:]:
@@ -126,7 +127,7 @@ class _Trace:
         self.forward_lines: list[str] = []
         seen: dict[str, Expr] = {}  # formula -> its variable: each is computed once
         counter = 0
-        for (op, parents, value), live in zip(graph.nodes, self.live[graph.inputs:]):
+        for (op, parents, value), live in zip(graph.nodes, self.live[graph.inputs :]):
             if not live:
                 self.src.append(float(value))  # a constant, folded at trace time
                 continue
@@ -217,9 +218,12 @@ class _Trace:
                 if pkey in targets:
                     writer.emit(where, f"{targets[pkey]} += {text}")
                 elif uses[pkey] == 1:
-                    if expr is not None and (isinstance(expr, float)
-                                             or (isinstance(expr, Expr) and expr.prec == ATOM
-                                                 and expr.src.isidentifier())):
+                    if expr is not None and (
+                        isinstance(expr, float)
+                        or (
+                            isinstance(expr, Expr) and expr.prec == ATOM and expr.src.isidentifier()
+                        )
+                    ):
                         adjoint[pkey] = (expr, where)  # pass-through: no statement
                     else:
                         name = self.adjoint_name(pkey)
@@ -239,7 +243,7 @@ class _Trace:
                     writer.emit(where, f"{name} += {text}")
         lines, inits = first_assignments(writer.lines, inits, indent)
         if inits:
-            lines = [chained_zero(inits, indent)] + lines
+            lines = [chained_zero(inits, indent), *lines]
         return lines
 
 
@@ -287,13 +291,13 @@ class Program:
     """The generated functions for one argument count, and the traced ``Graph`` they come
     from (which ``replay`` runs on Values)."""
 
-    def __init__(self, f: Callable[..., Any], args: Sequence[Any], params: list[Value],
-                 has_aux: bool) -> None:
+    def __init__(
+        self, f: Callable[..., Any], args: Sequence[Any], params: list[Value], has_aux: bool
+    ) -> None:
         self.graph = graph = trace(f, args, params, has_aux)
         self.has_aux = has_aux
         self.params = len(params)
-        self.names = names = ([f"p{i}" for i in range(len(params))]
-                              + argument_names(f, len(args)))
+        self.names = names = [f"p{i}" for i in range(len(params))] + argument_names(f, len(args))
         self.trace = trace_ = _Trace(graph, names)
         signature = ", ".join(names)
         body = ["    " + line for line in trace_.forward_lines]
@@ -314,14 +318,19 @@ class Program:
         self._bodies: dict[str, tuple[list[str], str]] = {}
         self.entry_point: Callable[..., Any] | None = None  # set by the Compiled that owns it
         if self.scalar:
-            wrt = names[len(params):]
+            wrt = names[len(params) :]
             grads = tuple_display([f"g_{n}" for n in wrt])
             backward = trace_.backward_lines(range(len(params), len(names)), 1)
             backward, zeroed = first_assignments(backward, [f"g_{n}" for n in wrt], 1)
             zero = [chained_zero(zeroed, 1)] if zeroed else []
             value = f"({result})" if has_aux else result
-            value_and_grad = [f"def value_and_grad({signature}):", *body, *zero, *backward,
-                              f"    return {value}, {grads}"]
+            value_and_grad = [
+                f"def value_and_grad({signature}):",
+                *body,
+                *zero,
+                *backward,
+                f"    return {value}, {grads}",
+            ]
             self.source += "\n" + "\n".join(value_and_grad) + "\n"
             self._pending["value_and_grad"] = ([*body, *zero, *backward], f"{value}, {grads}")
             self._bodies["value_and_grad"] = self._pending["value_and_grad"]
@@ -333,15 +342,15 @@ class Program:
     forward: Callable[..., Any]
     value_and_grad: Callable[..., tuple[Any, tuple[float, ...]]]
 
-    def entry(self, slow: Callable[..., Any], fallback: Callable[..., Any]
-              ) -> Callable[..., Any] | None:
+    def entry(
+        self, slow: Callable[..., Any], fallback: Callable[..., Any]
+    ) -> Callable[..., Any] | None:
         """``value_and_grad`` as an entry point (see ``emit.define``), or None (with
         params, or too long for one function)."""
         body_result = self._bodies.get("value_and_grad")
         if self.params or body_result is None or len(body_result[0]) > CHUNK:
             return None
-        return define("value_and_grad", self.names, *body_result, slow=slow,
-                      fallback=fallback)
+        return define("value_and_grad", self.names, *body_result, slow=slow, fallback=fallback)
 
     def __getattr__(self, name: str) -> Any:
         """``forward`` or ``value_and_grad``, defined now: the attribute from then on."""
@@ -391,5 +400,7 @@ class Program:
 
 
 def _not_scalar(*args: Any) -> Any:
-    raise TypeError("value_and_grad of a compiled function needs a scalar output; this one "
-                    "returns several values (compile each, or take grad inside)")
+    raise TypeError(
+        "value_and_grad of a compiled function needs a scalar output; this one "
+        "returns several values (compile each, or take grad inside)"
+    )

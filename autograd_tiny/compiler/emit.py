@@ -25,8 +25,17 @@ from typing import Any, Callable
 
 from .symbolic import NAMESPACE
 
-__all__ = ["CHUNK", "NotFloats", "argument_names", "chained_zero", "define",
-           "first_assignments", "run", "shape_source", "tuple_display"]
+__all__ = [
+    "CHUNK",
+    "NotFloats",
+    "argument_names",
+    "chained_zero",
+    "define",
+    "first_assignments",
+    "run",
+    "shape_source",
+    "tuple_display",
+]
 
 
 def shape_source(shape: Any, items: list[str]) -> str:
@@ -46,8 +55,9 @@ def shape_source(shape: Any, items: list[str]) -> str:
     return build(shape)
 
 
-def first_assignments(lines: list[str], names: list[str], indent: int
-                       ) -> tuple[list[str], list[str]]:
+def first_assignments(
+    lines: list[str], names: list[str], indent: int
+) -> tuple[list[str], list[str]]:
     """``name += x`` as ``name = x`` where it is the first statement of ``name`` and no
     ``if`` guards it; returns the lines and the names still to be set to 0.0 first.
     (Only the sign of a zero can differ: 0.0 + -0.0 is 0.0, as ``Value.backward`` sums.)"""
@@ -64,7 +74,7 @@ def first_assignments(lines: list[str], names: list[str], indent: int
     for name, i in first.items():
         head = f"{prefix}{name} += "
         if lines[i].startswith(head):
-            lines[i] = f"{prefix}{name} = " + lines[i][len(head):]
+            lines[i] = f"{prefix}{name} = " + lines[i][len(head) :]
             pending.discard(name)
     return lines, [n for n in names if n in pending]
 
@@ -86,9 +96,13 @@ def argument_names(f: Callable[..., Any], count: int) -> list[str]:
     code = getattr(f, "__code__", None)
     if code is not None and code.co_argcount == count and not code.co_flags & 0x04:
         names = list(code.co_varnames[:count])
-        if (len(set(names)) == count
-                and all(_SAFE_NAME.match(n) and not _RESERVED.match(n)
-                        and not keyword.iskeyword(n) and n not in _TAKEN for n in names)):
+        if len(set(names)) == count and all(
+            _SAFE_NAME.match(n)
+            and not _RESERVED.match(n)
+            and not keyword.iskeyword(n)
+            and n not in _TAKEN
+            for n in names
+        ):
             return names
     return [f"a{i}" for i in range(count)]
 
@@ -101,11 +115,11 @@ def tuple_display(items: list[str]) -> str:
 def run(text: str) -> dict[str, Any]:
     """Run generated source (ours, never the user's): the names it defines."""
     namespace = dict(NAMESPACE)
-    exec(text, namespace)  # noqa: S102 - our own generated code
+    exec(text, namespace)
     return namespace
 
 
-class NotFloats(Exception):  # noqa: N818 - a signal, not an error a user sees
+class NotFloats(Exception):
     """Raised by generated code called with anything but floats: the caller converts."""
 
 
@@ -116,9 +130,15 @@ CHUNK = 4000
 _NAME = re.compile(r"\b(?:[vgk][0-9]+|gs[0-9]+|g_[A-Za-z0-9]+)\b")
 
 
-def define(name: str, signature: list[str], body: list[str], result: str, *,
-           slow: Callable[..., Any] | None = None,
-           fallback: Callable[..., Any] | None = None) -> Callable[..., Any]:
+def define(
+    name: str,
+    signature: list[str],
+    body: list[str],
+    result: str,
+    *,
+    slow: Callable[..., Any] | None = None,
+    fallback: Callable[..., Any] | None = None,
+) -> Callable[..., Any]:
     """The function ``def name(signature): body; return result``, run with ``exec``.
 
     It raises ``NotFloats`` when called with anything but floats. Given ``slow`` and
@@ -137,15 +157,23 @@ def define(name: str, signature: list[str], body: list[str], result: str, *,
         return _entry(name, signature, body, result, slow, fallback)
     check = ""
     if signature:  # floats only: anything else goes back to the caller's slow path
-        check = ("    if " + " or ".join(f"{a}.__class__ is not float" for a in signature)
-                 + ":\n        raise _NotFloats\n")
+        check = (
+            "    if "
+            + " or ".join(f"{a}.__class__ is not float" for a in signature)
+            + ":\n        raise _NotFloats\n"
+        )
     if len(body) <= CHUNK:
-        text = f"def {name}({', '.join(signature)}):\n" + check + "".join(
-            line + "\n" for line in body) + f"    return {result}\n"
+        text = (
+            f"def {name}({', '.join(signature)}):\n"
+            + check
+            + "".join(line + "\n" for line in body)
+            + f"    return {result}\n"
+        )
         return run(text)[name]
     slots: dict[str, int] = {arg: i for i, arg in enumerate(signature)}
-    arguments = re.compile(r"\b(?:" + "|".join(map(re.escape, signature)) + r")\b") \
-        if signature else None
+    arguments = (
+        re.compile(r"\b(?:" + "|".join(map(re.escape, signature)) + r")\b") if signature else None
+    )
 
     def slot(match: re.Match[str]) -> str:
         index = slots.setdefault(match.group(0), len(slots))
@@ -163,7 +191,7 @@ def define(name: str, signature: list[str], body: list[str], result: str, *,
         while end < len(body) and body[end].startswith("     "):  # inside an if block
             end += 1
         text = "def chunk(s):\n" + "".join(rewrite(line) + "\n" for line in body[start:end])
-        exec(text, namespace)  # noqa: S102 - our own generated code
+        exec(text, namespace)
         chunks.append(namespace.pop("chunk"))
         start = end
     tail = rewrite(result)
@@ -193,15 +221,24 @@ class _Missing:
 _MISSING = _Missing()
 
 
-def _entry(name: str, signature: list[str], body: list[str], result: str,
-           slow: Callable[..., Any], fallback: Callable[..., Any]) -> Callable[..., Any]:
+def _entry(
+    name: str,
+    signature: list[str],
+    body: list[str],
+    result: str,
+    slow: Callable[..., Any],
+    fallback: Callable[..., Any],
+) -> Callable[..., Any]:
     """``define``'s entry point: the checks and the fallback in the generated code itself."""
     args = ", ".join(signature)
     # each parameter defaults to a marker that is no float: fewer arguments go to slow too
     params = "".join(f"{a}=_MISSING, " for a in signature)
     floats = "".join(f" or {a}.__class__ is not float" for a in signature)
-    given = f"*[a for a in ({args}{',' if len(signature) == 1 else ''}) if a is not _MISSING], " \
-        if signature else ""
+    given = (
+        f"*[a for a in ({args}{',' if len(signature) == 1 else ''}) if a is not _MISSING], "
+        if signature
+        else ""
+    )
     lines = [
         f"def {name}({params}*_rest):",
         f"    if _rest{floats}:",
@@ -212,7 +249,12 @@ def _entry(name: str, signature: list[str], body: list[str], result: str,
         "    except _FALLS_BACK:",
         f"        return _fallback({args})",
     ]
-    namespace = dict(NAMESPACE, _slow=slow, _fallback=fallback, _MISSING=_MISSING,
-                     _FALLS_BACK=(ArithmeticError, ValueError))
-    exec("\n".join(lines) + "\n", namespace)  # noqa: S102 - our own generated code
+    namespace = dict(
+        NAMESPACE,
+        _slow=slow,
+        _fallback=fallback,
+        _MISSING=_MISSING,
+        _FALLS_BACK=(ArithmeticError, ValueError),
+    )
+    exec("\n".join(lines) + "\n", namespace)
     return namespace[name]

@@ -68,8 +68,7 @@ class Graph:
                     nodes.append((node.op, parents, node.data))
             if k == 0:
                 graph.root_size = len(nodes)
-        graph.outputs = tuple(slot[id(o)] if isinstance(o, Value) else float(o)
-                              for o in outputs)
+        graph.outputs = tuple(slot[id(o)] if isinstance(o, Value) else float(o) for o in outputs)
         return graph
 
     def replay(self, inputs: Sequence[Any]) -> list[Any]:
@@ -77,7 +76,7 @@ class Graph:
         functions: on Values, a graph of the same ops as the traced one, which every
         transform differentiates at any order."""
         slots: list[Any] = list(inputs)
-        for (op, parents, value), live in zip(self.nodes, self.uses_input()[self.inputs:]):
+        for (op, parents, value), live in zip(self.nodes, self.uses_input()[self.inputs :]):
             if not live:
                 slots.append(value)  # a constant (folded at the trace, as the code is)
             else:

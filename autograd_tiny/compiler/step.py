@@ -80,7 +80,7 @@ class CompiledStep:
     def _sample(self, *args: Value) -> tuple[Value, Sequence[Value]]:
         """(loss of one sample, the model's outputs); args are the inputs, then the label."""
         k = self.outputs
-        x, label = list(args[:len(args) - k]), args[len(args) - k:]
+        x, label = list(args[: len(args) - k]), args[len(args) - k :]
         out = model_outputs(self.model, x)
         if k == 1:
             y = label[0]
@@ -106,11 +106,18 @@ class CompiledStep:
             return sum(bool(int(z > threshold) == t) for (z,), t in zip(outputs, yb))
         classes = range(self.outputs)
         # predicted_label's argmax: max() keeps the first of equal scores
-        return sum(bool(max(classes, key=scores.__getitem__) == t)
-                   for scores, t in zip(outputs, yb))
+        return sum(
+            bool(max(classes, key=scores.__getitem__) == t) for scores, t in zip(outputs, yb)
+        )
 
-    def __call__(self, model: Any, loss_fn: LossFn, optimizer: Optimizer,
-                 xb: Sequence[Any], yb: Sequence[Any]) -> tuple[float, int]:
+    def __call__(
+        self,
+        model: Any,
+        loss_fn: LossFn,
+        optimizer: Optimizer,
+        xb: Sequence[Any],
+        yb: Sequence[Any],
+    ) -> tuple[float, int]:
         if self.function is not None:
             if self.outputs == 1:
                 rows = [(*x, float(t)) for x, t in zip(xb, yb)]
@@ -119,7 +126,7 @@ class CompiledStep:
             optimizer.zero_grad()
             try:
                 total, outputs = self.function.accumulate_grad(rows)
-            except Exception as error:  # noqa: BLE001 - the eager step decides what fails
+            except Exception as error:
                 self.function = None  # remembered: every later batch runs eagerly
                 for p in self.params:
                     p.grad = 0.0
@@ -127,7 +134,9 @@ class CompiledStep:
                     f"fit(): the model cannot be compiled ({type(error).__name__}: {error}); "
                     f"training it with the eager engine, which gives the same numbers more "
                     f"slowly. Pass compile=False to choose that yourself.",
-                    RuntimeWarning, stacklevel=4)
+                    RuntimeWarning,
+                    stacklevel=4,
+                )
             else:
                 terms = len(rows) * (self.outputs if self.kind == "mse" else 1)
                 for p in self.params:
@@ -138,11 +147,16 @@ class CompiledStep:
         return self.eager(model, loss_fn, optimizer, xb, yb)
 
 
-def compiled_kind(loss_fn: LossFn, first_output: Any, X: Sequence[Any],
-                   y: Sequence[Any]) -> str | None:
+def compiled_kind(
+    loss_fn: LossFn, first_output: Any, X: Sequence[Any], y: Sequence[Any]
+) -> str | None:
     """Which per-sample loss replays ``loss_fn`` exactly on this data, or None."""
-    if not all(isinstance(x, Sequence) and len(x) == len(X[0])
-               and all(isinstance(v, numbers.Real) for v in x) for x in X):
+    if not all(
+        isinstance(x, Sequence)
+        and len(x) == len(X[0])
+        and all(isinstance(v, numbers.Real) for v in x)
+        for x in X
+    ):
         return None
     if isinstance(first_output, Value):
         if not all(isinstance(t, numbers.Real) and t in (0, 1) for t in y):

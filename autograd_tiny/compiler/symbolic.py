@@ -25,8 +25,18 @@ from .._ieee import real_pow as _pow
 from ..engine import FLOAT_FUNCTIONS, REGISTRY, RULES, Value
 
 __all__ = [
-    "FORWARD", "NAMESPACE", "Expr", "If", "Local", "alternatives", "conditional_source",
-    "number_source", "peel", "source", "symbolic_partials", "times",
+    "FORWARD",
+    "NAMESPACE",
+    "Expr",
+    "If",
+    "Local",
+    "alternatives",
+    "conditional_source",
+    "number_source",
+    "peel",
+    "source",
+    "symbolic_partials",
+    "times",
 ]
 
 
@@ -36,6 +46,7 @@ __all__ = [
 # exception); "/" is a bare division whose ZeroDivisionError sends the call
 # back to the eager engine.
 # --------------------------------------------------------------------------
+
 
 class _Formulas(dict[str, str]):
     """``FORWARD``: an op defined with ``define_op`` after import gets its formula on first
@@ -61,35 +72,52 @@ class _Formulas(dict[str, str]):
         return dict.__contains__(self, op) or op in REGISTRY
 
 
-FORWARD: dict[str, str] = _Formulas({
-    "+": "{0} + {1}",
-    "-": "{0} - {1}",
-    "*": "{0} * {1}",
-    "/": "{0} / {1}",
-    "**": "_pow({0}, {1})",
-    "neg": "-{0}",
-    "abs": "abs({0})",
-    "leaky_relu": "{0} if {0} > 0.0 else {1} * {0}",
-    # the engine's FLOAT_FUNCTIONS, each called by its name with an underscore
-    **{op: f"_{op}({{0}})" for op in FLOAT_FUNCTIONS},
-    "relu": "0.0 if {0} <= 0.0 else {0}",  # inline: no call
-    "identity": "{0}",
-    "%": "_mod({0}, {1})",
-    # what compile(grad(f)) makes of a rule's branches (engine.where), inline
-    **{op: f"(1.0 if {{0}} {symbol} {{1}} else 0.0)" for op, symbol in
-       (("lt", "<"), ("le", "<="), ("gt", ">"), ("ge", ">="), ("eq", "=="), ("ne", "!="))},
-    "if_true": "({1} if {0} > 0.0 else -0.0)",
-    "if_false": "(-0.0 if {0} > 0.0 else {1})",
-})
+FORWARD: dict[str, str] = _Formulas(
+    {
+        "+": "{0} + {1}",
+        "-": "{0} - {1}",
+        "*": "{0} * {1}",
+        "/": "{0} / {1}",
+        "**": "_pow({0}, {1})",
+        "neg": "-{0}",
+        "abs": "abs({0})",
+        "leaky_relu": "{0} if {0} > 0.0 else {1} * {0}",
+        # the engine's FLOAT_FUNCTIONS, each called by its name with an underscore
+        **{op: f"_{op}({{0}})" for op in FLOAT_FUNCTIONS},
+        "relu": "0.0 if {0} <= 0.0 else {0}",  # inline: no call
+        "identity": "{0}",
+        "%": "_mod({0}, {1})",
+        # what compile(grad(f)) makes of a rule's branches (engine.where), inline
+        **{
+            op: f"(1.0 if {{0}} {symbol} {{1}} else 0.0)"
+            for op, symbol in (
+                ("lt", "<"),
+                ("le", "<="),
+                ("gt", ">"),
+                ("ge", ">="),
+                ("eq", "=="),
+                ("ne", "!="),
+            )
+        },
+        "if_true": "({1} if {0} > 0.0 else -0.0)",
+        "if_false": "(-0.0 if {0} > 0.0 else {1})",
+    }
+)
 
 NAMESPACE: dict[str, Any] = {
     **{f"_{op}": function for op, function in FLOAT_FUNCTIONS.items()},
-    "_pow": _pow, "_mod": _mod, "_floor": _floor, "_inf": math.inf, "_nan": math.nan,
+    "_pow": _pow,
+    "_mod": _mod,
+    "_floor": _floor,
+    "_inf": math.inf,
+    "_nan": math.nan,
     # C's own where the engine's IEEE wrapper only catches what they raise (an overflow,
     # sin of inf): the generated code then goes back to the eager engine, which gives the
     # same inf or nan. (log and sqrt keep the wrapper: a select computes both of a rule's
     # sides, and log of a negative number in the untaken one is common.)
-    "_exp": math.exp, "_sin": math.sin, "_cos": math.cos,
+    "_exp": math.exp,
+    "_sin": math.sin,
+    "_cos": math.cos,
 }
 for _op in REGISTRY:  # the binary ops of the registry: calls of their float functions
     FORWARD[_op]
@@ -129,7 +157,7 @@ class _Oracle:
 class Expr(Value):
     """Source text standing in for a number (a Value so that the module functions accept it)."""
 
-    __slots__ = ("src", "prec", "oracle")
+    __slots__ = ("oracle", "prec", "src")
 
     src: str
     prec: int
@@ -151,8 +179,11 @@ class Expr(Value):
     def _binary(self, other: Any, symbol: str, prec: int, reflected: bool) -> Expr:
         other = _as_operand(other)
         left, right = (other, self) if reflected else (self, other)
-        return Expr(f"{_operand(left, prec, False)} {symbol} {_operand(right, prec, True)}",
-                     prec, self.oracle)
+        return Expr(
+            f"{_operand(left, prec, False)} {symbol} {_operand(right, prec, True)}",
+            prec,
+            self.oracle,
+        )
 
     def __add__(self, other: Any) -> Any:
         return self if _is(other, 0.0) else self._binary(other, "+", SUM, False)
@@ -189,12 +220,10 @@ class Expr(Value):
     def __pow__(self, other: Any) -> Any:
         if _is(other, 1.0):
             return self
-        return Expr(f"_pow({self.src}, {source(_as_operand(other))})",
-                     ATOM, self.oracle)
+        return Expr(f"_pow({self.src}, {source(_as_operand(other))})", ATOM, self.oracle)
 
     def __rpow__(self, other: Any) -> Any:
-        return Expr(f"_pow({source(_as_operand(other))}, {self.src})",
-                     ATOM, self.oracle)
+        return Expr(f"_pow({source(_as_operand(other))}, {self.src})", ATOM, self.oracle)
 
     def __neg__(self) -> Any:
         return Expr(f"-{self._wrap(UNARY)}", UNARY, self.oracle)
@@ -214,8 +243,11 @@ class Expr(Value):
             taken = self._compare(0.0, ">") == (op == "if_true")
             return operands[1] if taken else 0.0
         formula = FORWARD[op]
-        return Expr(formula.format(*[_operand(_as_operand(o), ATOM, False) for o in operands]),
-                    ATOM, self.oracle)
+        return Expr(
+            formula.format(*[_operand(_as_operand(o), ATOM, False) for o in operands]),
+            ATOM,
+            self.oracle,
+        )
 
     def __floor__(self) -> Expr:
         return Expr(f"_floor({self.src})", ATOM, self.oracle)
@@ -254,6 +286,7 @@ class Expr(Value):
 def _call_method(op: str) -> Callable[[Expr], Expr]:
     def method(self: Expr) -> Expr:
         return self._call(f"_{op}")
+
     method.__name__ = op
     return method
 
@@ -305,8 +338,9 @@ def _same(a: Local, b: Local) -> bool:
     if isinstance(a, float) and isinstance(b, float):
         return a == b and math.copysign(1.0, a) == math.copysign(1.0, b)
     if isinstance(a, If) and isinstance(b, If):
-        return (a.condition == b.condition and _same(a.then, b.then)
-                and _same(a.otherwise, b.otherwise))
+        return (
+            a.condition == b.condition and _same(a.then, b.then) and _same(a.otherwise, b.otherwise)
+        )
     return False
 
 
@@ -328,8 +362,8 @@ def symbolic_partials(op: str, operands: Sequence[Any]) -> tuple[Local, ...]:
         if len(oracle.conditions) == len(decisions):
             return partials
         condition = oracle.conditions[len(decisions)]
-        then = explore(decisions + (True,))
-        otherwise = explore(decisions + (False,))
+        then = explore((*decisions, True))
+        otherwise = explore((*decisions, False))
         return tuple(a if _same(a, b) else If(condition, a, b) for a, b in zip(then, otherwise))
 
     return explore(())
@@ -354,9 +388,9 @@ def times(local: Local, upstream: Any) -> Local:
 def alternatives(local: Local) -> list[tuple[tuple[str, ...], Any]]:
     """The non-zero leaves of a branch tree with the conditions that lead to each."""
     if isinstance(local, If):
-        return ([((local.condition,) + c, e) for c, e in alternatives(local.then)]
-                + [((f"not ({local.condition})",) + c, e)
-                   for c, e in alternatives(local.otherwise)])
+        return [((local.condition, *c), e) for c, e in alternatives(local.then)] + [
+            ((f"not ({local.condition})", *c), e) for c, e in alternatives(local.otherwise)
+        ]
     if isinstance(local, float) and local == 0.0:
         return []
     return [((), local)]
@@ -380,6 +414,8 @@ def peel(local: Local) -> tuple[tuple[str, ...], Local]:
 
 def conditional_source(local: Local) -> str:
     if isinstance(local, If):
-        return (f"({conditional_source(local.then)} if {local.condition} "
-                f"else {conditional_source(local.otherwise)})")
+        return (
+            f"({conditional_source(local.then)} if {local.condition} "
+            f"else {conditional_source(local.otherwise)})"
+        )
     return source(local)

@@ -71,8 +71,9 @@ class _State:
             self._zero = zero
         return self._zero
 
-    def rule(self, rule: Callable[..., tuple[Any, ...]], operands: tuple[Value, ...]
-             ) -> tuple[Any, ...]:
+    def rule(
+        self, rule: Callable[..., tuple[Any, ...]], operands: tuple[Value, ...]
+    ) -> tuple[Any, ...]:
         return traced_rule(rule, operands)
 
     def view(self, value: Value) -> Value:
@@ -101,8 +102,10 @@ class _State:
         Tracer is it or among the nodes it was computed from."""
         known = self._depends.get(value)
         if known is None:
-            known = any(isinstance(node, Tracer) or id(node) in self.params
-                        for node in engine.forward_order(value))
+            known = any(
+                isinstance(node, Tracer) or id(node) in self.params
+                for node in engine.forward_order(value)
+            )
             self._depends[value] = known
         return known
 
@@ -110,9 +113,15 @@ class _State:
 _DATA_SLOT = Value.__dict__["data"]
 # Reading a Tracer's .data is the engine's business (it computes with it), never the traced
 # function's: the files of the engine's modules.
-_ENGINE_FILES = frozenset(getattr(engine, "_ENGINE_FILES", ()) or {
-    Value.__init__.__code__.co_filename, engine.local_partials.__code__.co_filename,
-    engine.__file__, engine._ieee.__file__})
+_ENGINE_FILES = frozenset(
+    getattr(engine, "_ENGINE_FILES", ())
+    or {
+        Value.__init__.__code__.co_filename,
+        engine.local_partials.__code__.co_filename,
+        engine.__file__,
+        engine._ieee.__file__,
+    }
+)
 
 
 def number(value: Value) -> float:
@@ -189,6 +198,7 @@ class Tracer(Value):
 
 def _keep_tracing(method: Callable[..., Any]) -> Callable[..., Any]:
     """A Value method whose new result node becomes a Tracer, recorded in the trace."""
+
     def traced(*args: Any, **kwargs: Any) -> Any:
         out = method(*args, **kwargs)
         if out.__class__ is Value:
@@ -197,13 +207,31 @@ def _keep_tracing(method: Callable[..., Any]) -> Callable[..., Any]:
             if state is not None:
                 state.made.append(out)
         return out
+
     traced.__name__ = method.__name__
     return traced
 
 
-_NOT_WRAPPED = {"__init__", "__float__", "__lt__", "__le__", "__gt__", "__ge__", "__eq__",
-                "__ne__", "__hash__", "__repr__", "backward", "__new__", "__getattribute__",
-                "__setattr__", "__delattr__", "__init_subclass__", "__class__", "__floor__"}
+_NOT_WRAPPED = {
+    "__init__",
+    "__float__",
+    "__lt__",
+    "__le__",
+    "__gt__",
+    "__ge__",
+    "__eq__",
+    "__ne__",
+    "__hash__",
+    "__repr__",
+    "backward",
+    "__new__",
+    "__getattribute__",
+    "__setattr__",
+    "__delattr__",
+    "__init_subclass__",
+    "__class__",
+    "__floor__",
+}
 for _name, _attr in list(vars(Value).items()):
     if callable(_attr) and not isinstance(_attr, type) and _name not in _NOT_WRAPPED:
         setattr(Tracer, _name, _keep_tracing(_attr))
@@ -245,8 +273,9 @@ Tracer.__radd__ = _tracer_radd  # type: ignore[method-assign]
 Tracer._apply = _tracer_apply  # type: ignore[method-assign]
 
 
-def trace(f: Callable[..., Any], args: Sequence[float], params: Sequence[Value],
-          has_aux: bool) -> Graph:
+def trace(
+    f: Callable[..., Any], args: Sequence[float], params: Sequence[Value], has_aux: bool
+) -> Graph:
     """The ``Graph`` of one call of ``f`` on Tracers made from ``args`` (numbers).
 
     Its inputs are ``params`` then the arguments; its outputs the loss (or the
@@ -279,8 +308,9 @@ def trace(f: Callable[..., Any], args: Sequence[float], params: Sequence[Value],
     return graph
 
 
-def _refuse_closed_over(f: Callable[..., Any], outputs: Sequence[Any], birth: int,
-                        params: Sequence[Value]) -> None:
+def _refuse_closed_over(
+    f: Callable[..., Any], outputs: Sequence[Any], birth: int, params: Sequence[Value]
+) -> None:
     """A Value made before the trace and not in ``params`` would be frozen at its
     current value by the replay: refuse it, naming it, rather than replay silently."""
     allowed = set(map(id, params))
@@ -317,8 +347,10 @@ def flatten(out: Any) -> list[Any]:
         return [out]
     if isinstance(out, (tuple, list)):
         return [leaf for item in out for leaf in flatten(item)]
-    raise TypeError(f"a compiled function must return scalar Values or numbers, or "
-                    f"tuples or lists of them, got {_kind(out)}")
+    raise TypeError(
+        f"a compiled function must return scalar Values or numbers, or "
+        f"tuples or lists of them, got {_kind(out)}"
+    )
 
 
 def unflatten(like: Any, values: Sequence[Any]) -> Any:
@@ -335,8 +367,9 @@ def unflatten(like: Any, values: Sequence[Any]) -> Any:
     return build(like)
 
 
-def split_result(f: Callable[..., Any], out: Any, has_aux: bool
-                 ) -> tuple[Any, tuple[Any, ...] | None]:
+def split_result(
+    f: Callable[..., Any], out: Any, has_aux: bool
+) -> tuple[Any, tuple[Any, ...] | None]:
     """(result, aux) from what ``f`` returned (aux None without ``has_aux``), or a TypeError.
 
     Without ``has_aux`` the result may be a scalar or nested tuples/lists of scalars
@@ -347,21 +380,29 @@ def split_result(f: Callable[..., Any], out: Any, has_aux: bool
         try:
             flatten(out)
         except TypeError:
-            raise TypeError(f"{name} must return a scalar Value or number, or tuples or "
-                            f"lists of them, to be compiled; got {_kind(out)}") from None
+            raise TypeError(
+                f"{name} must return a scalar Value or number, or tuples or "
+                f"lists of them, to be compiled; got {_kind(out)}"
+            ) from None
         return out, None
     if not (isinstance(out, tuple) and len(out) == 2):
-        raise TypeError(f"{name} must return a pair (loss, aux) with has_aux=True, "
-                        f"got {_kind(out)}")
+        raise TypeError(
+            f"{name} must return a pair (loss, aux) with has_aux=True, got {_kind(out)}"
+        )
     loss, aux = out
     if not _is_scalar(loss):
-        raise TypeError(f"{name} returned (loss, aux) with a loss that is not a scalar Value "
-                        f"or number: {_kind(loss)}")
+        raise TypeError(
+            f"{name} returned (loss, aux) with a loss that is not a scalar Value "
+            f"or number: {_kind(loss)}"
+        )
     if not isinstance(aux, (tuple, list)):
-        raise TypeError(f"{name} returned (loss, aux) with an aux that is not a tuple or list "
-                        f"of Values or numbers: {_kind(aux)}")
+        raise TypeError(
+            f"{name} returned (loss, aux) with an aux that is not a tuple or list "
+            f"of Values or numbers: {_kind(aux)}"
+        )
     for i, a in enumerate(aux):
         if not _is_scalar(a):
-            raise TypeError(f"{name} returned (loss, aux) with aux[{i}] not a Value or "
-                            f"number: {_kind(a)}")
+            raise TypeError(
+                f"{name} returned (loss, aux) with aux[{i}] not a Value or number: {_kind(a)}"
+            )
     return loss, tuple(aux)
