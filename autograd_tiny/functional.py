@@ -32,10 +32,13 @@ from typing import Any, Callable, Union
 from ._checks import is_int, is_real
 from .engine import (
     Value,
+    _accumulate,
     _propagate,
+    _restore,
     clock,
     enable_grad,
     forward_order,
+    is_anomaly_enabled,
     is_grad_enabled,
     local_partials,
     reaches_older,
@@ -170,6 +173,19 @@ def _gradient_of(
         return keep_values, [0.0] * len(targets)
     order = reverse_topological_order(out)
     keep = keep_values or reaches_older(order, birth)
+    if not keep and not is_anomaly_enabled():
+        # Every node was made by this call (no older leaf), so the engine's fast path
+        # may sum into their .grad (backward's own walk, bit for bit the order of
+        # _propagate: tests/test_walk.py), from zeros, and every .grad is put back as
+        # it was (f may have called backward itself; a jacobian walks once per output).
+        held = [(node, node.grad) for node in order if node.grad]
+        for node, _ in held:
+            node.grad = 0.0
+        try:
+            _accumulate(order, order[0], 1.0, [])
+            return keep, [target.grad for target in targets]
+        finally:
+            _restore(order, held)
     adjoint = _propagate(order, 1.0, keep)
     return keep, [adjoint.get(target, 0.0) for target in targets]
 
