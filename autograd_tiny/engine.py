@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import _ieee, modes, ops, rules, value, walk
+from . import _ieee, modes, ops, piecewise, rules, value, walk
 from ._ieee import cos as _cos
 from ._ieee import div as _div
 from ._ieee import exp as _exp
@@ -59,7 +59,6 @@ from .modes import (
     no_grad,
 )
 from .ops import (
-    _CMP_TORCH,
     _FIRST_CALLERS,
     _FIRST_OPS,
     _LN2,
@@ -68,13 +67,9 @@ from .ops import (
     REGISTRY,
     Domain,
     Op,
-    _above,
-    _apart,
     _arity,
-    _at_least,
     _builtin,
     _checked_partials,
-    _comparison,
     _function_name,
     _op_function,
     _register,
@@ -106,6 +101,7 @@ from .ops import (
     tan,
     where,
 )
+from .piecewise import _CMP_TORCH, _above, _apart, _at_least, _comparison
 from .rules import (
     FLOAT_FUNCTIONS,
     RULES,
@@ -217,7 +213,7 @@ __all__ = [
 # The files of the engine's own code: where reading a traced Value's ``.data`` is the
 # engine's business (the compiler's tracer refuses it anywhere else).
 _ENGINE_FILES: tuple[str, ...] = (
-    *tuple(str(module.__file__) for module in (rules, ops, modes, value, walk, _ieee)),
+    *tuple(str(m.__file__) for m in (rules, ops, piecewise, modes, value, walk, _ieee)),
     __file__,
 )
 

@@ -564,8 +564,8 @@ def test_engine_names_are_the_objects_the_engine_uses():
 
 
 def test_engine_files_name_every_module_of_the_engine():
-    from autograd_tiny import _ieee, engine, modes, ops, rules, value, walk
+    from autograd_tiny import _ieee, engine, modes, ops, piecewise, rules, value, walk
 
-    files = {m.__file__ for m in (_ieee, engine, modes, ops, rules, value, walk)}
+    files = {m.__file__ for m in (_ieee, engine, modes, ops, piecewise, rules, value, walk)}
     assert set(engine._ENGINE_FILES) == files
     assert Value.__init__.__code__.co_filename in engine._ENGINE_FILES
