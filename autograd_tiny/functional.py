@@ -29,7 +29,8 @@ import numbers
 from collections.abc import Sequence
 from typing import Any, Callable, Union
 
-from ._checks import is_int, is_real
+from ._checks import is_int
+from ._forward import _as_tuple, _forward_order, _push_tangents
 from .engine import (
     Value,
     _accumulate,
@@ -37,10 +38,8 @@ from .engine import (
     _restore,
     clock,
     enable_grad,
-    forward_order,
     is_anomaly_enabled,
     is_grad_enabled,
-    local_partials,
     reaches_older,
     reverse_topological_order,
     to_float,
@@ -321,52 +320,6 @@ def jacobian(f: Callable[..., Any], argnums: ArgNums = 0) -> Callable[..., list[
         return [_results(row, keep, detach) for row in rows]
 
     return functools.wraps(f)(call)
-
-
-def _as_tuple(items: Any, what: str) -> tuple[Any, ...]:
-    if isinstance(items, Value) or is_real(items):
-        return (items,)
-    if isinstance(items, (tuple, list)):
-        return tuple(items)
-    raise TypeError(f"jvp {what} must be a number, a Value or a tuple of them, got {items!r}")
-
-
-def _forward_order(roots: Sequence[Value]) -> list[Value]:
-    """Every node the roots depend on, inputs before their users (``forward_order`` of many)."""
-    order: list[Value] = []
-    seen: set[Value] = set()
-    for root in roots:
-        for node in forward_order(root):
-            if node not in seen:
-                seen.add(node)
-                order.append(node)
-    return order
-
-
-def _push_tangents(
-    order: Sequence[Value], tangent: dict[Value, Any], create_graph: bool
-) -> dict[Value, Any]:
-    """Forward mode: each node's tangent from its inputs' tangents and its local partials.
-
-    Visits ``order`` once, inputs first, as the ops ran; nodes that no seeded
-    node reaches get no entry (their tangent is 0).
-    """
-    for node in order:
-        x, y = node._x, node._y
-        if x is None:
-            continue
-        dx = tangent.get(x)
-        dy = None if y is None else tangent.get(y)
-        if dx is None and dy is None:
-            continue
-        partials = local_partials(node, create_graph)
-        if dx is None:
-            tangent[node] = partials[1] * dy
-        elif dy is None:
-            tangent[node] = partials[0] * dx
-        else:
-            tangent[node] = partials[0] * dx + partials[1] * dy
-    return tangent
 
 
 def jvp(f: Callable[..., Any], primals: Any, tangents: Any) -> tuple[Any, Any]:

@@ -9,7 +9,8 @@ engine's rule table, ``RULES``, on small expression objects that print Python
 source instead of computing. The package, in the order to read it: ``ir``
 (the ``Graph``), ``branches`` (a rule's branches as selects, and their masks),
 ``tracing`` (the ``Tracer``, the traced call, ``TraceError``), ``symbolic``
-(the printing expressions, ``FORWARD``), ``emit`` (lines into functions),
+(the printing expressions, ``FORWARD``), ``gates`` (a rule's partials as
+branch trees), ``emit`` (lines into functions),
 ``codegen`` (the source of a ``Graph``) and this module, the public face:
 ``compile`` and ``Compiled`` (calls, batches, the eager fallback). Each
 imports only the engine and modules listed before it.

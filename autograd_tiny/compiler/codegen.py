@@ -43,19 +43,9 @@ from .emit import (
     shape_source,
     tuple_display,
 )
+from .gates import alternatives, conditional_source, peel, symbolic_partials, times
 from .ir import Graph
-from .symbolic import (
-    ATOM,
-    FORWARD,
-    Expr,
-    alternatives,
-    conditional_source,
-    number_source,
-    peel,
-    source,
-    symbolic_partials,
-    times,
-)
+from .symbolic import ATOM, FORWARD, Expr, number_source, source
 from .tracing import trace
 
 __all__ = ["NotFloats", "Program"]

@@ -1,43 +1,27 @@
-"""Python source from the rule table: forward formulas, and derivative rules run on
-expressions that print themselves, for ``compiler``'s generated code.
+"""Python source from the rule table: forward formulas (``FORWARD``) and ``Expr``,
+expressions that print themselves, on which ``gates`` runs the derivative rules.
 
-Imports only the engine and ``_ieee``. A rule from ``RULES`` is called with ``Expr`` objects
-in place of numbers; what comes back is the source of its local partials. A
-comparison inside a rule (relu, abs) asks an oracle, so the rule runs once per
-branch and the partial becomes an if/else.
+Imports only the engine and ``_ieee``. A rule from ``RULES`` called with ``Expr``
+objects in place of numbers gives back the source of its local partials; a
+comparison inside a rule (relu, abs) asks an ``_Oracle``.
 
->>> x, out = Expr("x"), Expr("out")
->>> [source(p) for p in symbolic_partials("tanh", [x, out])]
-['1.0 - out * out']
->>> [conditional_source(p) for p in symbolic_partials("relu", [x, out])]
-['(0.0 if x <= 0.0 else (1.0 if x > 0.0 else _exp(x)))']
+>>> x, y = Expr("x"), Expr("y")
+>>> source(x * y + 1.0), source((x + y) * 2.0), FORWARD["tanh"].format("v3")
+('x * y + 1.0', '(x + y) * 2.0', '_tanh(v3)')
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any, Callable, Union
+from typing import Any, Callable
 
 from .._ieee import floor as _floor
 from .._ieee import mod as _mod
 from .._ieee import real_pow as _pow
-from ..engine import FLOAT_FUNCTIONS, REGISTRY, RULES, Value
+from ..engine import FLOAT_FUNCTIONS, REGISTRY, Value
 
-__all__ = [
-    "FORWARD",
-    "NAMESPACE",
-    "Expr",
-    "If",
-    "Local",
-    "alternatives",
-    "conditional_source",
-    "number_source",
-    "peel",
-    "source",
-    "symbolic_partials",
-    "times",
-]
+__all__ = ["ATOM", "FORWARD", "NAMESPACE", "Expr", "number_source", "source"]
 
 
 # --------------------------------------------------------------------------
@@ -320,102 +304,3 @@ def _operand(x: Any, prec: int, right: bool) -> str:
 
 def source(x: Any) -> str:
     return x.src if isinstance(x, Expr) else number_source(x)
-
-
-Local = Union[float, Expr, "If"]
-
-
-class If:
-    """A local derivative with a branch: ``then if condition else otherwise``."""
-
-    def __init__(self, condition: str, then: Local, otherwise: Local) -> None:
-        self.condition, self.then, self.otherwise = condition, then, otherwise
-
-
-def _same(a: Local, b: Local) -> bool:
-    if isinstance(a, Expr) and isinstance(b, Expr):
-        return a.src == b.src
-    if isinstance(a, float) and isinstance(b, float):
-        return a == b and math.copysign(1.0, a) == math.copysign(1.0, b)
-    if isinstance(a, If) and isinstance(b, If):
-        return (
-            a.condition == b.condition and _same(a.then, b.then) and _same(a.otherwise, b.otherwise)
-        )
-    return False
-
-
-def symbolic_partials(op: str, operands: Sequence[Any]) -> tuple[Local, ...]:
-    """Run RULES[op] on expressions, once per branch it takes: its partials as source trees."""
-    rule = RULES[op]
-
-    def run(decisions: tuple[bool, ...]) -> tuple[tuple[Local, ...], _Oracle]:
-        oracle = _Oracle(decisions)
-        args = [Expr(a.src, a.prec, oracle) if isinstance(a, Expr) else a for a in operands]
-        try:
-            partials = rule(*args)
-        except ArithmeticError:  # e.g. 1/y with y the constant 0: the forward pass falls back
-            partials = tuple(Expr("_zero_division()") for _ in operands[:-1])
-        return tuple(p if isinstance(p, Expr) else float(p) for p in partials), oracle
-
-    def explore(decisions: tuple[bool, ...]) -> tuple[Local, ...]:
-        partials, oracle = run(decisions)
-        if len(oracle.conditions) == len(decisions):
-            return partials
-        condition = oracle.conditions[len(decisions)]
-        then = explore((*decisions, True))
-        otherwise = explore((*decisions, False))
-        return tuple(a if _same(a, b) else If(condition, a, b) for a, b in zip(then, otherwise))
-
-    return explore(())
-
-
-def _zero_division() -> float:
-    raise ZeroDivisionError("division by zero in a derivative")
-
-
-NAMESPACE["_zero_division"] = _zero_division
-
-
-def times(local: Local, upstream: Any) -> Local:
-    """local * upstream through the branches of ``local``; 0 stays the float 0."""
-    if isinstance(local, If):
-        return If(local.condition, times(local.then, upstream), times(local.otherwise, upstream))
-    if isinstance(local, float) and local == 0.0:
-        return 0.0
-    return local * upstream
-
-
-def alternatives(local: Local) -> list[tuple[tuple[str, ...], Any]]:
-    """The non-zero leaves of a branch tree with the conditions that lead to each."""
-    if isinstance(local, If):
-        return [((local.condition, *c), e) for c, e in alternatives(local.then)] + [
-            ((f"not ({local.condition})", *c), e) for c, e in alternatives(local.otherwise)
-        ]
-    if isinstance(local, float) and local == 0.0:
-        return []
-    return [((), local)]
-
-
-def peel(local: Local) -> tuple[tuple[str, ...], Local]:
-    """The conditions under which ``local`` can be non-zero, and what is left of it
-    once the branches that give 0 are peeled off (relu: ``not (x <= 0.0)``)."""
-    conditions: tuple[str, ...] = ()
-    while isinstance(local, If):
-        if isinstance(local.then, float) and local.then == 0.0:
-            conditions += (f"not ({local.condition})",)
-            local = local.otherwise
-        elif isinstance(local.otherwise, float) and local.otherwise == 0.0:
-            conditions += (local.condition,)
-            local = local.then
-        else:
-            break
-    return conditions, local
-
-
-def conditional_source(local: Local) -> str:
-    if isinstance(local, If):
-        return (
-            f"({conditional_source(local.then)} if {local.condition} "
-            f"else {conditional_source(local.otherwise)})"
-        )
-    return source(local)
