@@ -72,9 +72,9 @@ ALLOWED: dict[str, set[str]] = {
     "compiler.ir": {"engine"},
     "compiler.branches": {"engine"},
     "compiler.tracing": {"engine", "compiler.ir", "compiler.branches"},
-    "compiler.symbolic": {"engine", "_ieee"},
+    "compiler.symbolic": {"engine", "_ieee", "compiler.branches"},
     "compiler.emit": {"compiler.symbolic"},
-    "compiler.gates": {"engine", "compiler.symbolic"},
+    "compiler.gates": {"engine", "compiler.symbolic", "compiler.branches"},
     "compiler.codegen": {
         "engine",
         "compiler.ir",

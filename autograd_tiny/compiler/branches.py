@@ -31,7 +31,7 @@ from typing import Any, Callable
 from .. import engine
 from ..engine import Value
 
-__all__ = ["ORACLE", "STATE", "mask", "plus", "times", "traced_rule"]
+__all__ = ["ORACLE", "STATE", "Oracle", "every_branch", "mask", "plus", "times", "traced_rule"]
 
 # The trace running in this context (``tracing._State``), and the oracle of the rule it runs.
 STATE: contextvars.ContextVar[Any] = contextvars.ContextVar("autograd_tiny_trace", default=None)
@@ -39,18 +39,38 @@ ORACLE: contextvars.ContextVar[Any] = contextvars.ContextVar("autograd_tiny_orac
 _CONSTANT = engine._CONSTANT_BIRTH  # the birth of a number an op wrapped
 
 
-class _Oracle:
+class Oracle:
     """Answers the comparisons of one run of a rule: first from ``decisions``, then True,
-    recording each comparison as a node."""
+    recording each condition (a comparison node here, source text in ``gates``)."""
 
     def __init__(self, decisions: tuple[bool, ...]) -> None:
         self.decisions = decisions
-        self.conditions: list[Value] = []
+        self.conditions: list[Any] = []
 
-    def decide(self, condition: Value) -> bool:
+    def decide(self, condition: Any) -> bool:
         index = len(self.conditions)
         self.conditions.append(condition)
         return self.decisions[index] if index < len(self.decisions) else True
+
+
+def every_branch(
+    run: Callable[[Oracle], tuple[Any, ...]], join: Callable[[Any, Any, Any], Any]
+) -> tuple[Any, ...]:
+    """A rule's partials over all its branches: ``run(oracle)`` runs it once, taking the
+    branches the oracle decides; where a run met a new condition, the rule runs again
+    on its other side and ``join(condition, then, otherwise)`` joins each partial."""
+
+    def explore(decisions: tuple[bool, ...]) -> tuple[Any, ...]:
+        oracle = Oracle(decisions)
+        partials = run(oracle)
+        if len(oracle.conditions) == len(decisions):
+            return partials
+        condition = oracle.conditions[len(decisions)]
+        then = explore((*decisions, True))
+        otherwise = explore((*decisions, False))
+        return tuple(join(condition, a, b) for a, b in zip(then, otherwise))
+
+    return explore(())
 
 
 def _flag_of(x: Any) -> Any:
@@ -142,25 +162,18 @@ def traced_rule(
     state = STATE.get()
     views = tuple(state.view(v) for v in operands)
 
-    def run(decisions: tuple[bool, ...]) -> tuple[tuple[Any, ...], list[Value]]:
-        oracle = _Oracle(decisions)
+    def run(oracle: Oracle) -> tuple[Any, ...]:
         token = ORACLE.set(oracle)
         try:
-            partials = tuple(rule(*views))
+            return tuple(rule(*views))
         finally:
             ORACLE.reset(token)
-        return partials, oracle.conditions
 
-    def explore(decisions: tuple[bool, ...]) -> tuple[Any, ...]:
-        partials, conditions = run(decisions)
-        if len(conditions) == len(decisions):
-            return partials
-        condition = conditions[len(decisions)]
-        then = explore((*decisions, True))
-        otherwise = explore((*decisions, False))
-        return tuple(a if _same(a, b) else _where(condition, a, b) for a, b in zip(then, otherwise))
+    def join(condition: Value, a: Any, b: Any) -> Any:
+        return a if _same(a, b) else _where(condition, a, b)
 
-    return tuple(state.zero() if type(p) is float and p == 0.0 else p for p in explore(()))
+    partials = every_branch(run, join)
+    return tuple(state.zero() if type(p) is float and p == 0.0 else p for p in partials)
 
 
 def _where(condition: Value, then: Any, otherwise: Any) -> Any:

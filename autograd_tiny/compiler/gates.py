@@ -22,7 +22,8 @@ from collections.abc import Sequence
 from typing import Any, Union
 
 from ..engine import RULES
-from .symbolic import NAMESPACE, Expr, _Oracle, source
+from .branches import Oracle, every_branch
+from .symbolic import NAMESPACE, Expr, source
 
 __all__ = [
     "If",
@@ -61,25 +62,18 @@ def symbolic_partials(op: str, operands: Sequence[Any]) -> tuple[Local, ...]:
     """Run RULES[op] on expressions, once per branch it takes: its partials as source trees."""
     rule = RULES[op]
 
-    def run(decisions: tuple[bool, ...]) -> tuple[tuple[Local, ...], _Oracle]:
-        oracle = _Oracle(decisions)
+    def run(oracle: Oracle) -> tuple[Local, ...]:
         args = [Expr(a.src, a.prec, oracle) if isinstance(a, Expr) else a for a in operands]
         try:
             partials = rule(*args)
         except ArithmeticError:  # e.g. 1/y with y the constant 0: the forward pass falls back
             partials = tuple(Expr("_zero_division()") for _ in operands[:-1])
-        return tuple(p if isinstance(p, Expr) else float(p) for p in partials), oracle
+        return tuple(p if isinstance(p, Expr) else float(p) for p in partials)
 
-    def explore(decisions: tuple[bool, ...]) -> tuple[Local, ...]:
-        partials, oracle = run(decisions)
-        if len(oracle.conditions) == len(decisions):
-            return partials
-        condition = oracle.conditions[len(decisions)]
-        then = explore((*decisions, True))
-        otherwise = explore((*decisions, False))
-        return tuple(a if _same(a, b) else If(condition, a, b) for a, b in zip(then, otherwise))
+    def join(condition: str, a: Local, b: Local) -> Local:
+        return a if _same(a, b) else If(condition, a, b)
 
-    return explore(())
+    return every_branch(run, join)
 
 
 def _zero_division() -> float:

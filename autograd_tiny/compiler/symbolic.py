@@ -1,9 +1,9 @@
 """Python source from the rule table: forward formulas (``FORWARD``) and ``Expr``,
 expressions that print themselves, on which ``gates`` runs the derivative rules.
 
-Imports only the engine and ``_ieee``. A rule from ``RULES`` called with ``Expr``
-objects in place of numbers gives back the source of its local partials; a
-comparison inside a rule (relu, abs) asks an ``_Oracle``.
+Imports the engine, ``_ieee`` and ``branches`` (its ``Oracle``). A rule from
+``RULES`` called with ``Expr`` objects in place of numbers gives back the source
+of its local partials; a comparison inside a rule (relu, abs) asks an ``Oracle``.
 
 >>> x, y = Expr("x"), Expr("y")
 >>> source(x * y + 1.0), source((x + y) * 2.0), FORWARD["tanh"].format("v3")
@@ -20,6 +20,7 @@ from .._ieee import floor as _floor
 from .._ieee import mod as _mod
 from .._ieee import real_pow as _pow
 from ..engine import FLOAT_FUNCTIONS, REGISTRY, Value
+from .branches import Oracle
 
 __all__ = ["ATOM", "FORWARD", "NAMESPACE", "Expr", "number_source", "source"]
 
@@ -125,19 +126,6 @@ def number_source(x: float) -> str:
 ATOM, UNARY, PRODUCT, SUM = 4, 3, 2, 1
 
 
-class _Oracle:
-    """Answers the comparisons a rule makes: first from ``decisions``, then True."""
-
-    def __init__(self, decisions: tuple[bool, ...]) -> None:
-        self.decisions = decisions
-        self.conditions: list[str] = []
-
-    def decide(self, condition: str) -> bool:
-        index = len(self.conditions)
-        self.conditions.append(condition)
-        return self.decisions[index] if index < len(self.decisions) else True
-
-
 class Expr(Value):
     """Source text standing in for a number (a Value so that the module functions accept it)."""
 
@@ -145,9 +133,9 @@ class Expr(Value):
 
     src: str
     prec: int
-    oracle: _Oracle | None
+    oracle: Oracle | None
 
-    def __init__(self, src: str, prec: int = ATOM, oracle: _Oracle | None = None) -> None:
+    def __init__(self, src: str, prec: int = ATOM, oracle: Oracle | None = None) -> None:
         self.src = src
         self.prec = prec
         self.oracle = oracle
