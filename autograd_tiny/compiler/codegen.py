@@ -39,6 +39,7 @@ from .emit import (
     chained_zero,
     define,
     first_assignments,
+    live,
     run,
     shape_source,
     tuple_display,
@@ -117,13 +118,16 @@ class _Trace:
         self.forward_lines: list[str] = []
         seen: dict[str, Expr] = {}  # formula -> its variable: each is computed once
         counter = 0
-        for (op, parents, value), live in zip(graph.nodes, self.live[graph.inputs :]):
-            if not live:
+        for (op, parents, value), computed in zip(graph.nodes, self.live[graph.inputs :]):
+            if not computed:
                 self.src.append(float(value))  # a constant, folded at trace time
                 continue
             if op not in FORWARD:  # (define_op's ops are: FORWARD asks the registry)
                 raise NotImplementedError(f"compile() has no forward formula for op {op!r}")
             operands = [self.src[p] for p in parents]
+            if all(type(o) is float for o in operands):  # constant once x ** 0 is 1.0, say
+                self.src.append(float(value))
+                continue
             same = _unchanged(op, operands)
             if same is not None:  # x * 1.0, x + -0.0, identity...: x itself, bit for bit
                 self.src.append(same)
@@ -170,7 +174,7 @@ class _Trace:
         first = graph.inputs
         for k in range(graph.root_size):
             parents = graph.nodes[k][1]
-            if any(p in needs for p in parents) and self.live[first + k]:
+            if any(p in needs for p in parents) and isinstance(src[first + k], Expr):
                 needs.add(first + k)
                 for p in parents:
                     uses[p] = uses.get(p, 0) + 1
@@ -243,9 +247,10 @@ def _is_number(x: Any, number: float) -> bool:
 
 
 def _unchanged(op: str, operands: list[Any]) -> Any:
-    """The operand an op gives back exactly, for every input (nan and the sign of zero
-    included): ``x * 1.0``, ``x + -0.0``, ``x ** 1.0``, ``identity(x)``, a select whose
-    condition is a constant; else None."""
+    """The operand (or number) an op gives back exactly, for every input (nan and the
+    sign of zero included): ``x * 1.0``, ``x + -0.0``, ``x ** 1.0``, ``identity(x)``,
+    a select whose condition is a constant; else None. (``x ** 0.0`` is 1.0 for every
+    x, but its derivative at a nan is nan in the eager engine: it stays a node.)"""
     if op == "identity":
         return operands[0]
     if op == "*":
@@ -300,11 +305,12 @@ class Program:
             result = trace_.result_source()
         else:
             result = shape_source(self.shape, [trace_.output_source(o) for o in graph.outputs])
-        forward = [f"def forward({signature}):", *body, f"    return {result}"]
+        forward_body = live(body, result)
+        forward = [f"def forward({signature}):", *forward_body, f"    return {result}"]
         self.source = "\n".join(forward) + "\n"
         # forward and value_and_grad are defined at their first use (``__getattr__``):
         # a training step never calls forward, and a big function takes long to compile.
-        self._pending: dict[str, tuple[list[str], str]] = {"forward": (body, result)}
+        self._pending: dict[str, tuple[list[str], str]] = {"forward": (forward_body, result)}
         self._bodies: dict[str, tuple[list[str], str]] = {}
         self.entry_point: Callable[..., Any] | None = None  # set by the Compiled that owns it
         if self.scalar:
@@ -314,15 +320,14 @@ class Program:
             backward, zeroed = first_assignments(backward, [f"g_{n}" for n in wrt], 1)
             zero = [chained_zero(zeroed, 1)] if zeroed else []
             value = f"({result})" if has_aux else result
+            vg_body = live([*body, *zero, *backward], f"{value}, {grads}")
             value_and_grad = [
                 f"def value_and_grad({signature}):",
-                *body,
-                *zero,
-                *backward,
+                *vg_body,
                 f"    return {value}, {grads}",
             ]
             self.source += "\n" + "\n".join(value_and_grad) + "\n"
-            self._pending["value_and_grad"] = ([*body, *zero, *backward], f"{value}, {grads}")
+            self._pending["value_and_grad"] = (vg_body, f"{value}, {grads}")
             self._bodies["value_and_grad"] = self._pending["value_and_grad"]
         # A model's parameters carry their names (layers[0].weight[3][1]): say which p is which.
         legend = "".join(f"# {name}: {p.label}\n" for name, p in zip(names, params) if p.label)

@@ -32,6 +32,7 @@ __all__ = [
     "chained_zero",
     "define",
     "first_assignments",
+    "live",
     "run",
     "shape_source",
     "tuple_display",
@@ -153,6 +154,7 @@ def define(
     keep the variables in one list: ``v3`` is ``s[7]``. Chunks split only between
     top-level statements, never inside an ``if``.
     """
+    body = live(body, result)
     if slow is not None and fallback is not None and len(body) <= CHUNK:
         return _entry(name, signature, body, result, slow, fallback)
     check = ""
@@ -258,3 +260,21 @@ def _entry(
     )
     exec("\n".join(lines) + "\n", namespace)
     return namespace[name]
+
+
+_ASSIGNMENT = re.compile(r"    (v[0-9]+) = ")
+
+
+def live(body: list[str], result: str) -> list[str]:
+    """``body`` without the forward lines (``vN = ...`` at the top level) whose variable
+    nothing after them reads: pure formulas, so dropping one changes no result."""
+    needed = set(_NAME.findall(result))
+    kept: list[str] = []
+    for line in reversed(body):
+        match = _ASSIGNMENT.match(line)
+        if match is not None and match.group(1) not in needed:
+            continue
+        needed.update(_NAME.findall(line))
+        kept.append(line)
+    kept.reverse()
+    return kept
