@@ -617,3 +617,24 @@ def test_grad_is_right_when_the_function_ran_backward_itself():
     assert seen[0].grad == 4.0
     rows = jacobian(lambda x, y: [x * y, x + y], argnums=(0, 1))(2.0, 3.0)
     assert rows == [[3.0, 2.0], [1.0, 1.0]]  # each row from zeros, not on the last
+
+
+@settings(max_examples=200, deadline=None)
+@given(case=expression_cases(max_inputs=3, max_steps=10, low=-3.0, high=3.0))
+def test_grad_on_numbers_sums_as_gradients_does_bit_for_bit(case):
+    # grad's float path sums into .grad with backward's walk; gradients() keeps a dict.
+    import struct
+
+    from autograd_tiny import gradients
+
+    f, args = case
+    argnums = tuple(range(len(args)))
+    got = grad(f, argnums=argnums)(*args)
+    leaves = [Value(a) for a in args]
+    out = f(*leaves)
+    want = gradients(out, leaves) if isinstance(out, Value) else [0.0] * len(args)
+
+    def same(a, b):
+        return (a != a and b != b) or struct.pack("<d", a) == struct.pack("<d", b) or a == b == 0
+
+    assert all(same(float(g), float(w)) for g, w in zip(got, want)), (got, want)
