@@ -73,7 +73,8 @@ ALLOWED: dict[str, set[str]] = {
     "compiler.branches": {"engine"},
     "compiler.tracing": {"engine", "compiler.ir", "compiler.branches"},
     "compiler.symbolic": {"engine", "_ieee", "compiler.branches"},
-    "compiler.emit": {"compiler.symbolic"},
+    "compiler.inline": set(),
+    "compiler.emit": {"compiler.symbolic", "compiler.inline"},
     "compiler.gates": {"engine", "compiler.symbolic", "compiler.branches"},
     "compiler.codegen": {
         "engine",

@@ -9,9 +9,10 @@ engine's rule table, ``RULES``, on small expression objects that print Python
 source instead of computing. The package, in the order to read it: ``ir``
 (the ``Graph``), ``branches`` (a rule's branches as selects, and their masks),
 ``tracing`` (the ``Tracer``, the traced call, ``TraceError``), ``symbolic``
-(the printing expressions, ``FORWARD``), ``gates`` (a rule's partials as
-branch trees), ``emit`` (lines into functions),
-``codegen`` (the source of a ``Graph``) and this module, the public face:
+(the printing expressions, ``FORWARD``, the exact sign and scale rewrites),
+``gates`` (a rule's partials as branch trees), ``inline`` (single-use
+variables into their use), ``emit`` (lines into functions), ``codegen``
+(the source of a ``Graph``) and this module, the public face:
 ``compile`` and ``Compiled`` (calls, batches, the eager fallback). Each
 imports only the engine and modules listed before it.
 
@@ -95,7 +96,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any, Callable
 
 from ..engine import Value, gradients, to_float
-from .codegen import NotFloats, Program
+from .codegen import Program
 from .symbolic import FORWARD
 from .tracing import TraceError, flatten, number, split_result, unflatten
 
@@ -129,12 +130,17 @@ class Compiled:
             if p.__class__ is not Value:
                 raise TypeError(f"compile() params must be Values, got {type(p).__name__} {p!r}")
         self._programs: dict[int, Program] = {}
-        # The latest program's generated functions (without params), called directly.
-        self._fast_call: Callable[..., Any] | None = None
         self._entry: Callable[..., Any] | None = None  # value_and_grad's generated entry
         self._last: Program | None = None
         self.__name__ = getattr(f, "__name__", "compiled")
         self.__doc__ = getattr(f, "__doc__", None)
+
+    def _param_data(self) -> list[float]:
+        """The params' numbers now, as floats (``w.data = 5`` may have set an int)."""
+        return [
+            p.data if p.data.__class__ is float else to_float(p.data, f"compile() params[{i}]")
+            for i, p in enumerate(self.params)
+        ]
 
     def _program(self, count: int, args: Sequence[Any]) -> Program:
         program = self._programs.get(count)
@@ -145,11 +151,28 @@ class Compiled:
 
     @property
     def source(self) -> str:
-        """The generated Python of the latest trace (call the function first)."""
+        """The generated Python of the latest trace (call the function first), one
+        operation per line. The functions that run are this code with each variable
+        read once written into its one use (``compiler.inline``): the same operations
+        on the same operands, so the same numbers, without the temporaries."""
         if self._last is None:
             return "# not traced yet: call the compiled function once\n"
         batches = "".join("\n" + source for source, _ in self._last.batches.values())
         return self._last.source + batches
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Compiled:
+        # Each compiled function is the one instance of a class of its own, so that its
+        # class's __call__ can become the generated entry point itself (``_general_call``).
+        own = type(
+            cls.__name__,
+            (cls,),
+            {
+                "__module__": cls.__module__,
+                "__qualname__": cls.__qualname__,
+                "__doc__": cls.__doc__,
+            },
+        )
+        return super().__new__(own)
 
     def __call__(self, *args: Any) -> Any:
         """f(*args) as a float; with ``has_aux``, ``(value, aux)``, aux a tuple of floats.
@@ -159,14 +182,16 @@ class Compiled:
         arguments, the traced ops are replayed on Values: the result is a Value
         (or Values) that any transform differentiates, at any order.
         """
-        fast = self._fast_call
-        if fast is not None:  # the latest program, called as it is: floats, same count
-            try:
-                return fast(*args)
-            except (NotFloats, TypeError):
-                pass
-            except _FALLS_BACK:
-                return self._eager_call(args)
+        return self._general_call(*args)
+
+    def _general_call(self, *args: Any) -> Any:
+        """``__call__`` for any arguments: Values, other types, a new count.
+
+        Once a call with floats has generated the code, ``cf(...)`` (without params)
+        runs the generated ``forward`` as an entry point, as ``value_and_grad`` does:
+        it is the ``__call__`` of this instance's own class, so no Python frame
+        stands between a script's call and the code (other arguments come back here).
+        """
         for a in args:
             if isinstance(a, Value):
                 return self._on_values(args)
@@ -174,12 +199,26 @@ class Compiled:
         program = self._programs.get(len(args)) or self._program(len(args), args)
         try:
             if self.params:
-                return program.forward(*[p.data for p in self.params], *args)
+                return program.forward(*self._param_data(), *args)
             out = program.forward(*args)
         except _FALLS_BACK:
-            return self._eager_call(args)
-        self._fast_call = program.forward
+            return self._eager_call(*args)
+        entry = self._entry_point(program, "forward")
+        if entry is not None:
+            type(self).__call__ = staticmethod(entry)  # type: ignore[method-assign]
         return out
+
+    def _entry_point(self, program: Program, name: str) -> Callable[..., Any] | None:
+        """``program``'s ``forward`` or ``value_and_grad`` as an entry point whose other
+        arguments go to the general path and whose inf or nan goes to the eager engine
+        (``Program.entry``); None with params or past one function's size."""
+        points = program.entry_points
+        if name not in points:
+            if name == "forward":
+                points[name] = program.entry(name, self._general_call, self._eager_call)
+            else:
+                points[name] = program.entry(name, self._value_and_grad, self._eager_value_and_grad)
+        return points[name]
 
     def _on_values(self, args: Sequence[Any]) -> Any:
         numbers = [number(a) if isinstance(a, Value) else a for a in args]
@@ -196,7 +235,7 @@ class Compiled:
             return outs[0], tuple(outs[1:])
         return outs[0] if program.scalar else unflatten(program.shape, outs)
 
-    def _eager_call(self, args: Sequence[Any]) -> Any:
+    def _eager_call(self, *args: Any) -> Any:
         """``__call__`` by the eager engine (where the generated code divided by zero)."""
         program = self._programs[len(args)]
         if program.scalar:
@@ -227,14 +266,13 @@ class Compiled:
         program = self._programs.get(len(args)) or self._program(len(args), args)
         try:
             if self.params:
-                return program.value_and_grad(*[p.data for p in self.params], *args)
+                return program.value_and_grad(*self._param_data(), *args)
             out = program.value_and_grad(*args)
         except _FALLS_BACK:
             return self._eager_value_and_grad(*args)
-        if program.entry_point is None:
-            program.entry_point = program.entry(self._value_and_grad, self._eager_value_and_grad)
-        if program.entry_point is not None:
-            self._entry = self.value_and_grad = program.entry_point  # type: ignore[method-assign]
+        entry = self._entry_point(program, "value_and_grad")
+        if entry is not None:
+            self._entry = self.value_and_grad = entry  # type: ignore[method-assign]
         return out
 
     def _eager_value_and_grad(self, *args: Any) -> tuple[Any, tuple[float, ...]]:
@@ -258,7 +296,7 @@ class Compiled:
         >>> cf.value_and_grad_batch([2.0], [(1.0,), (3.0,)])
         ((8.0, [(3.0,), (5.0,)]), (4.0,))
         """
-        shared = [*[p.data for p in self.params], *_floats(shared, self.__name__)]
+        shared = [*self._param_data(), *_floats(shared, self.__name__)]
         value, grads = self._batch(shared, [_floats(row, self.__name__) for row in rows])
         return value, grads[len(self.params) :]
 
@@ -276,7 +314,7 @@ class Compiled:
         (2.0, [(2.0,), (4.0,)])
         """
         value, grads = self._batch(
-            [p.data for p in self.params], [_floats(row, self.__name__) for row in rows]
+            self._param_data(), [_floats(row, self.__name__) for row in rows]
         )
         for p, g in zip(self.params, grads):
             p.grad += g

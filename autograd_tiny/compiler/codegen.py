@@ -46,7 +46,7 @@ from .emit import (
 )
 from .gates import alternatives, conditional_source, peel, symbolic_partials, times
 from .ir import Graph
-from .symbolic import ATOM, FORWARD, Expr, number_source, source
+from .symbolic import ATOM, FORWARD, Expr, arithmetic, negated, number_source, source
 from .tracing import trace
 
 __all__ = ["NotFloats", "Program"]
@@ -109,7 +109,7 @@ class _Trace:
     are the aux values, computed by the forward code and never differentiated).
     """
 
-    def __init__(self, graph: Graph, names: list[str]) -> None:
+    def __init__(self, graph: Graph, names: list[str], differentiated: bool = True) -> None:
         self.graph = graph
         self.names = names
         self.live = graph.uses_input()
@@ -128,20 +128,26 @@ class _Trace:
             if all(type(o) is float for o in operands):  # constant once x ** 0 is 1.0, say
                 self.src.append(float(value))
                 continue
-            same = _unchanged(op, operands)
+            same = _unchanged(op, operands, differentiated)
             if same is not None:  # x * 1.0, x + -0.0, identity...: x itself, bit for bit
                 self.src.append(same)
                 continue
-            formula = _formula(op, [source(o) for o in operands], operands)
-            if formula in seen:
-                self.src.append(seen[formula])
-                continue
-            name = f"v{counter}"
-            counter += 1
-            self.forward_lines.append(f"{name} = {formula}")
-            self.owner[name] = len(self.src)
-            seen[formula] = Expr(name)
-            self.src.append(seen[formula])
+            scaled = None
+            negate = False
+            if op in _ARITHMETIC:  # signs and scales folded (symbolic.arithmetic)
+                expr = arithmetic(op, *operands)
+                negate = expr.negates is not None
+                expr = expr.negates if negate else expr
+                formula, scaled = expr.src, expr.scaled
+            else:
+                formula = _formula(op, [source(o) for o in operands], operands)
+            if formula not in seen:
+                name = f"v{counter}"
+                counter += 1
+                self.forward_lines.append(f"{name} = {formula}")
+                self.owner[name] = len(self.src)
+                seen[formula] = Expr(name, scaled=scaled)
+            self.src.append(negated(seen[formula]) if negate else seen[formula])
 
     def adjoint_name(self, slot: int) -> str:
         """The variable of a slot's adjoint: g3 for v3's slot, gs12 for a slot that is
@@ -181,6 +187,7 @@ class _Trace:
         # adjoint of each slot: (source, guard); for slots used more than once a variable
         adjoint: dict[int, tuple[Any, tuple[str, ...]]] = {}
         inits: list[str] = []
+        temps: list[str] = []
         if root in targets:
             writer.emit((), f"{targets[root]} += 1.0")
             return writer.lines
@@ -195,6 +202,7 @@ class _Trace:
             upstream, guard = adjoint.pop(key)
             operands = [src[p] for p in parents] + [src[key]]
             partials = symbolic_partials(op, operands)
+            terms: list[tuple[int, tuple[str, ...], Any, str]] = []  # (slot, guard, expr, text)
             for pkey, local in zip(parents, partials):
                 if pkey not in needs:
                     continue
@@ -204,20 +212,28 @@ class _Trace:
                     continue
                 if len(options) == 1:
                     extra, expr = options[0]
-                    where = guard + extra
-                    text = source(expr)
+                    terms.append((pkey, guard + extra, expr, source(expr)))
                 else:
                     extra, rest = peel(contribution)
-                    where, expr, text = guard + extra, None, conditional_source(rest)
+                    terms.append((pkey, guard + extra, None, conditional_source(rest)))
+            if len(terms) == 2 and terms[0][:2] == terms[1][:2] and _shareable(terms):
+                # x * x: the same term twice, computed once (the same bits, added twice)
+                pkey, where, expr, _ = terms[0]
+                sign = isinstance(expr, Expr) and expr.negates is not None
+                inner = expr.negates if sign else expr
+                name = f"h{len(temps)}"
+                temps.append(name)
+                writer.emit(where, f"{name} = {source(inner)}")
+                shared = negated(Expr(name)) if sign else Expr(name)
+                terms = [(pkey, where, shared, source(shared))] * 2
+            for pkey, where, expr, text in terms:
                 if pkey in targets:
-                    writer.emit(where, f"{targets[pkey]} += {text}")
+                    if isinstance(expr, Expr) and expr.negates is not None:  # a += -b: a -= b
+                        writer.emit(where, f"{targets[pkey]} -= {expr.negates.src}")
+                    else:
+                        writer.emit(where, f"{targets[pkey]} += {text}")
                 elif uses[pkey] == 1:
-                    if expr is not None and (
-                        isinstance(expr, float)
-                        or (
-                            isinstance(expr, Expr) and expr.prec == ATOM and expr.src.isidentifier()
-                        )
-                    ):
+                    if _passes(expr):
                         adjoint[pkey] = (expr, where)  # pass-through: no statement
                     else:
                         name = self.adjoint_name(pkey)
@@ -234,11 +250,30 @@ class _Trace:
                         while common < min(len(old), len(where)) and old[common] == where[common]:
                             common += 1
                         adjoint[pkey] = (Expr(name), old[:common])
-                    writer.emit(where, f"{name} += {text}")
+                    if isinstance(expr, Expr) and expr.negates is not None:
+                        writer.emit(where, f"{name} -= {expr.negates.src}")
+                    else:
+                        writer.emit(where, f"{name} += {text}")
         lines, inits = first_assignments(writer.lines, inits, indent)
         if inits:
             lines = [chained_zero(inits, indent), *lines]
         return lines
+
+
+def _passes(expr: Any) -> bool:
+    """A single-use adjoint that needs no statement: a number, a name, or a name negated
+    (its uses absorb the sign: a * -g is -(a * g), and a += -(a * g) is a -= a * g)."""
+    if isinstance(expr, float):
+        return True
+    if isinstance(expr, Expr) and expr.negates is not None:
+        expr = expr.negates
+    return isinstance(expr, Expr) and expr.prec == ATOM and expr.src.isidentifier()
+
+
+def _shareable(terms: list[tuple[int, tuple[str, ...], Any, str]]) -> bool:
+    """Two terms that are one expression (not a bare name or number: nothing to share)."""
+    (_, _, a, text), (_, _, b, other) = terms
+    return isinstance(a, Expr) and isinstance(b, Expr) and text == other and not _passes(a)
 
 
 def _is_number(x: Any, number: float) -> bool:
@@ -246,16 +281,27 @@ def _is_number(x: Any, number: float) -> bool:
     return type(x) is float and x == number and math.copysign(1.0, x) == math.copysign(1.0, number)
 
 
-def _unchanged(op: str, operands: list[Any]) -> Any:
+_ARITHMETIC = ("+", "-", "*", "/")
+
+
+def _unchanged(op: str, operands: list[Any], differentiated: bool = True) -> Any:
     """The operand (or number) an op gives back exactly, for every input (nan and the
     sign of zero included): ``x * 1.0``, ``x + -0.0``, ``x ** 1.0``, ``identity(x)``,
-    a select whose condition is a constant; else None. (``x ** 0.0`` is 1.0 for every
-    x, but its derivative at a nan is nan in the eager engine: it stays a node.)"""
+    a select whose condition is a constant, ``-x`` and ``x * -1.0`` as the operand
+    negated (no statement: its uses absorb the sign); else None. ``x ** 0.0`` is 1.0
+    for every x, but its derivative at a nan is nan in the eager engine: it stays a
+    node where the code is ``differentiated``."""
     if op == "identity":
         return operands[0]
+    if op == "neg":
+        return negated(operands[0])
     if op == "*":
         x, y = operands
+        if _is_number(x, -1.0) or _is_number(y, -1.0):
+            return negated(y if _is_number(x, -1.0) else x)
         return y if _is_number(x, 1.0) else x if _is_number(y, 1.0) else None
+    if op == "**" and not differentiated and _is_number(operands[1], 0.0):
+        return 1.0
     if op == "+":
         x, y = operands
         return y if _is_number(x, -0.0) else x if _is_number(y, -0.0) else None
@@ -293,7 +339,7 @@ class Program:
         self.has_aux = has_aux
         self.params = len(params)
         self.names = names = [f"p{i}" for i in range(len(params))] + argument_names(f, len(args))
-        self.trace = trace_ = _Trace(graph, names)
+        self.trace = trace_ = _Trace(graph, names, differentiated=graph.shape is None)
         signature = ", ".join(names)
         body = ["    " + line for line in trace_.forward_lines]
         # the result's shape: a scalar, or nested tuples/lists (compile(jacobian(f)))
@@ -311,8 +357,9 @@ class Program:
         # forward and value_and_grad are defined at their first use (``__getattr__``):
         # a training step never calls forward, and a big function takes long to compile.
         self._pending: dict[str, tuple[list[str], str]] = {"forward": (forward_body, result)}
-        self._bodies: dict[str, tuple[list[str], str]] = {}
-        self.entry_point: Callable[..., Any] | None = None  # set by the Compiled that owns it
+        self._bodies: dict[str, tuple[list[str], str]] = {"forward": (forward_body, result)}
+        # forward and value_and_grad as entry points: set by the Compiled that owns them
+        self.entry_points: dict[str, Callable[..., Any] | None] = {}
         if self.scalar:
             wrt = names[len(params) :]
             grads = tuple_display([f"g_{n}" for n in wrt])
@@ -338,14 +385,14 @@ class Program:
     value_and_grad: Callable[..., tuple[Any, tuple[float, ...]]]
 
     def entry(
-        self, slow: Callable[..., Any], fallback: Callable[..., Any]
+        self, name: str, slow: Callable[..., Any], fallback: Callable[..., Any]
     ) -> Callable[..., Any] | None:
-        """``value_and_grad`` as an entry point (see ``emit.define``), or None (with
-        params, or too long for one function)."""
-        body_result = self._bodies.get("value_and_grad")
+        """``forward`` or ``value_and_grad`` as an entry point (see ``emit.define``), or
+        None (with params, or too long for one function)."""
+        body_result = self._bodies.get(name)
         if self.params or body_result is None or len(body_result[0]) > CHUNK:
             return None
-        return define("value_and_grad", self.names, *body_result, slow=slow, fallback=fallback)
+        return define(name, self.names, *body_result, slow=slow, fallback=fallback)
 
     def __getattr__(self, name: str) -> Any:
         """``forward`` or ``value_and_grad``, defined now: the attribute from then on."""

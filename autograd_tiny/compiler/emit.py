@@ -23,6 +23,8 @@ import keyword
 import re
 from typing import Any, Callable
 
+from .inline import NAME as _NAME
+from .inline import inline
 from .symbolic import NAMESPACE
 
 __all__ = [
@@ -59,9 +61,10 @@ def shape_source(shape: Any, items: list[str]) -> str:
 def first_assignments(
     lines: list[str], names: list[str], indent: int
 ) -> tuple[list[str], list[str]]:
-    """``name += x`` as ``name = x`` where it is the first statement of ``name`` and no
-    ``if`` guards it; returns the lines and the names still to be set to 0.0 first.
-    (Only the sign of a zero can differ: 0.0 + -0.0 is 0.0, as ``Value.backward`` sums.)"""
+    """``name += x`` as ``name = x`` (``name -= x`` as ``name = -x``) where it is the
+    first statement of ``name`` and no ``if`` guards it; returns the lines and the names
+    still to be set to 0.0 first. (Only the sign of a zero can differ: 0.0 + -0.0 is
+    0.0, as ``Value.backward`` sums.)"""
     pending = set(names)
     lines = list(lines)
     first: dict[str, int] = {}
@@ -76,6 +79,11 @@ def first_assignments(
         head = f"{prefix}{name} += "
         if lines[i].startswith(head):
             lines[i] = f"{prefix}{name} = " + lines[i][len(head) :]
+            pending.discard(name)
+        elif lines[i].startswith(f"{prefix}{name} -= "):
+            term = lines[i][len(head) :]
+            term = term if _SAFE_NAME.match(term) else f"({term})"
+            lines[i] = f"{prefix}{name} = -{term}"
             pending.discard(name)
     return lines, [n for n in names if n in pending]
 
@@ -128,7 +136,6 @@ NAMESPACE["_NotFloats"] = NotFloats
 
 # Past this many statements a generated function is written in chunks (see ``_define``).
 CHUNK = 4000
-_NAME = re.compile(r"\b(?:[vgk][0-9]+|gs[0-9]+|g_[A-Za-z0-9]+)\b")
 
 
 def define(
@@ -155,6 +162,8 @@ def define(
     top-level statements, never inside an ``if``.
     """
     body = live(body, result)
+    if len(body) <= CHUNK:
+        body, result = inline(body, result)
     if slow is not None and fallback is not None and len(body) <= CHUNK:
         return _entry(name, signature, body, result, slow, fallback)
     check = ""

@@ -63,7 +63,7 @@ def symbolic_partials(op: str, operands: Sequence[Any]) -> tuple[Local, ...]:
     rule = RULES[op]
 
     def run(oracle: Oracle) -> tuple[Local, ...]:
-        args = [Expr(a.src, a.prec, oracle) if isinstance(a, Expr) else a for a in operands]
+        args = [a.with_oracle(oracle) if isinstance(a, Expr) else a for a in operands]
         try:
             partials = rule(*args)
         except ArithmeticError:  # e.g. 1/y with y the constant 0: the forward pass falls back

@@ -7,7 +7,9 @@ of its local partials; a comparison inside a rule (relu, abs) asks an ``Oracle``
 
 >>> x, y = Expr("x"), Expr("y")
 >>> source(x * y + 1.0), source((x + y) * 2.0), FORWARD["tanh"].format("v3")
-('x * y + 1.0', '(x + y) * 2.0', '_tanh(v3)')
+('x * y + 1.0', '2.0 * (x + y)', '_tanh(v3)')
+>>> source(x - -y), source(-x * y + 1.0), source(4.0 * (2.0 * x))
+('x + y', '1.0 - x * y', '8.0 * x')
 """
 
 from __future__ import annotations
@@ -22,7 +24,16 @@ from .._ieee import real_pow as _pow
 from ..engine import FLOAT_FUNCTIONS, REGISTRY, Value
 from .branches import Oracle
 
-__all__ = ["ATOM", "FORWARD", "NAMESPACE", "Expr", "number_source", "source"]
+__all__ = [
+    "ATOM",
+    "FORWARD",
+    "NAMESPACE",
+    "Expr",
+    "arithmetic",
+    "negated",
+    "number_source",
+    "source",
+]
 
 
 # --------------------------------------------------------------------------
@@ -129,33 +140,44 @@ ATOM, UNARY, PRODUCT, SUM = 4, 3, 2, 1
 class Expr(Value):
     """Source text standing in for a number (a Value so that the module functions accept it)."""
 
-    __slots__ = ("oracle", "prec", "src")
+    __slots__ = ("negates", "oracle", "prec", "scaled", "src")
 
     src: str
     prec: int
     oracle: Oracle | None
+    negates: Expr | None  # this is -negates
+    scaled: tuple[float, Expr] | None  # this is c * e
 
-    def __init__(self, src: str, prec: int = ATOM, oracle: Oracle | None = None) -> None:
+    def __init__(
+        self,
+        src: str,
+        prec: int = ATOM,
+        oracle: Oracle | None = None,
+        *,
+        negates: Expr | None = None,
+        scaled: tuple[float, Expr] | None = None,
+    ) -> None:
         self.src = src
         self.prec = prec
         self.oracle = oracle
+        self.negates = negates
+        self.scaled = scaled
 
     def __repr__(self) -> str:
         return f"Expr({self.src!r})"
 
+    def with_oracle(self, oracle: Oracle | None) -> Expr:
+        return Expr(self.src, self.prec, oracle, negates=self.negates, scaled=self.scaled)
+
     def _wrap(self, prec: int) -> str:
         return self.src if self.prec > prec else f"({self.src})"
 
-    # -- arithmetic, folding x*1, x*-1, x/1, x+0, x-0, x**1 --------------------
+    # -- arithmetic, folding x*1, x*-1, x/1, x+0, x-0, x**1 and signs (``arithmetic``) ----
 
     def _binary(self, other: Any, symbol: str, prec: int, reflected: bool) -> Expr:
         other = _as_operand(other)
         left, right = (other, self) if reflected else (self, other)
-        return Expr(
-            f"{_operand(left, prec, False)} {symbol} {_operand(right, prec, True)}",
-            prec,
-            self.oracle,
-        )
+        return arithmetic(symbol, left, right, self.oracle)
 
     def __add__(self, other: Any) -> Any:
         return self if _is(other, 0.0) else self._binary(other, "+", SUM, False)
@@ -198,7 +220,7 @@ class Expr(Value):
         return Expr(f"_pow({source(_as_operand(other))}, {self.src})", ATOM, self.oracle)
 
     def __neg__(self) -> Any:
-        return Expr(f"-{self._wrap(UNARY)}", UNARY, self.oracle)
+        return negated(self)
 
     def __abs__(self) -> Any:
         return self._call("abs")
@@ -266,6 +288,87 @@ def _call_method(op: str) -> Callable[[Expr], Expr]:
 # x.exp(), x.log()... inside a rule print calls of the engine's float functions.
 for _op in FLOAT_FUNCTIONS:
     setattr(Expr, _op, _call_method(_op))
+
+
+def negated(x: Any) -> Any:
+    """-x, exactly: a number negated, ``-(-e)`` is ``e``, and ``-(c * e)`` is ``-c * e``."""
+    if not isinstance(x, Expr):
+        return -x
+    if x.negates is not None:
+        return x.negates
+    if x.scaled is not None and x.src.startswith(number_source(x.scaled[0]) + " * "):
+        return _scale(-x.scaled[0], x.scaled[1], x.oracle)
+    return Expr(f"-{x._wrap(UNARY)}", UNARY, x.oracle, negates=x)
+
+
+def _power_of_two(c: float) -> bool:
+    """|c| = 2**k with k >= 0: c * x is then exact unless it overflows."""
+    m, _ = math.frexp(abs(c))
+    return m == 0.5 and abs(c) >= 1.0
+
+
+def _scale(c: float, e: Expr, oracle: Oracle | None) -> Expr:
+    """c * e, written ``c * e``, folding a scale e already has: (a * x) * c is
+    (a * c) * x bit for bit when a = ±2**k (k >= 0, so a * x is exact or overflows),
+    |c| >= 1 (an overflow of a * x is one of a * c * x) and a * c is finite."""
+    if e.scaled is not None:
+        a, x = e.scaled
+        if _power_of_two(a) and math.isfinite(c) and abs(c) >= 1.0 and math.isfinite(a * c):
+            c, e = a * c, x
+    text = f"{_operand(c, PRODUCT, False)} * {_operand(e, PRODUCT, True)}"
+    return Expr(text, PRODUCT, oracle, scaled=(c, e))
+
+
+def arithmetic(symbol: str, left: Any, right: Any, oracle: Oracle | None = None) -> Any:
+    """``left symbol right`` (+ - * /) as an expression, with the rewrites that give the
+    same bits for every input: a sum with a negated term is a difference (a + -b is
+    a - b, -a + b is b - a), a product or quotient with negated factors is the negated
+    product of the factors (IEEE rounding is symmetric), a constant takes the sign, and
+    scales fold (``_scale``). Numbers are folded by Python itself."""
+    if not isinstance(left, Expr) and not isinstance(right, Expr):
+        return _FLOAT_OPS[symbol](left, right)
+    if symbol in "+-":
+        minus = symbol == "-"
+        if _negative(right):  # a + -b is a - b; a - -b is a + b
+            return arithmetic("+" if minus else "-", left, negated(right), oracle)
+        if _negative(left) and not minus:  # -a + b is b - a
+            return arithmetic("-", right, negated(left), oracle)
+        if not minus and isinstance(left, Expr) and left is right:  # x + x is 2.0 * x
+            return _scale(2.0, left, oracle)
+        text = f"{_operand(left, SUM, False)} {symbol} {_operand(right, SUM, True)}"
+        return Expr(text, SUM, oracle)
+    sign = False
+    if isinstance(left, Expr) and left.negates is not None:
+        left, sign = left.negates, not sign
+    if isinstance(right, Expr) and right.negates is not None:
+        right, sign = right.negates, not sign
+    if sign and not isinstance(left, Expr):  # the constant takes the sign
+        left, sign = -left, False
+    elif sign and not isinstance(right, Expr):
+        right, sign = -right, False
+    if symbol == "*" and not (isinstance(left, Expr) and isinstance(right, Expr)):
+        constant, e = (right, left) if isinstance(left, Expr) else (left, right)
+        out: Expr = _scale(constant, e, oracle)  # written constant first
+    else:
+        text = f"{_operand(left, PRODUCT, False)} {symbol} {_operand(right, PRODUCT, True)}"
+        out = Expr(text, PRODUCT, oracle)
+    return negated(out) if sign else out
+
+
+def _negative(x: Any) -> bool:
+    """x is a negated expression or a negative number (not -0.0: a + -0.0 is a, a - 0.0
+    is a, but a + 0.0 is not a for a = -0.0)."""
+    if isinstance(x, Expr):
+        return x.negates is not None
+    return x < 0.0
+
+
+_FLOAT_OPS: dict[str, Callable[[Any, Any], Any]] = {
+    "+": lambda a, b: a + b,
+    "-": lambda a, b: a - b,
+    "*": lambda a, b: a * b,
+    "/": lambda a, b: a / b,
+}
 
 
 def _is(x: Any, number: float) -> bool:
