@@ -337,3 +337,9 @@ def chain_by_hand(v: float) -> tuple[float, tuple[float]]:
 def rosenbrock_hessian_by_hand(x: float, y: float) -> tuple[tuple[float, float], ...]:
     xy = -400.0 * x
     return (2.0 - 400.0 * (y - x * x) + 800.0 * x * x, xy), (xy, 200.0)
+
+
+def rosenbrock_hessian_by_hand_as_rows(x: float, y: float) -> list[list[float]]:
+    """The same closed form returning what ``hessian`` returns: a list of rows."""
+    xy = -400.0 * x
+    return [[2.0 - 400.0 * (y - x * x) + 800.0 * x * x, xy], [xy, 200.0]]

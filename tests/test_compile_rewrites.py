@@ -247,3 +247,16 @@ def test_inline_stops_at_its_depth_so_long_chains_stay_statements():
 def test_a_first_subtraction_becomes_a_negated_assignment():
     lines, pending = first_assignments(["    g_x -= a * b", "    g_x -= c"], ["g_x"], 1)
     assert lines == ["    g_x = -(a * b)", "    g_x -= c"] and pending == []
+
+
+def test_an_accumulated_variable_read_twice_is_one_statement_where_its_last_term_was():
+    body = [
+        "    v0 = _sin(x)",
+        "    g1 = 0.1",
+        "    g1 += 0.9 * v0",
+        "    g1 -= x",
+        "    v2 = g1 * g1",
+    ]
+    lines, result = inline(body, "v2, g1")
+    assert lines == ["    g1 = 0.1 + (0.9 * _sin(x)) - x"] and result == "(g1 * g1), g1"
+    assert run(lines, result, x=0.7, _sin=math.sin) == run(body, "v2, g1", x=0.7, _sin=math.sin)

@@ -7,8 +7,9 @@ operations and their operands stay the same, so every result is the same to
 the bit; only the stores and loads of the temporary go (a few nanoseconds each
 in CPython, a tenth of a small gradient's time). Formulas are pure: moving one
 later, or into an ``if`` that reads it, changes nothing but whether it runs.
-An accumulated variable (``g = a`` then ``g -= b``) read once becomes one
-expression too, ``a - b``, evaluated in the same order.
+An accumulated variable (``g = a`` then ``g -= b``) becomes one expression
+too, ``a - b``, evaluated in the same order: written into its use if it is
+read once, else one statement where its last term was.
 
 Nothing moves across an assignment to a name it reads, and nesting stops at
 ``DEPTH`` levels (Python's parser has a nesting limit). ``.source`` shows the
@@ -79,9 +80,9 @@ def inline(body: list[str], result: str) -> tuple[list[str], str]:
 
     def movable(name: str) -> bool:
         """``name`` is set by plain top-level statements (``=``, then ``+=``/``-=``) that
-        all come before its one read and read only names that never change after it."""
+        all come before its reads and read only names that never change after them."""
         lines, used = assigned[name], reads.get(name, [])
-        if len(used) != 1 or max(lines) >= used[0]:
+        if not used or max(lines) >= min(used) or (len(used) > 1 and len(lines) == 1):
             return False
         statements = [parsed[i] for i in lines]
         for k, m in enumerate(statements):
@@ -94,6 +95,8 @@ def inline(body: list[str], result: str) -> tuple[list[str], str]:
         )
 
     moved = {name for name in assigned if movable(name)}
+    # an accumulated name read more than once is one statement, at its last assignment
+    merged = {name: assigned[name][-1] for name in moved if len(reads[name]) > 1}
     text: dict[str, str] = {}  # moved name -> its expression so far
     depth: dict[str, int] = {}
     out: list[str] = []
@@ -109,7 +112,7 @@ def inline(body: list[str], result: str) -> tuple[list[str], str]:
 
         return NAME.sub(put, line)
 
-    for line, match in zip(body, parsed):
+    for i, (line, match) in enumerate(zip(body, parsed)):
         name = match.group(2) if match is not None else None
         if name in moved and match is not None:
             level = [0]
@@ -121,6 +124,9 @@ def inline(body: list[str], result: str) -> tuple[list[str], str]:
                     wrapped = right if _atomic(right) else f"({right})"
                     text[name] = f"{text[name]} {match.group(3)[0]} {wrapped}"
                 depth[name] = max(depth.get(name, 0), level[0] + 1)
+                if merged.get(name) == i:  # the last term: the statement, read as a name
+                    out.append(f"    {name} = {text.pop(name)}")
+                    moved.discard(name)
                 continue
             moved.discard(name)  # too deep: the statement stays, and so do the rest
             if name in text:
