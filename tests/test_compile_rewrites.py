@@ -260,3 +260,21 @@ def test_an_accumulated_variable_read_twice_is_one_statement_where_its_last_term
     lines, result = inline(body, "v2, g1")
     assert lines == ["    g1 = 0.1 + (0.9 * _sin(x)) - x"] and result == "(g1 * g1), g1"
     assert run(lines, result, x=0.7, _sin=math.sin) == run(body, "v2, g1", x=0.7, _sin=math.sin)
+
+
+def test_an_entry_for_a_function_of_fixed_arity_has_its_plain_signature():
+    def f(x, y):
+        return x * y
+
+    cf = compile(f)
+    assert cf.value_and_grad(2.0, 3.0) == (6.0, (3.0, 2.0))
+    entry = cf.value_and_grad
+    assert entry.__code__.co_argcount == 2 and not entry.__code__.co_flags & 0x04  # no *rest
+    with pytest.raises(TypeError, match="positional argument"):
+        entry(2.0)  # as f(2.0) would
+    assert entry(2, 3.0) == (6.0, (3.0, 2.0))  # other types still take the general path
+    h = compile(hessian(f, argnums=(0, 1)))  # through functools.wraps: f's own arity
+    assert h(2.0, 3.0) == [[0.0, 1.0], [1.0, 0.0]]
+    assert type(h).__call__.__code__.co_argcount == 2
+    varying = compile(lambda x, *rest: x * sum(rest, 1.0))
+    assert varying(2.0, 3.0) == 8.0 and varying(2.0, 3.0, 4.0) == 16.0 and varying(2.0) == 2.0

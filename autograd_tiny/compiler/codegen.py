@@ -39,6 +39,7 @@ from .emit import (
     chained_zero,
     define,
     first_assignments,
+    fixed_arity,
     live,
     run,
     shape_source,
@@ -339,6 +340,7 @@ class Program:
         self.has_aux = has_aux
         self.params = len(params)
         self.names = names = [f"p{i}" for i in range(len(params))] + argument_names(f, len(args))
+        self.fixed = fixed_arity(f, len(args))  # f takes exactly this many: entries may too
         self.trace = trace_ = _Trace(graph, names, differentiated=graph.shape is None)
         signature = ", ".join(names)
         body = ["    " + line for line in trace_.forward_lines]
@@ -392,7 +394,9 @@ class Program:
         body_result = self._bodies.get(name)
         if self.params or body_result is None or len(body_result[0]) > CHUNK:
             return None
-        return define(name, self.names, *body_result, slow=slow, fallback=fallback)
+        return define(
+            name, self.names, *body_result, slow=slow, fallback=fallback, fixed=self.fixed
+        )
 
     def __getattr__(self, name: str) -> Any:
         """``forward`` or ``value_and_grad``, defined now: the attribute from then on."""

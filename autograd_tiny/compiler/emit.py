@@ -19,6 +19,7 @@ autograd_tiny.compiler.emit.NotFloats
 from __future__ import annotations
 
 import builtins
+import inspect
 import keyword
 import re
 from typing import Any, Callable
@@ -116,6 +117,23 @@ def argument_names(f: Callable[..., Any], count: int) -> list[str]:
     return [f"a{i}" for i in range(count)]
 
 
+def fixed_arity(f: Callable[..., Any], count: int) -> bool:
+    """``f`` takes exactly ``count`` positional arguments, no more, no fewer (its
+    signature, through ``functools.wraps``): then a call of an entry point with
+    another count is a TypeError for ``f`` too, and the entry needs no ``*rest``."""
+    try:
+        parameters = list(inspect.signature(f).parameters.values())
+    except (TypeError, ValueError):
+        return False
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    taken = [p for p in parameters if p.kind in positional]
+    return (
+        len(taken) == count
+        and all(p.default is inspect.Parameter.empty for p in taken)
+        and all(p.kind in (*positional, inspect.Parameter.VAR_KEYWORD) for p in parameters)
+    )
+
+
 def tuple_display(items: list[str]) -> str:
     """Python source of a tuple of these: ``()``, ``(a,)``, ``(a, b)``."""
     return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
@@ -146,12 +164,15 @@ def define(
     *,
     slow: Callable[..., Any] | None = None,
     fallback: Callable[..., Any] | None = None,
+    fixed: bool = False,
 ) -> Callable[..., Any]:
     """The function ``def name(signature): body; return result``, run with ``exec``.
 
     It raises ``NotFloats`` when called with anything but floats. Given ``slow`` and
     ``fallback`` it is an entry point instead, what a user calls directly: other
-    arguments (another count, an int, a Value) go to ``slow(*args)``, and what
+    arguments (another count, an int, a Value) go to ``slow(*args)`` (with ``fixed``,
+    for a function taking exactly its signature, another count is Python's own
+    TypeError, as for that function: the entry then has no ``*rest``), and what
     the eager engine must redo (a division by zero, an overflow) to
     ``fallback(*args)``; nothing else stands between the call and the code.
 
@@ -165,7 +186,7 @@ def define(
     if len(body) <= CHUNK:
         body, result = inline(body, result)
     if slow is not None and fallback is not None and len(body) <= CHUNK:
-        return _entry(name, signature, body, result, slow, fallback)
+        return _entry(name, signature, body, result, slow, fallback, fixed)
     check = ""
     if signature:  # floats only: anything else goes back to the caller's slow path
         check = (
@@ -239,21 +260,17 @@ def _entry(
     result: str,
     slow: Callable[..., Any],
     fallback: Callable[..., Any],
+    fixed: bool,
 ) -> Callable[..., Any]:
     """``define``'s entry point: the checks and the fallback in the generated code itself."""
     args = ", ".join(signature)
-    # each parameter defaults to a marker that is no float: fewer arguments go to slow too
-    params = "".join(f"{a}=_MISSING, " for a in signature)
-    floats = "".join(f" or {a}.__class__ is not float" for a in signature)
-    given = (
-        f"*[a for a in ({args}{',' if len(signature) == 1 else ''}) if a is not _MISSING], "
-        if signature
-        else ""
-    )
+    if fixed:  # no defaults and no *rest to fill: the cheapest call Python has
+        floats = " or ".join(f"{a}.__class__ is not float" for a in signature) or "False"
+        head = [f"def {name}({args}):", f"    if {floats}:", f"        return _slow({args})"]
+    else:
+        head = _variable_head(name, signature)
     lines = [
-        f"def {name}({params}*_rest):",
-        f"    if _rest{floats}:",
-        f"        return _slow({given}*_rest)",
+        *head,
         "    try:",
         *["    " + line for line in body],
         f"        return {result}",
@@ -269,6 +286,24 @@ def _entry(
     )
     exec("\n".join(lines) + "\n", namespace)
     return namespace[name]
+
+
+def _variable_head(name: str, signature: list[str]) -> list[str]:
+    """An entry's first lines where the function may take another count of arguments."""
+    args = ", ".join(signature)
+    # each parameter defaults to a marker that is no float: fewer arguments go to slow too
+    params = "".join(f"{a}=_MISSING, " for a in signature)
+    floats = "".join(f" or {a}.__class__ is not float" for a in signature)
+    given = (
+        f"*[a for a in ({args}{',' if len(signature) == 1 else ''}) if a is not _MISSING], "
+        if signature
+        else ""
+    )
+    return [
+        f"def {name}({params}*_rest):",
+        f"    if _rest{floats}:",
+        f"        return _slow({given}*_rest)",
+    ]
 
 
 _ASSIGNMENT = re.compile(r"    (v[0-9]+) = ")
