@@ -197,16 +197,16 @@ class Compiled:
                 return self._on_values(args)
         args = _floats(args, self.__name__)
         program = self._programs.get(len(args)) or self._program(len(args), args)
+        entry = self._entry_point(program, "forward")
+        if entry is not None:  # floats of the traced count: it runs the code (or eager)
+            type(self).__call__ = staticmethod(entry)  # type: ignore[method-assign]
+            return entry(*args)
         try:
             if self.params:
                 return program.forward(*self._param_data(), *args)
-            out = program.forward(*args)
+            return program.forward(*args)
         except _FALLS_BACK:
             return self._eager_call(*args)
-        entry = self._entry_point(program, "forward")
-        if entry is not None:
-            type(self).__call__ = staticmethod(entry)  # type: ignore[method-assign]
-        return out
 
     def _entry_point(self, program: Program, name: str) -> Callable[..., Any] | None:
         """``program``'s ``forward`` or ``value_and_grad`` as an entry point whose other
@@ -264,16 +264,16 @@ class Compiled:
         """``value_and_grad``'s general path: any arguments; traces a new count."""
         args = _floats(args, self.__name__)
         program = self._programs.get(len(args)) or self._program(len(args), args)
+        entry = self._entry_point(program, "value_and_grad")
+        if entry is not None:  # floats of the traced count: it runs the code (or eager)
+            self._entry = self.value_and_grad = entry  # type: ignore[method-assign]
+            return entry(*args)
         try:
             if self.params:
                 return program.value_and_grad(*self._param_data(), *args)
-            out = program.value_and_grad(*args)
+            return program.value_and_grad(*args)
         except _FALLS_BACK:
             return self._eager_value_and_grad(*args)
-        entry = self._entry_point(program, "value_and_grad")
-        if entry is not None:
-            self._entry = self.value_and_grad = entry  # type: ignore[method-assign]
-        return out
 
     def _eager_value_and_grad(self, *args: Any) -> tuple[Any, tuple[float, ...]]:
         value, aux, grads = self._eager(args)

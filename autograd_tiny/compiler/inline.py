@@ -58,16 +58,18 @@ def inline(body: list[str], result: str) -> tuple[list[str], str]:
     ]  # (a chained zero, a = b = 0.0, is no plain statement)
     assigned: dict[str, list[int]] = {}  # name -> the lines that assign it
     reads: dict[str, list[int]] = {}  # name -> the lines that read it (len(body): result)
+    read_in: list[list[str]] = []  # per line, the names it reads
     for i, (line, match) in enumerate(zip(body, parsed)):
         if match is None:  # an if, or a chained zero: every name in it counts as read
-            targets = line.split(" = ")[:-1] if " = " in line else []
-            for target in targets:
+            parts = line.split(" = ")
+            for target in parts[:-1]:
                 assigned.setdefault(target.strip(), []).append(i)
-            for name in NAME.findall(line.split(" = ")[-1]):
-                reads.setdefault(name, []).append(i)
-            continue
-        assigned.setdefault(match.group(2), []).append(i)
-        for name in NAME.findall(match.group(4)):
+            names = NAME.findall(parts[-1])
+        else:
+            assigned.setdefault(match.group(2), []).append(i)
+            names = NAME.findall(match.group(4))
+        read_in.append(names)
+        for name in names:
             reads.setdefault(name, []).append(i)
     for name in NAME.findall(result):
         reads.setdefault(name, []).append(len(body))
@@ -76,23 +78,19 @@ def inline(body: list[str], result: str) -> tuple[list[str], str]:
         """Every assignment of ``name`` comes before every read of it: once read, it
         never changes (arguments and constants are never assigned)."""
         lines = assigned.get(name)
-        return not lines or max(lines) < min(reads[name])
+        return not lines or lines[-1] < reads[name][0]
 
     def movable(name: str) -> bool:
         """``name`` is set by plain top-level statements (``=``, then ``+=``/``-=``) that
         all come before its reads and read only names that never change after them."""
-        lines, used = assigned[name], reads.get(name, [])
-        if not used or max(lines) >= min(used) or (len(used) > 1 and len(lines) == 1):
+        lines, used = assigned[name], reads.get(name)
+        if not used or lines[-1] >= used[0] or (len(used) > 1 and len(lines) == 1):
             return False
-        statements = [parsed[i] for i in lines]
-        for k, m in enumerate(statements):
+        for k, i in enumerate(lines):
+            m = parsed[i]
             if m is None or m.group(1) != "    " or (m.group(3) == "=") != (k == 0):
                 return False
-        return all(
-            operand != name and stable(operand)
-            for m in statements
-            for operand in NAME.findall(m.group(4))  # type: ignore[union-attr]
-        )
+        return all(operand != name and stable(operand) for i in lines for operand in read_in[i])
 
     moved = {name for name in assigned if movable(name)}
     # an accumulated name read more than once is one statement, at its last assignment
@@ -116,7 +114,9 @@ def inline(body: list[str], result: str) -> tuple[list[str], str]:
         name = match.group(2) if match is not None else None
         if name in moved and match is not None:
             level = [0]
-            right = substitute(match.group(4), level)
+            right = match.group(4)
+            if text and any(n in text for n in read_in[i]):
+                right = substitute(right, level)
             if level[0] + 1 <= DEPTH:
                 if match.group(3) == "=":
                     text[name] = right
@@ -133,5 +133,7 @@ def inline(body: list[str], result: str) -> tuple[list[str], str]:
                 out.append(f"    {name} = {text.pop(name)}")
             out.append(f"    {name} {match.group(3)} {right}")
             continue
-        out.append(substitute(line, [0]))
+        if text and any(n in text for n in read_in[i]):
+            line = substitute(line, [0])
+        out.append(line)
     return out, substitute(result, [0])
