@@ -278,3 +278,89 @@ def test_an_entry_for_a_function_of_fixed_arity_has_its_plain_signature():
     assert type(h).__call__.__code__.co_argcount == 2
     varying = compile(lambda x, *rest: x * sum(rest, 1.0))
     assert varying(2.0, 3.0) == 8.0 and varying(2.0, 3.0, 4.0) == 16.0 and varying(2.0) == 2.0
+
+
+# -- found in review: names, long sums, keywords, the class of one's own ---------------
+
+
+def test_arguments_named_like_generated_variables_are_renamed():
+    def f(h0):
+        return at.sin(h0) + 3.0 * (h0 * h0)  # h0 is also the name of x * x's shared term
+
+    value, gradient = value_and_grad(f)(0.5)
+    assert compile(f).value_and_grad(0.5) == (value, (gradient,))
+
+    def g(k0, k1):  # k0, k1 also name the flags past 8 nested guards
+        x = k0
+        for _ in range(11):
+            x = (x * k1 + 0.1).relu()
+        return x
+
+    expected = value_and_grad(g, argnums=(0, 1))(1.2, 1.1)
+    assert compile(g).value_and_grad(1.2, 1.1) == expected
+
+
+def _tree(x, depth):
+    return x * 3.0 if depth == 0 else _tree(x, depth - 1) + _tree(x, depth - 1)
+
+
+def test_a_gradient_of_thousands_of_terms_compiles_even_deep_in_the_stack():
+    def f(x):
+        return _tree(x, 11) + _tree(x, 10) + _tree(x, 9)
+
+    def deep(n):
+        return deep(n - 1) if n else compile(f).value_and_grad(1.5)
+
+    assert deep(650) == (16128.0, (10752.0,))
+    body = ["    g_x = x"] + [f"    g_x += x * {i}.0" for i in range(1, 1300)]
+    lines, result = inline(body, "g_x")
+    assert len(lines) > 1300 // DEPTH  # the sum stays in statements of bounded height
+    assert run(lines, result, x=0.5) == run(body, "g_x", x=0.5)
+
+
+def test_keywords_are_refused_before_and_after_the_first_call():
+    def f(x, y=10.0):
+        return x * 2.0 + y
+
+    cf = compile(f)
+    with pytest.raises(TypeError):
+        cf(y=5.0)
+    assert cf(1.0, 2.0) == 4.0
+    with pytest.raises(TypeError):
+        cf(y=5.0)
+    with pytest.raises(TypeError):
+        cf.value_and_grad(1.0, y=5.0)
+    assert cf.value_and_grad(1.0, 2.0) == (4.0, (2.0, 1.0))
+    with pytest.raises(TypeError):
+        cf.value_and_grad(1.0, y=5.0)
+
+
+def test_a_compiled_function_keeps_its_signature_subclasses_pickles_and_copies():
+    import copy
+    import inspect
+    import pickle
+
+    cf = compile(FUNCTIONS["rosenbrock"])
+    cf(0.5, 1.5)
+    assert list(inspect.signature(cf).parameters) == ["x", "y"]
+    assert list(inspect.signature(grad(cf)).parameters) == ["x", "y"]
+
+    calls = []
+
+    class Counting(at.compiler.Compiled):
+        def __call__(self, *args):
+            calls.append(args)
+            return super().__call__(*args)
+
+    counting = Counting(lambda x: x * 2.0)
+    assert [counting(1.0), counting(2.0), counting(3.0)] == [2.0, 4.0, 6.0]
+    assert len(calls) == 3  # its own __call__ is never replaced
+
+    twin = copy.copy(cf)
+    assert type(twin) is not type(cf) and twin(0.5, 1.5) == cf(0.5, 1.5)
+    restored = pickle.loads(pickle.dumps(compile(_tree_of_one)))
+    assert restored(2.0) == 6.0 and restored.value_and_grad(2.0) == (6.0, (3.0,))
+
+
+def _tree_of_one(x):
+    return _tree(x, 0)

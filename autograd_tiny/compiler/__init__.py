@@ -134,6 +134,7 @@ class Compiled:
         self._last: Program | None = None
         self.__name__ = getattr(f, "__name__", "compiled")
         self.__doc__ = getattr(f, "__doc__", None)
+        self.__wrapped__ = f  # inspect.signature(cf) is f's
 
     def _param_data(self) -> list[float]:
         """The params' numbers now, as floats (``w.data = 5`` may have set an int)."""
@@ -174,6 +175,10 @@ class Compiled:
         )
         return super().__new__(own)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """A copy or a pickle is the function compiled afresh (its own class, no trace)."""
+        return (type(self).__bases__[0], (self.f, self.params, self.has_aux))
+
     def __call__(self, *args: Any) -> Any:
         """f(*args) as a float; with ``has_aux``, ``(value, aux)``, aux a tuple of floats.
 
@@ -199,7 +204,8 @@ class Compiled:
         program = self._programs.get(len(args)) or self._program(len(args), args)
         entry = self._entry_point(program, "forward")
         if entry is not None:  # floats of the traced count: it runs the code (or eager)
-            type(self).__call__ = staticmethod(entry)  # type: ignore[method-assign]
+            if type(self).__bases__[0].__call__ is Compiled.__call__:  # not overridden
+                type(self).__call__ = staticmethod(entry)  # type: ignore[method-assign]
             return entry(*args)
         try:
             if self.params:

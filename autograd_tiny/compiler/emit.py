@@ -94,7 +94,8 @@ def chained_zero(names: list[str], indent: int) -> str:
 
 
 _SAFE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9]*\Z")
-_RESERVED = re.compile(r"[vgp][0-9]+\Z")
+# the names generated code gives its own variables (``inline.NAME``) and params (p0, ...)
+_RESERVED = re.compile(r"(?:[vgkhp][0-9]+|gs[0-9]+)\Z")
 
 
 # Names the generated code uses itself: its batch variables and Python's builtins (abs).
@@ -266,7 +267,12 @@ def _entry(
     args = ", ".join(signature)
     if fixed:  # no defaults and no *rest to fill: the cheapest call Python has
         floats = " or ".join(f"{a}.__class__ is not float" for a in signature) or "False"
-        head = [f"def {name}({args}):", f"    if {floats}:", f"        return _slow({args})"]
+        slash = ", /" if signature else ""  # positional only, as the general path
+        head = [
+            f"def {name}({args}{slash}):",
+            f"    if {floats}:",
+            f"        return _slow({args})",
+        ]
     else:
         head = _variable_head(name, signature)
     lines = [
@@ -299,8 +305,9 @@ def _variable_head(name: str, signature: list[str]) -> list[str]:
         if signature
         else ""
     )
+    slash = "/, " if signature else ""  # positional only: a keyword is a TypeError
     return [
-        f"def {name}({params}*_rest):",
+        f"def {name}({params}{slash}*_rest):",
         f"    if _rest{floats}:",
         f"        return _slow({given}*_rest)",
     ]

@@ -11,8 +11,9 @@ An accumulated variable (``g = a`` then ``g -= b``) becomes one expression
 too, ``a - b``, evaluated in the same order: written into its use if it is
 read once, else one statement where its last term was.
 
-Nothing moves across an assignment to a name it reads, and nesting stops at
-``DEPTH`` levels (Python's parser has a nesting limit). ``.source`` shows the
+Nothing moves across an assignment to a name it reads, and an expression
+stops growing at a height of ``DEPTH`` (Python's compiler has a recursion
+limit): past it the statements stay. ``.source`` shows the
 code before this step, one operation per line.
 
 >>> inline(["    v0 = x * y", "    v1 = v0 + 1.0", "    g_x = y", "    g_x -= v1"], "v1, (g_x,)")
@@ -25,7 +26,10 @@ import re
 
 __all__ = ["DEPTH", "NAME", "inline"]
 
-DEPTH = 6  # how many inlined levels one expression may hold
+# How tall one expression may grow: each inlined level and each accumulated term adds
+# one. Python's compiler recurses on an expression's height, and its limit shrinks as the
+# caller's stack grows: a 1,200-term sum fails 650 frames deep.
+DEPTH = 12
 
 # the variables generated code assigns
 NAME = re.compile(r"\b(?:[vgkh][0-9]+|gs[0-9]+|g_[A-Za-z0-9]+)\b")
@@ -117,13 +121,15 @@ def inline(body: list[str], result: str) -> tuple[list[str], str]:
             right = match.group(4)
             if text and any(n in text for n in read_in[i]):
                 right = substitute(right, level)
-            if level[0] + 1 <= DEPTH:
-                if match.group(3) == "=":
+            first = match.group(3) == "="
+            height = level[0] + 1 if first else max(depth[name], level[0] + 1) + 1
+            if height <= DEPTH:
+                if first:
                     text[name] = right
                 else:
                     wrapped = right if _atomic(right) else f"({right})"
                     text[name] = f"{text[name]} {match.group(3)[0]} {wrapped}"
-                depth[name] = max(depth.get(name, 0), level[0] + 1)
+                depth[name] = height
                 if merged.get(name) == i:  # the last term: the statement, read as a name
                     out.append(f"    {name} = {text.pop(name)}")
                     moved.discard(name)
