@@ -229,10 +229,7 @@ class _Trace:
                 terms = [(pkey, where, shared, source(shared))] * 2
             for pkey, where, expr, text in terms:
                 if pkey in targets:
-                    if isinstance(expr, Expr) and expr.negates is not None:  # a += -b: a -= b
-                        writer.emit(where, f"{targets[pkey]} -= {expr.negates.src}")
-                    else:
-                        writer.emit(where, f"{targets[pkey]} += {text}")
+                    writer.emit(where, _add_to(targets[pkey], expr, text))
                 elif uses[pkey] == 1:
                     if _passes(expr):
                         adjoint[pkey] = (expr, where)  # pass-through: no statement
@@ -251,14 +248,18 @@ class _Trace:
                         while common < min(len(old), len(where)) and old[common] == where[common]:
                             common += 1
                         adjoint[pkey] = (Expr(name), old[:common])
-                    if isinstance(expr, Expr) and expr.negates is not None:
-                        writer.emit(where, f"{name} -= {expr.negates.src}")
-                    else:
-                        writer.emit(where, f"{name} += {text}")
+                    writer.emit(where, _add_to(name, expr, text))
         lines, inits = first_assignments(writer.lines, inits, indent)
         if inits:
             lines = [chained_zero(inits, indent), *lines]
         return lines
+
+
+def _add_to(name: str, expr: Any, text: str) -> str:
+    """``name += text``; ``name -= b`` where the term is ``-b`` (the same bits, one op less)."""
+    if isinstance(expr, Expr) and expr.negates is not None:
+        return f"{name} -= {expr.negates.src}"
+    return f"{name} += {text}"
 
 
 def _passes(expr: Any) -> bool:

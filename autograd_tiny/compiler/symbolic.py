@@ -174,42 +174,42 @@ class Expr(Value):
 
     # -- arithmetic, folding x*1, x*-1, x/1, x+0, x-0, x**1 and signs (``arithmetic``) ----
 
-    def _binary(self, other: Any, symbol: str, prec: int, reflected: bool) -> Expr:
+    def _binary(self, other: Any, symbol: str, reflected: bool) -> Expr:
         other = _as_operand(other)
         left, right = (other, self) if reflected else (self, other)
         return arithmetic(symbol, left, right, self.oracle)
 
     def __add__(self, other: Any) -> Any:
-        return self if _is(other, 0.0) else self._binary(other, "+", SUM, False)
+        return self if _is(other, 0.0) else self._binary(other, "+", False)
 
     def __radd__(self, other: Any) -> Any:
-        return self if _is(other, 0.0) else self._binary(other, "+", SUM, True)
+        return self if _is(other, 0.0) else self._binary(other, "+", True)
 
     def __sub__(self, other: Any) -> Any:
-        return self if _is(other, 0.0) else self._binary(other, "-", SUM, False)
+        return self if _is(other, 0.0) else self._binary(other, "-", False)
 
     def __rsub__(self, other: Any) -> Any:
-        return self._binary(other, "-", SUM, True)
+        return self._binary(other, "-", True)
 
     def __mul__(self, other: Any) -> Any:
         if _is(other, 1.0):
             return self
         if _is(other, -1.0):
             return -self
-        return self._binary(other, "*", PRODUCT, False)
+        return self._binary(other, "*", False)
 
     def __rmul__(self, other: Any) -> Any:
         if _is(other, 1.0):
             return self
         if _is(other, -1.0):
             return -self
-        return self._binary(other, "*", PRODUCT, True)
+        return self._binary(other, "*", True)
 
     def __truediv__(self, other: Any) -> Any:
-        return self if _is(other, 1.0) else self._binary(other, "/", PRODUCT, False)
+        return self if _is(other, 1.0) else self._binary(other, "/", False)
 
     def __rtruediv__(self, other: Any) -> Any:
-        return self._binary(other, "/", PRODUCT, True)
+        return self._binary(other, "/", True)
 
     def __pow__(self, other: Any) -> Any:
         if _is(other, 1.0):
