@@ -360,7 +360,10 @@ class Program:
         # forward and value_and_grad are defined at their first use (``__getattr__``):
         # a training step never calls forward, and a big function takes long to compile.
         self._pending: dict[str, tuple[list[str], str]] = {"forward": (forward_body, result)}
-        self._bodies: dict[str, tuple[list[str], str]] = {"forward": (forward_body, result)}
+        # the bodies an entry point may be made of (one function: CHUNK statements at most)
+        self._bodies: dict[str, tuple[list[str], str]] = {}
+        if len(forward_body) <= CHUNK:
+            self._bodies["forward"] = (forward_body, result)
         # forward and value_and_grad as entry points: set by the Compiled that owns them
         self.entry_points: dict[str, Callable[..., Any] | None] = {}
         if self.scalar:
@@ -378,7 +381,8 @@ class Program:
             ]
             self.source += "\n" + "\n".join(value_and_grad) + "\n"
             self._pending["value_and_grad"] = (vg_body, f"{value}, {grads}")
-            self._bodies["value_and_grad"] = self._pending["value_and_grad"]
+            if len(vg_body) <= CHUNK:
+                self._bodies["value_and_grad"] = self._pending["value_and_grad"]
         # A model's parameters carry their names (layers[0].weight[3][1]): say which p is which.
         legend = "".join(f"# {name}: {p.label}\n" for name, p in zip(names, params) if p.label)
         self.source = legend + self.source
