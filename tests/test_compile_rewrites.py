@@ -386,3 +386,9 @@ def _scalar(x):
     while isinstance(x, (list, tuple)):
         (x,) = x
     return x
+
+
+def test_inline_keeps_a_negated_term_in_parentheses():
+    body = ["    g1 = -x", "    v2 = g1 ** 2.0"]  # -x ** 2.0 would be -(x ** 2.0)
+    lines, result = inline(body, "v2")
+    assert run(lines, result, x=3.0) == run(body, "v2", x=3.0) == 9.0

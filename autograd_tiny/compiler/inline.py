@@ -13,8 +13,8 @@ read once, else one statement where its last term was.
 
 Nothing moves across an assignment to a name it reads, and an expression
 stops growing at a height of ``DEPTH`` (Python's compiler has a recursion
-limit): past it the statements stay. ``.source`` shows the
-code before this step, one operation per line.
+limit): past it the statements stay. ``.source`` shows the code before this
+step, one operation per line.
 
 >>> inline(["    v0 = x * y", "    v1 = v0 + 1.0", "    g_x = y", "    g_x -= v1"], "v1, (g_x,)")
 (['    v1 = (x * y) + 1.0'], 'v1, ((y - v1),)')
@@ -34,7 +34,7 @@ DEPTH = 12
 # the variables generated code assigns
 NAME = re.compile(r"\b(?:[vgkh][0-9]+|gs[0-9]+|g_[A-Za-z0-9]+)\b")
 _STATEMENT = re.compile(r"( *)((?:[vgkh][0-9]+|gs[0-9]+|g_[A-Za-z0-9]+)) ([-+]?=) (.*)\Z")
-_ATOM = re.compile(r"-?[A-Za-z0-9_.]+\Z")
+_ATOM = re.compile(r"[A-Za-z0-9_.]+\Z")  # not -x: -x ** 2.0 would be -(x ** 2.0)
 _CALL = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\(")
 
 
