@@ -81,8 +81,7 @@ agree to a few units in the last place, not always bit for bit: measured up to
 3.1e-15 relative at third order, 2.1e-16 for a Hessian (``leaky_relu(x, x)``,
 whose slope is ``x``); ``tests/test_compile_rewrites.py`` holds them to 1e-13.
 First derivatives, and transforms of functions without branching rules, are
-bit for bit. Called with
-Values, a compiled function replays its
+bit for bit. Called with Values, a compiled function replays its
 traced graph on them: ``grad(compile(f))`` works at every order and traces
 once.
 
