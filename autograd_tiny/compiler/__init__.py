@@ -113,11 +113,13 @@ from collections.abc import Iterable, Sequence
 from typing import Any, Callable
 
 from ..engine import Value, gradients, to_float
-from .codegen import Program
+from .codegen import BranchMiss, Program
 from .symbolic import FORWARD
 from .tracing import TraceError, flatten, number, split_result, unflatten
 
 _ONLY_FLOATS = {float}
+# Decided traces kept per argument count (``_decided``): the branch patterns seen first.
+PATTERNS = 8
 # What generated code raises where the eager engine gives an IEEE inf or nan (1/0, an
 # overflow, sin(inf)): the call is redone by the eager engine.
 _FALLS_BACK = (ArithmeticError, ValueError)
@@ -219,6 +221,8 @@ class Compiled:
                 return self._on_values(args)
         args = _floats(args, self.__name__)
         program = self._programs.get(len(args)) or self._program(len(args), args)
+        if program.graph.higher:  # exact only as eager's branches: see _decided
+            return self._decided(program, "forward", args)
         entry = self._entry_point(program, "forward")
         if entry is not None:  # floats of the traced count: it runs the code (or eager)
             if type(self).__bases__[0].__call__ is Compiled.__call__:  # not overridden
@@ -230,6 +234,33 @@ class Compiled:
             return program.forward(*args)
         except _FALLS_BACK:
             return self._eager_call(*args)
+
+    def _decided(self, program: Program, name: str, args: tuple[Any, ...]) -> Any:
+        """``name`` (forward or value_and_grad) by a decided trace: where the traced
+        backward pass would be differentiated through a rule's branches (``hessian`` of a
+        function with ``leaky_relu``), the selects that make one trace right for every
+        branch would add eager's terms in another order. A decided trace takes the
+        branches these arguments take, as eager does, so its numbers are eager's bit for
+        bit; its code checks that a call takes the same branches (``BranchMiss`` if not).
+        The first ``PATTERNS`` patterns are traced as they come; others run eagerly."""
+        decided = program.decided
+        inputs = (*self._param_data(), *args) if self.params else args
+        try:
+            for known in decided:
+                try:
+                    return getattr(known, name)(*inputs)
+                except BranchMiss:
+                    continue
+            if len(decided) < PATTERNS:
+                known = Program(self.f, args, self.params, self.has_aux, decided=True)
+                decided.append(known)
+                self._last = known
+                return getattr(known, name)(*inputs)
+        except _FALLS_BACK:  # an inf or a nan to come (or a pattern the trace did not see)
+            pass
+        if name == "forward":
+            return self._eager_call(*args)
+        return self._eager_value_and_grad(*args)
 
     def _entry_point(self, program: Program, name: str) -> Callable[..., Any] | None:
         """``program``'s ``forward`` or ``value_and_grad`` as an entry point whose other
@@ -246,6 +277,14 @@ class Compiled:
     def _on_values(self, args: Sequence[Any]) -> Any:
         numbers = [number(a) if isinstance(a, Value) else a for a in args]
         program = self._program(len(args), _floats(numbers, self.__name__))
+        if program.graph.selects or program.graph.higher:
+            # Replayed, its selects would be differentiated: f itself is eager's graph.
+            values = [
+                a if isinstance(a, Value) else Value(to_float(a, f"{self.__name__} argument {i}"))
+                for i, a in enumerate(args)
+            ]
+            out, aux = split_result(self.f, self.f(*values), self.has_aux)
+            return (out, aux) if self.has_aux else out
         inputs = [
             *self.params,
             *[
@@ -287,6 +326,8 @@ class Compiled:
         """``value_and_grad``'s general path: any arguments; traces a new count."""
         args = _floats(args, self.__name__)
         program = self._programs.get(len(args)) or self._program(len(args), args)
+        if program.graph.selects:  # its backward would differentiate selects: _decided
+            return self._decided(program, "value_and_grad", args)
         entry = self._entry_point(program, "value_and_grad")
         if entry is not None:  # floats of the traced count: it runs the code (or eager)
             self._entry = self.value_and_grad = entry  # type: ignore[method-assign]
@@ -348,9 +389,10 @@ class Compiled:
             return self._with_aux(0.0, []), (0.0,) * len(shared)
         count = len(shared) - len(self.params) + len(rows[0])
         program = self._program(count, [*shared[len(self.params) :], *rows[0]])
-        function = program.batch(len(shared))
         try:
-            return function(shared, rows)
+            if program.graph.selects:  # its backward would differentiate selects
+                raise BranchMiss  # (see _decided): the eager engine's, row by row
+            return program.batch(len(shared))(shared, rows)
         except _FALLS_BACK:
             total, sums, auxes = 0.0, [0.0] * len(shared), []
             for row in rows:

@@ -16,6 +16,19 @@ flag (``if_true(flag, a * b)``), -0.0 on the untaken side whatever ``a * b`` is.
 Added to anything, -0.0 changes nothing, bit for bit; on the taken side every
 number is the eager one.
 
+Decided traces. Selects make one trace right for every branch, but a backward
+pass that is itself differentiated (``compile(hessian(f))``, or
+``value_and_grad`` of ``compile(grad(f))``) then reaches the inputs through
+the select chain, and adds the same terms as eager in another order (the order
+eager takes depends on the branch it runs). So where a select would be
+differentiated, the compiler traces again "decided": each comparison of a
+rule is decided by the traced numbers, as eager decides it, and recorded as a
+guard (``_State.guards``); the trace is then eager's own graph for those
+branches, and the generated code checks the guards before it returns. (The one
+number a rule computes from its operands' numbers rather than branching on them,
+``%``'s ``floor(x / y)``, is a constant to eager: a decided trace takes it as one
+and guards it too; a select trace makes it a node, which counts as a select.)
+
 Owns the two context variables of a trace: ``STATE`` (the trace's state, set by
 ``tracing.trace``: its ``flags``, ``zero()`` and ``view()``) and ``ORACLE``
 (the decisions of the rule being run). Imports only the engine; ``tracing``
@@ -31,7 +44,17 @@ from typing import Any, Callable
 from .. import engine
 from ..engine import Value
 
-__all__ = ["ORACLE", "STATE", "Oracle", "every_branch", "mask", "plus", "times", "traced_rule"]
+__all__ = [
+    "ORACLE",
+    "STATE",
+    "Deciding",
+    "Oracle",
+    "every_branch",
+    "mask",
+    "plus",
+    "times",
+    "traced_rule",
+]
 
 # The trace running in this context (``tracing._State``), and the oracle of the rule it runs.
 STATE: contextvars.ContextVar[Any] = contextvars.ContextVar("autograd_tiny_trace", default=None)
@@ -51,6 +74,23 @@ class Oracle:
         index = len(self.conditions)
         self.conditions.append(condition)
         return self.decisions[index] if index < len(self.decisions) else True
+
+
+class Deciding:
+    """The oracle of a decided trace: each comparison is decided by the numbers of the
+    trace, as the eager engine decides it, and kept as a guard ``(condition, number)``:
+    the comparison node and the number it must be (1.0 for a branch taken, else 0.0)."""
+
+    def __init__(self, guards: list[tuple[Any, float]]) -> None:
+        self.guards = guards
+
+    def decide(self, condition: Any) -> bool:
+        number = _DATA.__get__(condition)  # a comparison node: 1.0 or 0.0
+        self.guards.append((condition, number))
+        return bool(number > 0.0)
+
+
+_DATA = Value.__dict__["data"]  # a Tracer's number, read the engine's way
 
 
 def every_branch(
@@ -82,6 +122,7 @@ def mask(node: Any, flag: Any) -> Any:
     state = STATE.get()
     if state is not None and isinstance(node, Value):
         state.flags[node] = flag
+        state.selects.add(id(node))
     return node
 
 
@@ -161,6 +202,14 @@ def traced_rule(
     """The engine's rule hook: a rule on Values, its branches joined by ``where`` nodes."""
     state = STATE.get()
     views = tuple(state.view(v) for v in operands)
+    if state.decided:  # the branch the numbers take, as eager: no select, a guard
+        token = ORACLE.set(Deciding(state.guards))
+        try:
+            return tuple(rule(*views))
+        finally:
+            ORACLE.reset(token)
+    if id(operands[-1]) in state.selects:  # a select differentiated: see "Decided traces"
+        state.higher = True
 
     def run(oracle: Oracle) -> tuple[Any, ...]:
         token = ORACLE.set(oracle)
@@ -184,4 +233,5 @@ def _where(condition: Value, then: Any, otherwise: Any) -> Any:
     total = taken + other
     state = STATE.get()
     state.flags.pop(total, None)  # one side is always taken: the sum needs no mask
+    state.selects.add(id(total))
     return total

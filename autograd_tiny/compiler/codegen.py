@@ -34,12 +34,14 @@ from typing import Any, Callable
 from ..engine import Value
 from .emit import (
     CHUNK,
+    BranchMiss,
     NotFloats,
     argument_names,
     chained_zero,
     define,
     first_assignments,
     fixed_arity,
+    guarded,
     live,
     run,
     shape_source,
@@ -50,7 +52,7 @@ from .ir import Graph
 from .symbolic import ATOM, FORWARD, Expr, arithmetic, negated, number_source, source
 from .tracing import trace
 
-__all__ = ["NotFloats", "Program"]
+__all__ = ["BranchMiss", "NotFloats", "Program"]
 
 
 class _Writer:
@@ -157,6 +159,15 @@ class _Trace:
         if self.owner.get(expr.src) == slot:
             return f"g{expr.src[1:]}"
         return f"gs{slot}"
+
+    def guard_sources(self) -> list[tuple[str, float]]:
+        """A decided trace's guards as ``emit.guarded`` takes them; a comparison of
+        constants was folded at the trace, and holds."""
+        guards: dict[str, float] = {}  # each once, in the order the trace met them
+        for slot, number in self.graph.guards:
+            if isinstance(slot, int) and not isinstance(self.src[slot], float):
+                guards.setdefault(source(self.src[slot]), number)
+        return list(guards.items())
 
     def output_source(self, out: Any) -> str:
         return source(self.src[out]) if isinstance(out, int) else number_source(float(out))
@@ -335,9 +346,14 @@ class Program:
     from (which ``replay`` runs on Values)."""
 
     def __init__(
-        self, f: Callable[..., Any], args: Sequence[Any], params: list[Value], has_aux: bool
+        self,
+        f: Callable[..., Any],
+        args: Sequence[Any],
+        params: list[Value],
+        has_aux: bool,
+        decided: bool = False,
     ) -> None:
-        self.graph = graph = trace(f, args, params, has_aux)
+        self.graph = graph = trace(f, args, params, has_aux, decided)
         self.has_aux = has_aux
         self.params = len(params)
         self.names = names = [f"p{i}" for i in range(len(params))] + argument_names(f, len(args))
@@ -354,6 +370,9 @@ class Program:
             result = trace_.result_source()
         else:
             result = shape_source(self.shape, [trace_.output_source(o) for o in graph.outputs])
+        guards = trace_.guard_sources()
+        value = f"({result})" if has_aux else result  # what value_and_grad returns first
+        result = guarded(result, guards)
         forward_body = live(body, result)
         forward = [f"def forward({signature}):", *forward_body, f"    return {result}"]
         self.source = "\n".join(forward) + "\n"
@@ -372,21 +391,29 @@ class Program:
             backward = trace_.backward_lines(range(len(params), len(names)), 1)
             backward, zeroed = first_assignments(backward, [f"g_{n}" for n in wrt], 1)
             zero = [chained_zero(zeroed, 1)] if zeroed else []
-            value = f"({result})" if has_aux else result
-            vg_body = live([*body, *zero, *backward], f"{value}, {grads}")
+            both = guarded(f"({value}, {grads})", guards) if guards else f"{value}, {grads}"
+            vg_body = live([*body, *zero, *backward], both)
             value_and_grad = [
                 f"def value_and_grad({signature}):",
                 *vg_body,
-                f"    return {value}, {grads}",
+                f"    return {both}",
             ]
             self.source += "\n" + "\n".join(value_and_grad) + "\n"
-            self._pending["value_and_grad"] = (vg_body, f"{value}, {grads}")
+            self._pending["value_and_grad"] = (vg_body, both)
             if len(vg_body) <= CHUNK:
                 self._bodies["value_and_grad"] = self._pending["value_and_grad"]
+        if guards:
+            self.source = (
+                "# decided: the branches this trace's numbers took (a call that takes\n"
+                "# others traces again: compiler.PATTERNS of them, then the eager engine)\n"
+                + self.source
+            )
         # A model's parameters carry their names (layers[0].weight[3][1]): say which p is which.
         legend = "".join(f"# {name}: {p.label}\n" for name, p in zip(names, params) if p.label)
         self.source = legend + self.source
         self.batches: dict[int, tuple[str, Callable[..., Any]]] = {}
+        # decided traces of the same function (``Compiled._decided``), one per branch pattern
+        self.decided: list[Program] = []
 
     forward: Callable[..., Any]
     value_and_grad: Callable[..., tuple[Any, tuple[float, ...]]]

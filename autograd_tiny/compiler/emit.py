@@ -21,20 +21,23 @@ from __future__ import annotations
 import builtins
 import inspect
 import keyword
+import math
 import re
 from typing import Any, Callable
 
 from .inline import NAME as _NAME
 from .inline import inline
-from .symbolic import NAMESPACE
+from .symbolic import NAMESPACE, number_source
 
 __all__ = [
     "CHUNK",
+    "BranchMiss",
     "NotFloats",
     "argument_names",
     "chained_zero",
     "define",
     "first_assignments",
+    "guarded",
     "live",
     "run",
     "shape_source",
@@ -152,6 +155,35 @@ class NotFloats(Exception):
 
 
 NAMESPACE["_NotFloats"] = NotFloats
+
+
+class BranchMiss(ArithmeticError):
+    """Raised by the code of a decided trace (``branches``) where a call takes another
+    branch than the trace did: the caller traces again, or asks the eager engine (an
+    ArithmeticError, so that every path that falls back to it falls back on this too)."""
+
+
+def _branch_miss() -> Any:
+    raise BranchMiss
+
+
+NAMESPACE["_branch_miss"] = _branch_miss
+
+
+def guarded(result: str, guards: list[tuple[str, float]]) -> str:
+    """``result`` where every guard (a source and the number it must be: 1.0 for a
+    comparison whose branch the trace took) holds, else a ``BranchMiss``.
+
+    >>> guarded("v3", [("v1", 1.0), ("v2", 0.0), ("v4", math.nan)])
+    '((v3) if v1 == 1.0 and v2 == 0.0 and v4 != v4 else _branch_miss())'
+    """
+    if not guards:
+        return result
+    checks = " and ".join(
+        f"{s} != {s}" if math.isnan(n) else f"{s} == {number_source(n)}" for s, n in guards
+    )
+    return f"(({result}) if {checks} else _branch_miss())"
+
 
 # Past this many statements a generated function is written in chunks (see ``_define``).
 CHUNK = 4000

@@ -52,8 +52,15 @@ class _State:
     """What one trace knows: the params it may read, every Tracer it made. The engine
     asks it (``engine._TRACING``) to run a rule on Values and to compare a Value."""
 
-    def __init__(self, params: Sequence[Value]) -> None:
+    def __init__(self, params: Sequence[Value], decided: bool = False) -> None:
         self.params = {id(p) for p in params}
+        # A decided trace (``branches``, "Decided traces") takes the branch the numbers
+        # take and keeps each comparison as a guard; else a rule's branches are selects,
+        # ``selects`` the nodes made for them, ``higher`` whether one was differentiated.
+        self.decided = decided
+        self.guards: list[tuple[Any, float]] = []
+        self.selects: set[int] = set()
+        self.higher = False
         self.made: list[Value] = []
         self._depends: dict[Value, bool] = {}
         # Masked values of a traced backward pass: node -> its flag (a node or a number,
@@ -68,6 +75,7 @@ class _State:
             Value.__init__(zero, -0.0)
             self.made.append(zero)
             self.flags[zero] = 0.0
+            self.selects.add(id(zero))
             self._zero = zero
         return self._zero
 
@@ -174,8 +182,17 @@ class Tracer(Value):
     def __ne__(self, other: object) -> bool:
         return self._compare(other, engine.ne)
 
-    def __floor__(self) -> Value:  # the % rule's floor(x / y)
-        return floor(self)
+    def __floor__(self) -> Any:  # the % rule's floor(x / y): a constant to eager
+        out = floor(self)
+        state = STATE.get()
+        if state is None or ORACLE.get() is None:
+            return out
+        if state.decided:  # eager's constant, guarded (``branches``, "Decided traces")
+            number = _DATA_SLOT.__get__(out)
+            state.guards.append((out, number))
+            return number
+        state.selects.add(id(out))
+        return out
 
     def _read_data(self) -> float:
         if sys._getframe(1).f_code.co_filename not in _ENGINE_FILES:
@@ -259,8 +276,10 @@ def _tracer_radd(self: Value, other: Any) -> Any:
 
 def _tracer_apply(self: Value, op: str, operands: Sequence[Any]) -> Any:
     out = _APPLY(self, op, operands)
-    if op in ("if_true", "if_false") and ORACLE.get() is not None:  # a select's partial
-        condition = operands[0]
+    state = STATE.get()
+    decided = state is not None and state.decided
+    if op in ("if_true", "if_false") and ORACLE.get() is not None and not decided:
+        condition = operands[0]  # a select's partial: masked as the select is
         flag = engine.gt(condition, 0.0)
         mask(out, flag if op == "if_true" else 1.0 - flag)
     return out
@@ -274,13 +293,22 @@ Tracer._apply = _tracer_apply  # type: ignore[method-assign]
 
 
 def trace(
-    f: Callable[..., Any], args: Sequence[float], params: Sequence[Value], has_aux: bool
+    f: Callable[..., Any],
+    args: Sequence[float],
+    params: Sequence[Value],
+    has_aux: bool,
+    decided: bool = False,
 ) -> Graph:
     """The ``Graph`` of one call of ``f`` on Tracers made from ``args`` (numbers).
 
     Its inputs are ``params`` then the arguments; its outputs the loss (or the
     flattened result, see ``flatten``) then the aux values. Every Tracer the call
     made is a plain Value again afterwards, wherever ``f`` kept it.
+
+    A rule's branches become selects; ``decided``, they are taken as these numbers
+    take them, and the graph's ``guards`` say which (``branches``, "Decided traces").
+    The graph says whether the trace differentiated a select (``higher``) and whether
+    its first output is computed from one (``selects``).
     """
     birth = clock()
     leaves: list[Value] = []
@@ -288,7 +316,7 @@ def trace(
         leaf = Tracer.__new__(Tracer)
         Value.__init__(leaf, a)
         leaves.append(leaf)
-    state = _State(params)
+    state = _State(params, decided)
     token = STATE.set(state)
     hook = engine._TRACING.set(state)
     try:
@@ -301,7 +329,15 @@ def trace(
             node.__class__ = Value  # plain Values again, wherever f kept them
     root, aux = split_result(f, out, has_aux)
     outputs = [root, *(aux or ())] if has_aux else flatten(root)
-    graph = Graph.from_values([*params, *leaves], outputs)
+    conditions = [condition for condition, _ in state.guards]
+    graph = Graph.from_values([*params, *leaves], [*outputs, *conditions])
+    if conditions:  # a decided trace: the comparisons it decided are guards, not outputs
+        graph.guards = tuple(zip(graph.outputs[len(outputs) :], (t for _, t in state.guards)))
+        graph.outputs = graph.outputs[: len(outputs)]
+    graph.higher = state.higher
+    graph.selects = isinstance(root, Value) and any(
+        id(node) in state.selects for node in engine.forward_order(root)
+    )
     if not has_aux and not _is_scalar(root):
         graph.shape = unflatten(root, [0.0] * len(outputs))
     _refuse_closed_over(f, outputs, birth, params)
