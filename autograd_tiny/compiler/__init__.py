@@ -7,8 +7,9 @@ straight-line Python for the forward pass and for the backward pass. The
 backward formulas are not written by hand: each comes from evaluating the
 engine's rule table, ``RULES``, on small expression objects that print Python
 source instead of computing. The package, in the order to read it: ``ir``
-(the ``Graph``), ``branches`` (a rule's branches as selects, and their masks),
-``tracing`` (the ``Tracer``, the traced call, ``TraceError``), ``symbolic``
+(the ``Graph``), ``branches`` (a rule's branches as selects, and their masks;
+or decided, and guarded), ``tracing`` (the ``Tracer``, the traced call,
+``TraceError``), ``symbolic``
 (the printing expressions, ``FORWARD``, the exact sign and scale rewrites),
 ``gates`` (a rule's partials as branch trees), ``inline`` (single-use
 variables into their use), ``emit`` (lines into functions), ``codegen``
@@ -72,18 +73,22 @@ branch; its comparison becomes a node (``gt``) and the branches are joined by
 traced backward pass is itself differentiated, each branch's contributions
 stay inside that branch (``tracing``'s masks), as the eager rule never
 computes the other side: the numbers are the eager ones, except that a zero
-may come out as -0.0, and one difference in rounding: where a derivative of
-second or higher order goes through a rule's branches, the traced backward pass
-reaches an input through the select chain rather than directly, so it may add
-the same terms in another order than eager (which order eager takes depends on
-the branch it runs; the trace has one order for all of them). The results then
-agree to a few units in the last place, not always bit for bit: measured up to
-3.1e-15 relative at third order, 2.1e-16 for a Hessian (``leaky_relu(x, x)``,
-whose slope is ``x``); ``tests/test_compile_rewrites.py`` holds them to 1e-13.
-First derivatives, and transforms of functions without branching rules, are
-bit for bit. Called with Values, a compiled function replays its
-traced graph on them: ``grad(compile(f))`` works at every order and traces
-once.
+may come out as -0.0. One trace with selects is right for every branch, but a
+backward pass through it that is itself differentiated (``compile(hessian(f))``
+of a function with ``leaky_relu``, or ``value_and_grad`` of ``compile(grad(f))``)
+would reach an input through the select chain and add eager's terms in another
+order (eager's order depends on the branch it runs). There the compiler traces
+"decided" instead (``branches``): each comparison is decided by the traced
+numbers, as eager decides it, and the generated code checks that a call takes
+the same branches (``.source`` shows the guard); a call that takes others
+traces again, up to ``PATTERNS`` branch patterns per argument count, and past
+them runs eagerly. So derivatives of every order are eager's bit for bit, and
+first-order transforms keep their one trace for all branches. Called with
+Values, a compiled function replays its traced graph on them:
+``grad(compile(f))`` works at every order and traces once (a function whose
+trace holds selects, ``compile(grad(f))``, calls ``f`` itself instead: its
+selects, differentiated by the eager engine, would meet 0 * inf on their
+untaken side).
 
 Closed-over Values. A Value that ``f`` reads from outside its arguments is
 never frozen silently: list it in ``params`` (every call reads its current
@@ -118,8 +123,10 @@ from .symbolic import FORWARD
 from .tracing import TraceError, flatten, number, split_result, unflatten
 
 _ONLY_FLOATS = {float}
-# Decided traces kept per argument count (``_decided``): the branch patterns seen first.
 PATTERNS = 8
+"""How many decided traces a compiled function keeps per argument count: the branch
+patterns its calls take first (see "Composition" above); a call taking another runs
+eagerly, with the eager engine's numbers."""
 # What generated code raises where the eager engine gives an IEEE inf or nan (1/0, an
 # overflow, sin(inf)): the call is redone by the eager engine.
 _FALLS_BACK = (ArithmeticError, ValueError)
@@ -133,7 +140,7 @@ def _floats(args: Sequence[Any], where: str) -> tuple[Any, ...]:
     return tuple(to_float(a, f"{where} argument {i}") for i, a in enumerate(args))
 
 
-__all__ = ["FORWARD", "Compiled", "TraceError", "compile"]
+__all__ = ["FORWARD", "PATTERNS", "Compiled", "TraceError", "compile"]
 
 
 class Compiled:
