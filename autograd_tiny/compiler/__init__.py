@@ -114,6 +114,7 @@ of a function): a chain of a million nodes compiles in under 1 KB per node.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Sequence
 from typing import Any, Callable
 
@@ -263,6 +264,16 @@ class Compiled:
                 decided.append(known)
                 self._last = known
                 return getattr(known, name)(*inputs)
+            if not program.warned:
+                program.warned = True
+                warnings.warn(
+                    f"compile(): the calls of {self.__name__} took more than {PATTERNS} "
+                    f"patterns of branches in differentiated rules; calls taking another "
+                    f"run with the eager engine, which gives the same numbers more slowly "
+                    f"(compiler.PATTERNS sets how many are traced)",
+                    RuntimeWarning,
+                    stacklevel=4,  # the caller's line: its call, _general_call, _decided
+                )
         except _FALLS_BACK:  # an inf or a nan to come (or a pattern the trace did not see)
             pass
         if name == "forward":

@@ -414,6 +414,7 @@ class Program:
         self.batches: dict[int, tuple[str, Callable[..., Any]]] = {}
         # decided traces of the same function (``Compiled._decided``), one per branch pattern
         self.decided: list[Program] = []
+        self.warned = False  # that calls took more branch patterns than are traced
 
     forward: Callable[..., Any]
     value_and_grad: Callable[..., tuple[Any, tuple[float, ...]]]
