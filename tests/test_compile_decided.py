@@ -24,7 +24,6 @@ from autograd_tiny import compile, grad, hessian, relu, value_and_grad
 from autograd_tiny.compiler.codegen import BranchMiss
 from autograd_tiny.engine import maximum, minimum
 
-
 # Points enough to take more patterns than are traced (``%``'s floor at 79 points): the
 # warning that says so is tested below.
 pytestmark = pytest.mark.filterwarnings("ignore:compile... the calls of:RuntimeWarning")
