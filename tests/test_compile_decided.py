@@ -172,3 +172,26 @@ def test_compiled_higher_derivatives_equal_eager_on_random_branching_graphs(step
         return
     vg, want = compile(grad(f)).value_and_grad(*args), value_and_grad(grad(f))(*args)
     assert same_where_finite([vg[0], vg[1][0]], [want[0], want[1]])
+
+
+def test_batches_of_a_compiled_derivative_through_branches_sum_eager_numbers():
+    w = at.Value(0.5, label="w")
+
+    def slope(x):  # d/dx of a leaky relu whose slope is a weight: selects in the trace
+        return grad(lambda t: at.leaky_relu(t * w, w) * t)(x)
+
+    rows = [(2.0,), (-1.0,), (0.0,), (3.0,)]
+    step = compile(slope, params=[w])
+    total = step.accumulate_grad(rows)
+    expected_total, expected_grad = 0.0, 0.0
+    for (x,) in rows:
+        out = slope(at.Value(x))
+        expected_total += out.data
+        expected_grad += float(at.gradients(out, [w])[0])
+    assert (total, w.grad) == (expected_total, expected_grad)
+
+    pair = compile(grad(lambda a, x: at.leaky_relu(x * a, a) * x, argnums=1))
+    value, grads = pair.value_and_grad_batch([0.5], rows)
+    eager = value_and_grad(grad(lambda a, x: at.leaky_relu(x * a, a) * x, argnums=1))
+    assert value == sum(eager(0.5, x)[0] for (x,) in rows)
+    assert grads == (sum(eager(0.5, x)[1] for (x,) in rows),)
