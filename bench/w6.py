@@ -47,6 +47,7 @@ HAND_ROWS = "closed form by hand, as a list of rows"
 COMPILED = "autograd_tiny compiled value_and_grad"
 COMPILED_HESSIAN = "autograd_tiny compile(hessian(f))"
 COMPILED_ROWS = "autograd_tiny compile(grad(f, argnums=i)) rows"
+COMPILED_ENTRY = "  its generated entry, called as a function"  # context: no class dispatch
 EAGER_GRAD = "autograd_tiny eager grad"
 EAGER_VG = "autograd_tiny eager value_and_grad"
 EAGER_HESSIAN = "autograd_tiny eager hessian"
@@ -144,9 +145,20 @@ def autograd_tiny_cases(name: str, argnums: tuple[int, ...]) -> dict[str, Any]:
 
             return hessian_rows, gradient_only
 
+        def compiled_entry() -> Case:
+            # What h(...) runs, called without the instance's dispatch (type(h).__call__):
+            # the cost of a compiled function being an object with a __call__.
+            compiled = compile_function(hessian(f, argnums=argnums))
+            compiled(*FUNCTIONS[name][1])
+            entry = type(compiled).__call__
+            if entry is type(compiled).__bases__[0].__call__:
+                raise RuntimeError("this compiled function has no entry point")
+            return entry, gradient_only
+
         # built lazily: they may raise TraceError at their first call, caught there
         return {
             COMPILED_HESSIAN: compiled_hessian,
+            COMPILED_ENTRY: compiled_entry,
             COMPILED_ROWS: compiled_rows,
             EAGER_HESSIAN: (hessian(f, argnums=argnums), gradient_only),
         }
@@ -270,7 +282,7 @@ def run(results: dict[str, Any], reps: int = 21) -> None:
                     first_call[case] = time.perf_counter() - start
                     cases[case] = fn, read
                 except Exception as error:  # a guarded form the compiler cannot do yet
-                    if case not in (COMPILED_HESSIAN, COMPILED_ROWS):
+                    if case not in (COMPILED_HESSIAN, COMPILED_ROWS, COMPILED_ENTRY):
                         raise
                     skipped[case] = reason(error)
                     continue
