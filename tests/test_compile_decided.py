@@ -21,7 +21,7 @@ from test_compile_transforms import same, same_where_finite
 
 import autograd_tiny as at
 from autograd_tiny import compile, grad, hessian, relu, value_and_grad
-from autograd_tiny.compiler.codegen import BranchMiss
+from autograd_tiny.compiler.emit import OTHER_BRANCH
 from autograd_tiny.engine import maximum, minimum
 
 # Points enough to take more patterns than are traced (``%``'s floor at 79 points): the
@@ -78,10 +78,9 @@ def test_a_differentiated_select_makes_one_decided_trace_per_branch_pattern():
     assert h(2.0) == hessian(f)(2.0) == [[-0.25]]
     program = h._programs[1]
     assert program.graph.higher and len(program.decided) == 1
-    assert "_branch_miss()" in h.source and h.source.startswith("# decided:")
+    assert "else _OTHER_BRANCH" in h.source and h.source.startswith("# decided:")
     known = program.decided[0]
-    with pytest.raises(BranchMiss):  # the x <= 0 branch is not this trace's
-        known.forward(-0.5)
+    assert known.forward(-0.5) is OTHER_BRANCH  # the x <= 0 branch is not this trace's
     assert h(-0.5) == hessian(f)(-0.5) == [[-8.0]]
     assert h(3.0) == hessian(f)(3.0) and len(program.decided) == 2  # x > 0: known
 
@@ -195,3 +194,24 @@ def test_batches_of_a_compiled_derivative_through_branches_sum_eager_numbers():
     eager = value_and_grad(grad(lambda a, x: at.leaky_relu(x * a, a) * x, argnums=1))
     assert value == sum(eager(0.5, x)[0] for (x,) in rows)
     assert grads == (sum(eager(0.5, x)[1] for (x,) in rows),)
+
+
+def test_a_decided_function_in_chunks_checks_its_guards_in_every_chunk(monkeypatch):
+    # Past CHUNK statements a function is made of chunks; a guard's early return must
+    # leave the whole function, not only its chunk.
+    monkeypatch.setattr(at.compiler.emit, "CHUNK", 5)
+    monkeypatch.setattr(at.compiler.codegen, "CHUNK", 5)
+
+    def f(x):
+        y = at.leaky_relu(x, x) * at.sin(x)
+        for _ in range(3):
+            y = at.tanh(y) + at.leaky_relu(y, x) * x
+        return y
+
+    d = compile(grad(f))
+    for x in (0.7, -0.4, 1.3, -2.0, 0.0):
+        value, (second,) = d.value_and_grad(x)
+        expected = value_and_grad(grad(f))(x)
+        assert same(value, expected[0]) and same(second, expected[1]), x
+    assert len(d._programs[1].decided) >= 2
+    assert all(len(p._bodies) == 0 for p in d._programs[1].decided)  # chunked: no body kept

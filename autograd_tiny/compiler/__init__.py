@@ -119,7 +119,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any, Callable
 
 from ..engine import Value, gradients, to_float
-from .codegen import BranchMiss, Program
+from .codegen import OTHER_BRANCH, Program
 from .symbolic import FORWARD
 from .tracing import TraceError, flatten, number, split_result, unflatten
 
@@ -249,33 +249,47 @@ class Compiled:
         function with ``leaky_relu``), the selects that make one trace right for every
         branch would add eager's terms in another order. A decided trace takes the
         branches these arguments take, as eager does, so its numbers are eager's bit for
-        bit; its code checks that a call takes the same branches (``BranchMiss`` if not).
-        The first ``PATTERNS`` patterns are traced as they come; others run eagerly."""
+        bit; its code checks that a call takes the same branches (``OTHER_BRANCH`` if not).
+
+        The trace that ran last is tried first, then the others; a call matching none
+        traces its own, up to ``PATTERNS`` of them. Past that such a call runs eagerly,
+        and once those calls outnumber the calls that found their trace, every call does
+        (trying traces that miss would only add to eager's time)."""
         decided = program.decided
-        inputs = (*self._param_data(), *args) if self.params else args
-        try:
-            for known in decided:
+        if not program.eager_only:
+            inputs = (*self._param_data(), *args) if self.params else args
+            count = len(decided)
+            last = program.last
+            for i in (last, *range(last), *range(last + 1, count)) if count else ():
                 try:
-                    return getattr(known, name)(*inputs)
-                except BranchMiss:
+                    result = getattr(decided[i], name)(*inputs)
+                except _FALLS_BACK:  # an inf or a nan (maybe of another pattern's code)
                     continue
-            if len(decided) < PATTERNS:
+                if result is not OTHER_BRANCH:
+                    program.last, program.hits = i, program.hits + 1
+                    return result
+            if count < PATTERNS:
                 known = Program(self.f, args, self.params, self.has_aux, decided=True)
-                decided.append(known)
-                self._last = known
-                return getattr(known, name)(*inputs)
-            if not program.warned:
-                program.warned = True
-                warnings.warn(
-                    f"compile(): the calls of {self.__name__} took more than {PATTERNS} "
-                    f"patterns of branches in differentiated rules; calls taking another "
-                    f"run with the eager engine, which gives the same numbers more slowly "
-                    f"(compiler.PATTERNS sets how many are traced)",
-                    RuntimeWarning,
-                    stacklevel=4,  # the caller's line: its call, _general_call, _decided
-                )
-        except _FALLS_BACK:  # an inf or a nan to come (or a pattern the trace did not see)
-            pass
+                try:
+                    result = getattr(known, name)(*inputs)
+                except _FALLS_BACK:
+                    pass  # an inf or a nan that eager gives: not kept, the pattern may recur
+                else:  # (its own pattern: never OTHER_BRANCH)
+                    decided.append(known)
+                    program.last, self._last = len(decided) - 1, known
+                    return result
+            else:
+                program.misses += 1
+                program.eager_only = program.misses > max(program.hits, PATTERNS)
+                if program.misses == 1:
+                    warnings.warn(
+                        f"compile(): the calls of {self.__name__} took more than "
+                        f"{PATTERNS} patterns of branches in differentiated rules; calls "
+                        f"taking another run with the eager engine, which gives the same "
+                        f"numbers more slowly (compiler.PATTERNS sets how many are traced)",
+                        RuntimeWarning,
+                        stacklevel=4,  # the caller's line: its call, _general_call, _decided
+                    )
         if name == "forward":
             return self._eager_call(*args)
         return self._eager_value_and_grad(*args)
@@ -409,7 +423,7 @@ class Compiled:
         program = self._program(count, [*shared[len(self.params) :], *rows[0]])
         try:
             if program.graph.selects:  # its backward would differentiate selects
-                raise BranchMiss  # (see _decided): the eager engine's, row by row
+                raise ArithmeticError  # (see _decided): the eager engine's, row by row
             return program.batch(len(shared))(shared, rows)
         except _FALLS_BACK:
             total, sums, auxes = 0.0, [0.0] * len(shared), []

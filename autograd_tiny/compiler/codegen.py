@@ -34,13 +34,14 @@ from typing import Any, Callable
 from ..engine import Value
 from .emit import (
     CHUNK,
-    BranchMiss,
+    OTHER_BRANCH,
     NotFloats,
     argument_names,
     chained_zero,
     define,
     first_assignments,
     fixed_arity,
+    guard_condition,
     guarded,
     live,
     run,
@@ -52,7 +53,7 @@ from .ir import Graph
 from .symbolic import ATOM, FORWARD, Expr, arithmetic, negated, number_source, source
 from .tracing import trace
 
-__all__ = ["BranchMiss", "NotFloats", "Program"]
+__all__ = ["OTHER_BRANCH", "NotFloats", "Program"]
 
 
 class _Writer:
@@ -391,8 +392,12 @@ class Program:
             backward = trace_.backward_lines(range(len(params), len(names)), 1)
             backward, zeroed = first_assignments(backward, [f"g_{n}" for n in wrt], 1)
             zero = [chained_zero(zeroed, 1)] if zeroed else []
-            both = guarded(f"({value}, {grads})", guards) if guards else f"{value}, {grads}"
-            vg_body = live([*body, *zero, *backward], both)
+            both = f"{value}, {grads}"
+            # a decided trace's guards, checked before any backward line runs
+            check = (
+                [f"    if not ({guard_condition(guards)}): return _OTHER_BRANCH"] if guards else []
+            )
+            vg_body = live([*body, *check, *zero, *backward], both)
             value_and_grad = [
                 f"def value_and_grad({signature}):",
                 *vg_body,
@@ -405,8 +410,8 @@ class Program:
         if guards:
             self.source = (
                 "# decided: the branches this trace's numbers took (a call that takes\n"
-                "# others traces again: compiler.PATTERNS of them, then the eager engine)\n"
-                + self.source
+                "# others gets _OTHER_BRANCH and traces again: compiler.PATTERNS of them,\n"
+                "# then the eager engine)\n" + self.source
             )
         # A model's parameters carry their names (layers[0].weight[3][1]): say which p is which.
         legend = "".join(f"# {name}: {p.label}\n" for name, p in zip(names, params) if p.label)
@@ -414,7 +419,10 @@ class Program:
         self.batches: dict[int, tuple[str, Callable[..., Any]]] = {}
         # decided traces of the same function (``Compiled._decided``), one per branch pattern
         self.decided: list[Program] = []
-        self.warned = False  # that calls took more branch patterns than are traced
+        self.last = 0  # the one that matched last
+        # calls that found their decided trace, and calls past PATTERNS that found none
+        self.hits = self.misses = 0
+        self.eager_only = False  # misses outnumber hits: every call runs eagerly
 
     forward: Callable[..., Any]
     value_and_grad: Callable[..., tuple[Any, tuple[float, ...]]]
@@ -433,14 +441,19 @@ class Program:
 
     def __getattr__(self, name: str) -> Any:
         """``forward`` or ``value_and_grad``, defined now: the attribute from then on."""
+        # Threads may ask at once: the body leaves ``_pending`` only once its function is
+        # an attribute, so that any thread finds one or the other (both may define it).
         pending = self.__dict__.get("_pending", {})
-        if name == "value_and_grad" and name not in pending:
-            return _not_scalar
-        if name not in pending:
+        body_result = pending.get(name)
+        if body_result is None:
+            if name in self.__dict__:  # another thread defined it just now
+                return self.__dict__[name]
+            if name == "value_and_grad":
+                return _not_scalar
             raise AttributeError(name)
-        body, result = pending.pop(name)
-        function = define(name, self.names, body, result)
+        function = define(name, self.names, *body_result)
         setattr(self, name, function)
+        pending.pop(name, None)
         return function
 
     def batch(self, shared: int) -> Callable[..., Any]:

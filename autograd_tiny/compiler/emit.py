@@ -31,12 +31,13 @@ from .symbolic import NAMESPACE, number_source
 
 __all__ = [
     "CHUNK",
-    "BranchMiss",
+    "OTHER_BRANCH",
     "NotFloats",
     "argument_names",
     "chained_zero",
     "define",
     "first_assignments",
+    "guard_condition",
     "guarded",
     "live",
     "run",
@@ -157,32 +158,41 @@ class NotFloats(Exception):
 NAMESPACE["_NotFloats"] = NotFloats
 
 
-class BranchMiss(ArithmeticError):
-    """Raised by the code of a decided trace (``branches``) where a call takes another
-    branch than the trace did: the caller traces again, or asks the eager engine (an
-    ArithmeticError, so that every path that falls back to it falls back on this too)."""
+class _OtherBranch:
+    """The type of ``OTHER_BRANCH``."""
+
+    def __repr__(self) -> str:
+        return "OTHER_BRANCH"
 
 
-def _branch_miss() -> Any:
-    raise BranchMiss
+OTHER_BRANCH = _OtherBranch()
+"""What the code of a decided trace (``branches``) returns where a call takes another
+branch than the trace did: the caller tries another trace (a return, not an exception:
+misses are common where calls alternate between branches)."""
+NAMESPACE["_OTHER_BRANCH"] = OTHER_BRANCH
 
 
-NAMESPACE["_branch_miss"] = _branch_miss
+def guard_condition(guards: list[tuple[str, float]]) -> str:
+    """What a decided trace's guards ask (a source and the number it must be: 1.0 for a
+    comparison whose branch the trace took), as one condition.
+
+    >>> guard_condition([("v1", 1.0), ("v2", 0.0), ("v4", math.nan)])
+    'v1 == 1.0 and v2 == 0.0 and v4 != v4'
+    """
+    return " and ".join(
+        f"{s} != {s}" if math.isnan(n) else f"{s} == {number_source(n)}" for s, n in guards
+    )
 
 
 def guarded(result: str, guards: list[tuple[str, float]]) -> str:
-    """``result`` where every guard (a source and the number it must be: 1.0 for a
-    comparison whose branch the trace took) holds, else a ``BranchMiss``.
+    """``result`` where the guards hold, else ``OTHER_BRANCH``.
 
-    >>> guarded("v3", [("v1", 1.0), ("v2", 0.0), ("v4", math.nan)])
-    '((v3) if v1 == 1.0 and v2 == 0.0 and v4 != v4 else _branch_miss())'
+    >>> guarded("v3", [("v1", 1.0)])
+    '((v3) if v1 == 1.0 else _OTHER_BRANCH)'
     """
     if not guards:
         return result
-    checks = " and ".join(
-        f"{s} != {s}" if math.isnan(n) else f"{s} == {number_source(n)}" for s, n in guards
-    )
-    return f"(({result}) if {checks} else _branch_miss())"
+    return f"(({result}) if {guard_condition(guards)} else _OTHER_BRANCH)"
 
 
 # Past this many statements a generated function is written in chunks (see ``_define``).
@@ -249,7 +259,7 @@ def define(
         return arguments.sub(slot, line) if arguments is not None else line
 
     namespace = dict(NAMESPACE)
-    chunks: list[Callable[..., None]] = []
+    chunks: list[Callable[..., Any]] = []
     start = 0
     while start < len(body):
         end = min(start + CHUNK, len(body))
@@ -272,7 +282,9 @@ def define(
                 raise NotFloats
         s: list[Any] = [*args, *[0.0] * (size - count)]
         for chunk in chunks:
-            chunk(s)
+            early = chunk(s)  # None, or what a statement returned (a guard's OTHER_BRANCH)
+            if early is not None:
+                return early
         return finish(s)
 
     function.__name__ = name

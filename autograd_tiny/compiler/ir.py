@@ -49,8 +49,8 @@ class Graph:
     shape: Any = None  # the result's nesting when it is not one scalar (0.0 for each scalar)
     # From the trace (``tracing.trace``): a decided trace's guards, (slot or number, the
     # number it must be: 1.0 where a comparison took its branch); whether the trace
-    # differentiated a select (``higher``) and whether the first output is computed from
-    # one (``selects``).
+    # differentiated a select (``higher``) and whether an output that a transform may
+    # differentiate is computed from one (``selects``).
     guards: tuple[tuple[Output, float], ...] = ()
     higher: bool = False
     selects: bool = False

@@ -308,7 +308,8 @@ def trace(
     A rule's branches become selects; ``decided``, they are taken as these numbers
     take them, and the graph's ``guards`` say which (``branches``, "Decided traces").
     The graph says whether the trace differentiated a select (``higher``) and whether
-    its first output is computed from one (``selects``).
+    an output that may be differentiated (the loss with ``has_aux``, else every one) is
+    computed from one (``selects``).
     """
     birth = clock()
     leaves: list[Value] = []
@@ -335,8 +336,12 @@ def trace(
         graph.guards = tuple(zip(graph.outputs[len(outputs) :], (t for _, t in state.guards)))
         graph.outputs = graph.outputs[: len(outputs)]
     graph.higher = state.higher
-    graph.selects = isinstance(root, Value) and any(
-        id(node) in state.selects for node in engine.forward_order(root)
+    differentiable = outputs[:1] if has_aux else outputs  # what a transform may differentiate
+    graph.selects = any(
+        id(node) in state.selects
+        for out in differentiable
+        if isinstance(out, Value)
+        for node in engine.forward_order(out)
     )
     if not has_aux and not _is_scalar(root):
         graph.shape = unflatten(root, [0.0] * len(outputs))
