@@ -381,7 +381,9 @@ class Compiled:
         """Sum over rows of f(*shared, *row), and of its gradient in ``shared``.
 
         One generated function loops over all rows and accumulates the
-        gradients itself: what a training step on a batch needs. With
+        gradients itself: what a training step on a batch needs. (For an ``f`` that
+        differentiates through a rule's branches, ``compile(grad(f))``, each row's
+        branches may differ: the rows run eagerly, with the eager engine's numbers.) With
         ``has_aux`` the sum comes with a list of each row's aux:
         ``((total, [aux_row0, aux_row1, ...]), grads)``.
 
