@@ -263,3 +263,21 @@ def test_threads_calling_one_decided_function_each_get_eager_numbers():
             thread.join()
         assert errors == []
         assert len(results) == 10 and all(got == expected[x] for x, got in results)
+
+
+def test_decided_traces_under_no_grad_and_with_params_read_afresh():
+    w = at.Value(0.5, label="w")
+
+    def f(x):  # closes over w: a slope that is a weight, and a kink at w
+        return at.leaky_relu(x - w, w * x) * at.sin(x)
+
+    with pytest.raises(at.compiler.TraceError, match="'w'"):
+        compile(hessian(f))(1.0)  # w not in params: refused, never frozen
+    h = compile(hessian(f), params=[w])
+    for data in (0.5, -0.25, 2.0):
+        w.data = data
+        with at.no_grad():
+            for x in (1.0, -1.0, 0.1, math.nan):
+                assert same(h(x), hessian(f)(x)), (data, x)
+        assert same(h(0.3), hessian(f)(0.3))
+    assert w.grad == 0.0  # calling a compiled function never touches a param's .grad
