@@ -281,3 +281,38 @@ def test_decided_traces_under_no_grad_and_with_params_read_afresh():
                 assert same(h(x), hessian(f)(x)), (data, x)
         assert same(h(0.3), hessian(f)(0.3))
     assert w.grad == 0.0  # calling a compiled function never touches a param's .grad
+
+
+def test_an_aux_that_differentiates_through_branches_is_eager_in_every_path():
+    f = lambda x: at.log(at.leaky_relu(x, x))
+    compiled = compile(lambda x: (x * x, [grad(grad(f))(x)]), has_aux=True)
+    assert compiled._program(1, [1.0]).graph.higher
+    for x in [-9.75 + 0.27 * i for i in range(72)]:
+        expected = grad(grad(f))(x)
+        assert same(compiled(x)[1][0], expected), x
+        (_, (aux,)), _ = compiled.value_and_grad(x)
+        assert same(aux, expected), x
+        (_, [(batch_aux,)]), _ = compiled.value_and_grad_batch([], [(x,)])
+        assert same(batch_aux, expected), x
+
+
+def test_a_point_whose_trace_meets_an_inf_traces_once():
+    def f(x):
+        return at.log(at.leaky_relu(x, x) * at.leaky_relu(x, x))  # -inf at 0
+
+    d = compile(grad(grad(f)))
+    for _ in range(4):
+        assert same(d(0.0), grad(grad(f))(0.0))
+    assert len(d._programs[1].decided) == 1
+    assert same(d(2.0), grad(grad(f))(2.0)) and len(d._programs[1].decided) == 2
+
+
+def test_grad_of_compiled_code_does_what_eager_does_with_plain_numbers():
+    # x / y's rule takes 1 / y of a plain 0.0: the engine's IEEE inf, as eager's.
+    assert grad(compile(grad(lambda x, y: x * x / y)))(1.0, 0.0) == math.inf
+    assert grad(grad(lambda x, y: x * x / y))(1.0, 0.0) == math.inf
+    # a division of plain numbers in f itself raises, in eager and compiled alike
+    with pytest.raises(ZeroDivisionError):
+        grad(lambda x, y: x * (1.0 / y))(1.0, 0.0)
+    with pytest.raises(ZeroDivisionError):
+        grad(compile(lambda x, y: x * (1.0 / y)))(1.0, 0.0)

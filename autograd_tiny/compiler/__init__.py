@@ -253,6 +253,7 @@ class Compiled:
 
         The trace that ran last is tried first, then the others; a call matching none
         traces its own, up to ``PATTERNS`` of them. Past that such a call runs eagerly,
+        as does one where a trace met an inf or a nan (which may be of its own pattern),
         and once those calls outnumber the calls that found their trace, every call does
         (trying traces that miss would only add to eager's time)."""
         decided = program.decided
@@ -260,28 +261,29 @@ class Compiled:
             inputs = (*self._param_data(), *args) if self.params else args
             count = len(decided)
             last = program.last
+            raised = False  # a trace met an inf or a nan: maybe of this call's own pattern
             for i in (last, *range(last), *range(last + 1, count)) if count else ():
                 try:
                     result = getattr(decided[i], name)(*inputs)
-                except _FALLS_BACK:  # an inf or a nan (maybe of another pattern's code)
+                except _FALLS_BACK:
+                    raised = True
                     continue
                 if result is not OTHER_BRANCH:
                     program.last, program.hits = i, program.hits + 1
                     return result
-            if count < PATTERNS:
+            if not raised and count < PATTERNS:  # a pattern no trace has: trace it
                 known = Program(self.f, args, self.params, self.has_aux, decided=True)
+                decided.append(known)
+                program.last, self._last = count, known
                 try:
-                    result = getattr(known, name)(*inputs)
+                    return getattr(known, name)(*inputs)  # (never OTHER_BRANCH here)
                 except _FALLS_BACK:
-                    pass  # an inf or a nan that eager gives: not kept, the pattern may recur
-                else:  # (its own pattern: never OTHER_BRANCH)
-                    decided.append(known)
-                    program.last, self._last = len(decided) - 1, known
-                    return result
+                    pass  # the inf or nan eager gives
             else:
                 program.misses += 1
                 program.eager_only = program.misses > max(program.hits, PATTERNS)
-                if program.misses == 1:
+                if not raised and not program.warned:
+                    program.warned = True
                     warnings.warn(
                         f"compile(): the calls of {self.__name__} took more than "
                         f"{PATTERNS} patterns of branches in differentiated rules; calls "
@@ -309,25 +311,23 @@ class Compiled:
     def _on_values(self, args: Sequence[Any]) -> Any:
         numbers = [number(a) if isinstance(a, Value) else a for a in args]
         program = self._program(len(args), _floats(numbers, self.__name__))
-        if program.graph.selects or program.graph.higher:
-            # Replayed, its selects would be differentiated: f itself is eager's graph.
-            values = [
-                a if isinstance(a, Value) else Value(to_float(a, f"{self.__name__} argument {i}"))
-                for i, a in enumerate(args)
-            ]
-            out, aux = split_result(self.f, self.f(*values), self.has_aux)
-            return (out, aux) if self.has_aux else out
-        inputs = [
-            *self.params,
-            *[
-                a if isinstance(a, Value) else to_float(a, f"{self.__name__} argument {i}")
-                for i, a in enumerate(args)
-            ],
+        given = [
+            a if isinstance(a, Value) else to_float(a, f"{self.__name__} argument {i}")
+            for i, a in enumerate(args)
         ]
-        outs = program.graph.replay(inputs)
-        if self.has_aux:
-            return outs[0], tuple(outs[1:])
-        return outs[0] if program.scalar else unflatten(program.shape, outs)
+        if not (program.graph.selects or program.graph.higher):
+            try:
+                outs = program.graph.replay([*self.params, *given])
+            except _FALLS_BACK:
+                pass  # an op on plain numbers only (1 / 0.0): f itself does what eager does
+            else:
+                if self.has_aux:
+                    return outs[0], tuple(outs[1:])
+                return outs[0] if program.scalar else unflatten(program.shape, outs)
+        # f itself, as the eager engine calls it: a replay's selects, differentiated by the
+        # eager engine, would meet 0 * inf on their untaken side
+        out, aux = split_result(self.f, self.f(*given), self.has_aux)
+        return (out, aux) if self.has_aux else out
 
     def _eager_call(self, *args: Any) -> Any:
         """``__call__`` by the eager engine (where the generated code divided by zero)."""
@@ -358,7 +358,7 @@ class Compiled:
         """``value_and_grad``'s general path: any arguments; traces a new count."""
         args = _floats(args, self.__name__)
         program = self._programs.get(len(args)) or self._program(len(args), args)
-        if program.graph.selects:  # its backward would differentiate selects: _decided
+        if program.graph.selects or program.graph.higher:  # selects differentiated: _decided
             return self._decided(program, "value_and_grad", args)
         entry = self._entry_point(program, "value_and_grad")
         if entry is not None:  # floats of the traced count: it runs the code (or eager)
@@ -424,8 +424,8 @@ class Compiled:
         count = len(shared) - len(self.params) + len(rows[0])
         program = self._program(count, [*shared[len(self.params) :], *rows[0]])
         try:
-            if program.graph.selects:  # its backward would differentiate selects
-                raise ArithmeticError  # (see _decided): the eager engine's, row by row
+            if program.graph.selects or program.graph.higher:  # (see _decided): the eager
+                raise ArithmeticError  # engine's numbers, row by row
             return program.batch(len(shared))(shared, rows)
         except _FALLS_BACK:
             total, sums, auxes = 0.0, [0.0] * len(shared), []

@@ -423,6 +423,7 @@ class Program:
         # calls that found their decided trace, and calls past PATTERNS that found none
         self.hits = self.misses = 0
         self.eager_only = False  # misses outnumber hits: every call runs eagerly
+        self.warned = False  # that calls took more patterns than are traced
 
     forward: Callable[..., Any]
     value_and_grad: Callable[..., tuple[Any, tuple[float, ...]]]
