@@ -77,13 +77,12 @@ def test_a_differentiated_select_makes_one_decided_trace_per_branch_pattern():
     f = lambda x: at.log(at.leaky_relu(x, x))
     h = compile(hessian(f))
     assert h(2.0) == hessian(f)(2.0) == [[-0.25]]
-    program = h._programs[1]
-    assert program.graph.higher and len(program.decided) == 1
+    assert h._programs[1].graph.higher and len(h._patterns[1].traces) == 1
     assert "else _OTHER_BRANCH" in h.source and h.source.startswith("# decided:")
-    known = program.decided[0]
+    known = h._patterns[1].traces[0]
     assert known.forward(-0.5) is OTHER_BRANCH  # the x <= 0 branch is not this trace's
     assert h(-0.5) == hessian(f)(-0.5) == [[-8.0]]
-    assert h(3.0) == hessian(f)(3.0) and len(program.decided) == 2  # x > 0: known
+    assert h(3.0) == hessian(f)(3.0) and len(h._patterns[1].traces) == 2  # x > 0: known
 
 
 def test_past_its_patterns_a_decided_function_runs_eagerly_with_eager_numbers(monkeypatch):
@@ -97,7 +96,7 @@ def test_past_its_patterns_a_decided_function_runs_eagerly_with_eager_numbers(mo
         warnings.simplefilter("error")  # said once
         for x in (-2.0, 2.0, math.nan):
             assert same(h(x), eager(x))
-    assert len(h._programs[1].decided) == 1
+    assert len(h._patterns[1].traces) == 1
 
 
 def test_first_derivatives_through_branches_keep_one_select_trace():
@@ -107,11 +106,11 @@ def test_first_derivatives_through_branches_keep_one_select_trace():
     d = compile(grad(f))
     assert [d(x) for x in (2.0, -2.0, 0.0)] == [5.0, 12.0, 0.0]
     program = d._programs[1]
-    assert not program.graph.higher and program.decided == []  # one trace for all branches
+    assert not program.graph.higher and 1 not in d._patterns  # one trace for all branches
     assert program.graph.selects  # so its value_and_grad, a second order, is decided
     value, (second,) = d.value_and_grad(-2.0)
     assert (value, second) == value_and_grad(grad(f))(-2.0) == (12.0, -12.0)
-    assert len(program.decided) == 1
+    assert len(d._patterns[1].traces) == 1
 
 
 def test_the_closed_form_hessians_of_script_functions_stay_select_traces():
@@ -214,8 +213,8 @@ def test_a_decided_function_in_chunks_checks_its_guards_in_every_chunk(monkeypat
         value, (second,) = d.value_and_grad(x)
         expected = value_and_grad(grad(f))(x)
         assert same(value, expected[0]) and same(second, expected[1]), x
-    assert len(d._programs[1].decided) >= 2
-    assert all(len(p._bodies) == 0 for p in d._programs[1].decided)  # chunked: no body kept
+    assert len(d._patterns[1].traces) >= 2
+    assert all(len(p._bodies) == 0 for p in d._patterns[1].traces)  # chunked: no body kept
 
 
 def test_jacobian_of_a_compiled_list_through_branches_equals_eager():
@@ -303,8 +302,8 @@ def test_a_point_whose_trace_meets_an_inf_traces_once():
     d = compile(grad(grad(f)))
     for _ in range(4):
         assert same(d(0.0), grad(grad(f))(0.0))
-    assert len(d._programs[1].decided) == 1
-    assert same(d(2.0), grad(grad(f))(2.0)) and len(d._programs[1].decided) == 2
+    assert len(d._patterns[1].traces) == 1
+    assert same(d(2.0), grad(grad(f))(2.0)) and len(d._patterns[1].traces) == 2
 
 
 def test_grad_of_compiled_code_does_what_eager_does_with_plain_numbers():

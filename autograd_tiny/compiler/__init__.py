@@ -116,6 +116,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ..engine import Value, gradients, to_float
@@ -128,6 +129,20 @@ PATTERNS = 8
 """How many decided traces a compiled function keeps per argument count: the branch
 patterns its calls take first (see "Composition" above); a call taking another runs
 eagerly, with the eager engine's numbers."""
+
+
+@dataclass
+class _Patterns:
+    """The decided traces of one argument count, and how calls fared (``_decided``)."""
+
+    traces: list[Program] = field(default_factory=list)  # one per branch pattern
+    last: int = 0  # the trace that matched last
+    hits: int = 0  # calls that found their trace
+    misses: int = 0  # calls that ran eagerly: no trace left for their pattern, or an inf
+    eager_only: bool = False  # misses outnumber hits: every call runs eagerly
+    warned: bool = False  # that calls took more patterns than are traced
+
+
 # What generated code raises where the eager engine gives an IEEE inf or nan (1/0, an
 # overflow, sin(inf)): the call is redone by the eager engine.
 _FALLS_BACK = (ArithmeticError, ValueError)
@@ -157,6 +172,7 @@ class Compiled:
             if p.__class__ is not Value:
                 raise TypeError(f"compile() params must be Values, got {type(p).__name__} {p!r}")
         self._programs: dict[int, Program] = {}
+        self._patterns: dict[int, _Patterns] = {}  # decided traces, per argument count
         self._entry: Callable[..., Any] | None = None  # value_and_grad's generated entry
         self._last: Program | None = None
         self.__name__ = getattr(f, "__name__", "compiled")
@@ -230,7 +246,7 @@ class Compiled:
         args = _floats(args, self.__name__)
         program = self._programs.get(len(args)) or self._program(len(args), args)
         if program.graph.higher:  # exact only as eager's branches: see _decided
-            return self._decided(program, "forward", args)
+            return self._decided("forward", args)
         entry = self._entry_point(program, "forward")
         if entry is not None:  # floats of the traced count: it runs the code (or eager)
             if type(self).__bases__[0].__call__ is Compiled.__call__:  # not overridden
@@ -243,7 +259,7 @@ class Compiled:
         except _FALLS_BACK:
             return self._eager_call(*args)
 
-    def _decided(self, program: Program, name: str, args: tuple[Any, ...]) -> Any:
+    def _decided(self, name: str, args: tuple[Any, ...]) -> Any:
         """``name`` (forward or value_and_grad) by a decided trace: where the traced
         backward pass would be differentiated through a rule's branches (``hessian`` of a
         function with ``leaky_relu``), the selects that make one trace right for every
@@ -256,34 +272,34 @@ class Compiled:
         as does one where a trace met an inf or a nan (which may be of its own pattern),
         and once those calls outnumber the calls that found their trace, every call does
         (trying traces that miss would only add to eager's time)."""
-        decided = program.decided
-        if not program.eager_only:
+        seen = self._patterns.get(len(args)) or self._patterns.setdefault(len(args), _Patterns())
+        if not seen.eager_only:
             inputs = (*self._param_data(), *args) if self.params else args
-            count = len(decided)
-            last = program.last
+            traces = seen.traces
+            count, last = len(traces), seen.last
             raised = False  # a trace met an inf or a nan: maybe of this call's own pattern
             for i in (last, *range(last), *range(last + 1, count)) if count else ():
                 try:
-                    result = getattr(decided[i], name)(*inputs)
+                    result = getattr(traces[i], name)(*inputs)
                 except _FALLS_BACK:
                     raised = True
                     continue
                 if result is not OTHER_BRANCH:
-                    program.last, program.hits = i, program.hits + 1
+                    seen.last, seen.hits = i, seen.hits + 1
                     return result
             if not raised and count < PATTERNS:  # a pattern no trace has: trace it
                 known = Program(self.f, args, self.params, self.has_aux, decided=True)
-                decided.append(known)
-                program.last, self._last = count, known
+                traces.append(known)
+                seen.last, self._last = count, known
                 try:
                     return getattr(known, name)(*inputs)  # (never OTHER_BRANCH here)
                 except _FALLS_BACK:
                     pass  # the inf or nan eager gives
             else:
-                program.misses += 1
-                program.eager_only = program.misses > max(program.hits, PATTERNS)
-                if not raised and not program.warned:
-                    program.warned = True
+                seen.misses += 1
+                seen.eager_only = seen.misses > max(seen.hits, PATTERNS)
+                if not raised and not seen.warned:
+                    seen.warned = True
                     warnings.warn(
                         f"compile(): the calls of {self.__name__} took more than "
                         f"{PATTERNS} patterns of branches in differentiated rules; calls "
@@ -359,7 +375,7 @@ class Compiled:
         args = _floats(args, self.__name__)
         program = self._programs.get(len(args)) or self._program(len(args), args)
         if program.graph.selects or program.graph.higher:  # selects differentiated: _decided
-            return self._decided(program, "value_and_grad", args)
+            return self._decided("value_and_grad", args)
         entry = self._entry_point(program, "value_and_grad")
         if entry is not None:  # floats of the traced count: it runs the code (or eager)
             self._entry = self.value_and_grad = entry  # type: ignore[method-assign]

@@ -417,13 +417,6 @@ class Program:
         legend = "".join(f"# {name}: {p.label}\n" for name, p in zip(names, params) if p.label)
         self.source = legend + self.source
         self.batches: dict[int, tuple[str, Callable[..., Any]]] = {}
-        # decided traces of the same function (``Compiled._decided``), one per branch pattern
-        self.decided: list[Program] = []
-        self.last = 0  # the one that matched last
-        # calls that found their decided trace, and calls past PATTERNS that found none
-        self.hits = self.misses = 0
-        self.eager_only = False  # misses outnumber hits: every call runs eagerly
-        self.warned = False  # that calls took more patterns than are traced
 
     forward: Callable[..., Any]
     value_and_grad: Callable[..., tuple[Any, tuple[float, ...]]]
