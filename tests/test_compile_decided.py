@@ -23,7 +23,7 @@ from test_compile_transforms import same, same_where_finite
 import autograd_tiny as at
 from autograd_tiny import compile, grad, hessian, jacobian, relu, value_and_grad
 from autograd_tiny.compiler.emit import OTHER_BRANCH
-from autograd_tiny.engine import maximum, minimum
+from autograd_tiny.engine import eq, floor, maximum, minimum
 
 # Points enough to take more patterns than are traced (``%``'s floor at 79 points): the
 # warning that says so is tested below.
@@ -315,3 +315,20 @@ def test_grad_of_compiled_code_does_what_eager_does_with_plain_numbers():
         grad(lambda x, y: x * (1.0 / y))(1.0, 0.0)
     with pytest.raises(ZeroDivisionError):
         grad(compile(lambda x, y: x * (1.0 / y)))(1.0, 0.0)
+
+
+def test_a_rule_s_zero_partial_keeps_eager_s_sign_for_what_reads_it():
+    # floor' and eq' are 0 by their rules: eager multiplies that 0.0 by the upstream
+    # gradient. A compiled -0.0 there was silently wrong once atan2 read it (-pi for pi).
+    def angle(x):
+        return x * at.atan2(grad(floor)(x), -1.0)
+
+    def angle_of_eq(x):
+        return at.atan2(grad(lambda t: eq(t, 1.0) * 3.0)(x), x - 5.0) * x
+
+    for f in (angle, angle_of_eq):
+        for x in (2.0, -2.0, 0.5, 0.0, 1.0):
+            assert same(compile(f)(x), f(x)), (f.__name__, x)
+            assert same(compile(grad(f))(x), grad(f)(x)), (f.__name__, x)
+            assert same(grad(compile(f))(x), grad(f)(x)), (f.__name__, x)
+    assert compile(angle)(2.0) == angle(2.0) == 2 * math.pi

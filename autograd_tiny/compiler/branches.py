@@ -221,8 +221,7 @@ def traced_rule(
     def join(condition: Value, a: Any, b: Any) -> Any:
         return a if _same(a, b) else _where(condition, a, b)
 
-    partials = every_branch(run, join)
-    return tuple(state.zero() if type(p) is float and p == 0.0 else p for p in partials)
+    return every_branch(run, join)
 
 
 def _where(condition: Value, then: Any, otherwise: Any) -> Any:

@@ -69,7 +69,10 @@ class _State:
         self._zero: Value | None = None
 
     def zero(self) -> Value:
-        """A partial that is 0 by its rule: a contribution that never exists (flag 0)."""
+        """A contribution on a side never taken (a mask whose flag is the constant 0): -0.0,
+        which added to anything leaves it as it is. (A partial that is 0 by its rule,
+        floor's, stays the number 0.0: eager multiplies it by its upstream gradient, and
+        the sign of that zero can matter downstream, to atan2 or 1 / x.)"""
         if self._zero is None:
             zero = Tracer.__new__(Tracer)
             Value.__init__(zero, -0.0)
