@@ -73,9 +73,12 @@ branch; its comparison becomes a node (``gt``) and the branches are joined by
 traced backward pass is itself differentiated, each branch's contributions
 stay inside that branch (``tracing``'s masks), as the eager rule never
 computes the other side: the numbers are the eager ones, except that a zero
-may come out as -0.0. One trace with selects is right for every branch, but a
-backward pass through it that is itself differentiated (``compile(hessian(f))``
-of a function with ``leaky_relu``, or ``value_and_grad`` of ``compile(grad(f))``)
+may come out as -0.0 (the eager engine itself gives ``grad(f)`` of floats such
+a zero as 0.0, summing into ``.grad`` from 0.0, and of Values as -0.0, its
+first term; a trace follows the Values). One trace with selects is right for
+every branch, but a backward pass through it that is itself differentiated
+(``compile(hessian(f))`` of a function with ``leaky_relu``, or
+``value_and_grad`` of ``compile(grad(f))``)
 would reach an input through the select chain and add eager's terms in another
 order (eager's order depends on the branch it runs). There the compiler traces
 "decided" instead (``branches``): each comparison is decided by the traced
