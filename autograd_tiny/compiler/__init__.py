@@ -442,18 +442,24 @@ class Compiled:
             return self._with_aux(0.0, []), (0.0,) * len(shared)
         count = len(shared) - len(self.params) + len(rows[0])
         program = self._program(count, [*shared[len(self.params) :], *rows[0]])
+        if program.graph.selects or program.graph.higher:  # rows may take other branches
+            return self._eager_batch(shared, rows)  # (see _decided): eager's numbers
         try:
-            if program.graph.selects or program.graph.higher:  # (see _decided): the eager
-                raise ArithmeticError  # engine's numbers, row by row
             return program.batch(len(shared))(shared, rows)
         except _FALLS_BACK:
-            total, sums, auxes = 0.0, [0.0] * len(shared), []
-            for row in rows:
-                value, aux, grads = self._eager([*shared[len(self.params) :], *row])
-                total += value
-                sums = [s + g for s, g in zip(sums, grads)]
-                auxes.append(aux)
-            return self._with_aux(total, auxes), tuple(sums)
+            return self._eager_batch(shared, rows)
+
+    def _eager_batch(
+        self, shared: list[Any], rows: list[Sequence[Any]]
+    ) -> tuple[Any, tuple[float, ...]]:
+        """``_batch`` by the eager engine, row by row, summed as the generated loop sums."""
+        total, sums, auxes = 0.0, [0.0] * len(shared), []
+        for row in rows:
+            value, aux, grads = self._eager([*shared[len(self.params) :], *row])
+            total += value
+            sums = [s + g for s, g in zip(sums, grads)]
+            auxes.append(aux)
+        return self._with_aux(total, auxes), tuple(sums)
 
     def _with_aux(self, value: float, aux: Any) -> Any:
         return (value, aux) if self.has_aux else value
